@@ -1,0 +1,210 @@
+"""The ``casebook`` command: serve, migrate, and manage orgs, users, keys and projects.
+
+Commands call the domain layer directly, not the HTTP API. Every error we raise
+on purpose becomes a one-line message and exit status 1 (see ``main``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from casebook import __version__
+from casebook.config import Settings, load_settings
+from casebook.domain import keys as keys_domain
+from casebook.domain import projects as projects_domain
+from casebook.domain import users as users_domain
+from casebook.errors import CasebookError
+from casebook.storage import Store, open_store
+
+app = typer.Typer(
+    help="casebook: a self-hosted server for Datadog's Case Management API v2.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+users_app = typer.Typer(help="Users.", no_args_is_help=True)
+keys_app = typer.Typer(help="API and application keys.", no_args_is_help=True)
+projects_app = typer.Typer(help="Projects.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(projects_app, name="projects")
+
+out = Console()
+OrgOption = Annotated[str, typer.Option("--org", help="Organisation name.")]
+
+
+def _settings() -> Settings:
+    return load_settings(os.environ)
+
+
+def _store(settings: Settings | None = None) -> Store:
+    settings = settings or _settings()
+    store = open_store(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        busy_timeout_ms=settings.busy_timeout_ms,
+    )
+    store.migrate()
+    return store
+
+
+def _when(us: int | None) -> str:
+    if us is None:
+        return "-"
+    return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Migrate the database, make sure someone can log in, and serve the API."""
+    import uvicorn
+
+    settings = _settings()
+    store = _store(settings)
+    try:
+        result = users_domain.bootstrap(
+            store, settings.secret_key, api_key=settings.api_key, app_key=settings.app_key
+        )
+    finally:
+        store.close()
+    if result.created_keys is not None:
+        out.print(
+            "casebook: created the admin user "
+            f"{users_domain.BOOTSTRAP_ADMIN_EMAIL} of the 'default' organisation.\n"
+            "Its keys are shown this once; keep them:\n"
+            f"  DD-API-KEY:         {result.created_keys.api_key}\n"
+            f"  DD-APPLICATION-KEY: {result.created_keys.app_key}",
+            highlight=False,
+        )
+    out.print(f"casebook {__version__} listening on http://{host}:{port}", highlight=False)
+    sys.stdout.flush()
+    uvicorn.run(
+        "casebook.http.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=8,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest version."""
+    _store().close()
+    out.print("casebook: database is up to date", highlight=False)
+
+
+@orgs_app.command("create")
+def orgs_create(name: str) -> None:
+    """Create an organisation."""
+    org = users_domain.create_org(_store(), name)
+    out.print(f"created organisation {org.name} ({org.id})", highlight=False)
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """List organisations."""
+    with _store().read() as tx:
+        for org in tx.list_orgs():
+            out.print(f"{org.name}\t{org.id}", highlight=False)
+
+
+@users_app.command("create")
+def users_create(
+    org: OrgOption,
+    email: Annotated[str, typer.Option(help="The user's email, their login.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May manage users.")] = False,
+) -> None:
+    """Create an active user in an organisation."""
+    user = users_domain.add_user(_store(), org_name=org, email=email, name=name, admin=admin)
+    out.print(f"created user {user.email} ({user.id})", highlight=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    org: OrgOption,
+    user: Annotated[str, typer.Option("--user", help="Email of the key's owner.")],
+    scopes: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated scopes, e.g. cases_read,cases_write. Default: all."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Create an API key and an application key; they are printed this once."""
+    settings = _settings()
+    store = _store(settings)
+    secret = keys_domain.load_secret(store, settings.secret_key)
+    pair = users_domain.create_keys(store, secret, org_name=org, email=user, scopes=scopes)
+    if as_json:
+        sys.stdout.write(
+            msgspec.json.encode({"api_key": pair.api_key, "app_key": pair.app_key}).decode() + "\n"
+        )
+        return
+    out.print(f"DD-API-KEY:         {pair.api_key}", highlight=False)
+    out.print(f"DD-APPLICATION-KEY: {pair.app_key}", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """List an organisation's keys (never the keys themselves, only their last characters)."""
+    store = _store()
+    with store.read() as tx:
+        org_row = users_domain.get_org(tx, org)
+    table = Table("id", "kind", "user", "ends with", "scopes", "created", "revoked")
+    for key in keys_domain.list_keys(store, org_row.id):
+        scopes = "all" if key.scopes is None else ",".join(sorted(s.value for s in key.scopes))
+        table.add_row(
+            key.id,
+            key.kind,
+            key.user_id or "-",
+            key.hint,
+            scopes if key.kind == "app" else "-",
+            _when(key.created_at),
+            _when(key.revoked_at),
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """Revoke a key by its id (from ``keys list``)."""
+    store = _store()
+    with store.read() as tx:
+        org_row = users_domain.get_org(tx, org)
+    keys_domain.revoke_key(store, org_row.id, key_id)
+    out.print(f"revoked key {key_id}", highlight=False)
+
+
+@projects_app.command("restore")
+def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """Bring back a deleted project and its cases."""
+    project = projects_domain.restore_project(_store(), org_name=org, key=key)
+    out.print(f"restored project {project.key} ({project.id})", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except CasebookError as exc:
+        Console(stderr=True).print(f"casebook: {exc.message}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,125 @@
+"""Settings: built once at start from ``CASEBOOK_*`` environment variables, then passed in.
+
+Each setting is declared once in ``SETTINGS`` with its default and help text;
+``docs/settings.md`` and the README table list them all (a test checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from casebook.errors import InvalidRequestError
+from casebook.storage.urls import DatabaseUrl
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "CASEBOOK_DATABASE_URL",
+        "sqlite:///casebook.db",
+        "Where data lives: `sqlite:///PATH` (a file, relative to the working directory"
+        " unless absolute: `sqlite:////var/lib/casebook.db`) or `postgresql://USER:PASS@HOST/DB`.",
+    ),
+    SettingSpec(
+        "CASEBOOK_API_KEY",
+        "",
+        "With CASEBOOK_APP_KEY: `serve` makes sure an admin of the `default` organisation owns"
+        " exactly this key pair (for CI and scripts that set their own keys).",
+    ),
+    SettingSpec("CASEBOOK_APP_KEY", "", "The application key paired with CASEBOOK_API_KEY."),
+    SettingSpec(
+        "CASEBOOK_SECRET_KEY",
+        "",
+        "Secret used to hash stored keys (HMAC-SHA256). Unset: one is generated and kept in"
+        " the database. Set it (≥ 32 characters) to keep the secret apart from the hashes.",
+    ),
+    SettingSpec(
+        "CASEBOOK_SQLITE_SYNCHRONOUS",
+        "FULL",
+        "SQLite durability: FULL survives power loss, NORMAL survives a killed process only.",
+    ),
+    SettingSpec(
+        "CASEBOOK_BUSY_TIMEOUT_MS",
+        "5000",
+        "How long a write waits for another writer (SQLite) before answering 503.",
+    ),
+    SettingSpec(
+        "CASEBOOK_MAX_BODY_BYTES",
+        "1048576",
+        "Largest request body accepted; larger ones get 413 before being read.",
+    ),
+    SettingSpec(
+        "CASEBOOK_AUTH_CACHE_SECONDS",
+        "1",
+        "How long a process trusts a verified key pair; a revoked key stops working"
+        " on every process within this many seconds.",
+    ),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: DatabaseUrl
+    api_key: str
+    app_key: str
+    secret_key: str
+    sqlite_synchronous: str
+    busy_timeout_ms: int
+    max_body_bytes: int
+    auth_cache_seconds: float
+
+
+def _int(environ: Mapping[str, str], name: str) -> int:
+    raw = environ.get(name, _DEFAULTS[name])
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequestError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise InvalidRequestError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from ``environ``; raise InvalidRequestError naming a bad variable."""
+
+    def get(name: str) -> str:
+        return environ.get(name, _DEFAULTS[name])
+
+    api_key, app_key = get("CASEBOOK_API_KEY"), get("CASEBOOK_APP_KEY")
+    if bool(api_key) != bool(app_key):
+        raise InvalidRequestError("set both CASEBOOK_API_KEY and CASEBOOK_APP_KEY, or neither")
+    secret = get("CASEBOOK_SECRET_KEY")
+    if secret and len(secret) < 32:
+        raise InvalidRequestError("CASEBOOK_SECRET_KEY must be at least 32 characters")
+    synchronous = get("CASEBOOK_SQLITE_SYNCHRONOUS").upper()
+    if synchronous not in ("FULL", "NORMAL"):
+        raise InvalidRequestError("CASEBOOK_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+    try:
+        cache = float(get("CASEBOOK_AUTH_CACHE_SECONDS"))
+    except ValueError:
+        raise InvalidRequestError("CASEBOOK_AUTH_CACHE_SECONDS must be a number") from None
+    return Settings(
+        database_url=DatabaseUrl.parse(get("CASEBOOK_DATABASE_URL")),
+        api_key=api_key,
+        app_key=app_key,
+        secret_key=secret,
+        sqlite_synchronous=synchronous,
+        busy_timeout_ms=_int(environ, "CASEBOOK_BUSY_TIMEOUT_MS"),
+        max_body_bytes=_int(environ, "CASEBOOK_MAX_BODY_BYTES"),
+        auth_cache_seconds=max(cache, 0.0),
+    )
+
+
+assert {f.name for f in fields(Settings)} == {
+    s.name.removeprefix("CASEBOOK_").lower() for s in SETTINGS
+}

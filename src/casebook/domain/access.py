@@ -1,0 +1,38 @@
+"""The permission gates: every read and write of a case goes through ``access_case``."""
+
+from __future__ import annotations
+
+import re
+
+from casebook.domain.clock import parse_uuid
+from casebook.domain.models import Actor, Case, Scope
+from casebook.errors import CaseNotFoundError, PermissionDeniedError
+from casebook.storage.base import Transaction
+
+CASE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9})-([1-9][0-9]{0,17})")
+
+
+def require_scope(actor: Actor, scope: Scope) -> None:
+    """Raise PermissionDeniedError unless the actor's key and role allow ``scope``."""
+    if scope not in actor.scopes:
+        raise PermissionDeniedError(f"the application key lacks the {scope.value} scope")
+
+
+def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = False) -> Case:
+    """The case ``ref`` (UUID or key such as ``SEC-12``) if the actor may see it.
+
+    A case of another organisation, or of a deleted project, is reported exactly
+    like a case that does not exist (CaseNotFoundError).
+    """
+    case: Case | None = None
+    if CASE_KEY.fullmatch(ref):
+        project_key, number = ref.split("-")
+        key = f"{project_key.upper()}-{int(number)}"
+        case = tx.get_case_by_key(actor.org_id, key, for_update=for_update)
+    else:
+        case_id = parse_uuid(ref)
+        if case_id is not None:
+            case = tx.get_case(actor.org_id, case_id, for_update=for_update)
+    if case is None:
+        raise CaseNotFoundError(ref)
+    return case

@@ -1,0 +1,316 @@
+"""Cases: create, read, search and change them. Each command is one transaction
+that also writes the case's history rows.
+
+A change that changes nothing (assigning the current assignee, archiving an
+archived case) is a no-op: no history, no ``modified_at``, as Datadog does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from casebook.domain import limits
+from casebook.domain.access import access_case, require_scope
+from casebook.domain.clock import new_id, now_us, parse_uuid
+from casebook.domain.keys import user_ref
+from casebook.domain.models import (
+    STANDARD_CASE_TYPE_ID,
+    Actor,
+    Case,
+    CaseChange,
+    Page,
+    Priority,
+    Scope,
+    Status,
+    UserRef,
+)
+from casebook.errors import (
+    CaseTypeNotFoundError,
+    InvalidRequestError,
+    InvalidValueError,
+    ProjectNotFoundError,
+    UserNotFoundError,
+)
+from casebook.search.parser import parse
+from casebook.storage.base import SortField, Store, Transaction
+from casebook.storage.sql_search import compile_filter
+
+SORT_FIELDS: tuple[SortField, ...] = ("created_at", "priority", "status")
+CREATION_SOURCE_MANUAL = "MANUAL"
+
+
+def _check_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidRequestError("title must not be empty")
+    if len(title) > limits.MAX_TITLE_CHARS:
+        raise InvalidRequestError(f"title is longer than {limits.MAX_TITLE_CHARS} characters")
+    return title
+
+
+def _check_description(description: str) -> str:
+    if len(description) > limits.MAX_DESCRIPTION_CHARS:
+        raise InvalidRequestError(
+            f"description is longer than {limits.MAX_DESCRIPTION_CHARS} characters"
+        )
+    return description
+
+
+def _check_type(type_id: str | None) -> str:
+    if type_id is None or type_id == STANDARD_CASE_TYPE_ID:
+        return STANDARD_CASE_TYPE_ID
+    # Only the built-in Standard type exists until custom case types are implemented.
+    if parse_uuid(type_id) is None:
+        raise InvalidRequestError(f"invalid type_id {type_id!r}: expected a UUID")
+    raise CaseTypeNotFoundError(type_id)
+
+
+def _assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
+    canonical = parse_uuid(assignee_id)
+    if canonical is None:
+        raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
+    user = tx.get_user(actor.org_id, canonical)
+    if user is None:
+        raise UserNotFoundError(assignee_id)
+    if user.disabled:
+        raise InvalidValueError(f"user {assignee_id} is disabled and cannot be assigned")
+    return user_ref(user)
+
+
+def create_case(
+    store: Store,
+    *,
+    actor: Actor,
+    project_id: str,
+    title: str,
+    type_id: str | None = None,
+    priority: str = Priority.NOT_DEFINED.value,
+    description: str = "",
+    status_name: str | None = None,
+    assignee_id: str | None = None,
+    custom_attributes: dict[str, Any] | None = None,
+) -> Case:
+    """Open a case in a project, giving it the project's next key (``SEC-43``).
+
+    Raises ProjectNotFoundError before UserNotFoundError when both are unknown,
+    as Datadog does.
+    """
+    require_scope(actor, Scope.CASES_WRITE)
+    title = _check_title(title)
+    description = _check_description(description)
+    type_id = _check_type(type_id)
+    level = Priority.parse(priority)
+    status = Status.OPEN if status_name is None else Status.parse(status_name)
+    if custom_attributes:
+        name = next(iter(custom_attributes))
+        raise InvalidValueError(f"unknown custom attribute {name!r}: none is configured")
+    project_uuid = parse_uuid(project_id)
+    if project_uuid is None:
+        raise ProjectNotFoundError(project_id)
+    at = now_us()
+    with store.write() as tx:
+        allocated = tx.allocate_case_number(actor.org_id, project_uuid)
+        if allocated is None:
+            raise ProjectNotFoundError(project_id)
+        number, project_key = allocated
+        assignee = None if assignee_id is None else _assignable(tx, actor, assignee_id)
+        case = Case(
+            id=new_id(),
+            seq=0,
+            org_id=actor.org_id,
+            project_id=project_uuid,
+            number=number,
+            key=f"{project_key}-{number}",
+            title=title,
+            description=description,
+            priority=level,
+            status=status,
+            type_id=type_id,
+            attributes={},
+            custom_attributes={},
+            creation_source=CREATION_SOURCE_MANUAL,
+            created_at=at,
+            created_by=actor.user,
+            closed_at=at if status is Status.CLOSED else None,
+            assignee=assignee,
+        )
+        case.seq = tx.insert_case(case, created_by_id=actor.user_id)
+        tx.record_changes(
+            actor.org_id, case.id, actor.user_id, at, [CaseChange("created", None, case.key)]
+        )
+    return case
+
+
+def get_case(store: Store, ref: str, *, actor: Actor) -> Case:
+    require_scope(actor, Scope.CASES_READ)
+    with store.read() as tx:
+        return access_case(tx, ref, actor=actor)
+
+
+def case_history(
+    store: Store, ref: str, *, actor: Actor
+) -> list[tuple[int, str | None, CaseChange]]:
+    """The case's changes, oldest first: (time, actor id, change)."""
+    require_scope(actor, Scope.CASES_READ)
+    with store.read(snapshot=True) as tx:
+        case = access_case(tx, ref, actor=actor)
+        return tx.list_changes(actor.org_id, case.id)
+
+
+Change = tuple[dict[str, object], list[CaseChange]]
+
+
+def _change_case(
+    store: Store, ref: str, actor: Actor, decide: Callable[[Transaction, Case, int], Change | None]
+) -> Case:
+    """Lock the case, let ``decide`` pick new column values, store them with history.
+
+    ``decide`` mutates the in-memory case to its new state and returns the
+    columns and history rows, or None for a no-op.
+    """
+    require_scope(actor, Scope.CASES_WRITE)
+    at = now_us()
+    with store.write() as tx:
+        case = access_case(tx, ref, actor=actor, for_update=True)
+        decided = decide(tx, case, at)
+        if decided is None:
+            return case
+        values, changes = decided
+        case.modified_at = at
+        case.modified_by = actor.user
+        tx.update_case(
+            actor.org_id, case.id, {**values, "modified_at": at, "modified_by": actor.user_id}
+        )
+        tx.record_changes(actor.org_id, case.id, actor.user_id, at, changes)
+    return case
+
+
+def update_status(
+    store: Store, ref: str, *, actor: Actor, status: str | None, status_name: str | None
+) -> Case:
+    """Move a case to another status; CLOSED sets ``closed_at``, leaving CLOSED clears it."""
+    if status is None and status_name is None:
+        raise InvalidRequestError("one of status or status_name is required")
+    target = Status.parse(status_name if status_name is not None else status)  # type: ignore[arg-type]
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.status is target:
+            return None
+        case.status.require_move_to(target)
+        old = case.status
+        case.status = target
+        case.closed_at = at if target is Status.CLOSED else None
+        return (
+            {"status": target.value, "closed_at": case.closed_at},
+            [CaseChange("status", old.value, target.value)],
+        )
+
+    return _change_case(store, ref, actor, decide)
+
+
+def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> Case:
+    level = Priority.parse(priority)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.priority is level:
+            return None
+        old = case.priority
+        case.priority = level
+        return {"priority": level.value}, [CaseChange("priority", old.value, level.value)]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Case:
+    if parse_uuid(assignee_id) is None:
+        raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        assignee = _assignable(tx, actor, assignee_id)
+        if case.assignee is not None and case.assignee.id == assignee.id:
+            return None
+        old = None if case.assignee is None else case.assignee.id
+        case.assignee = assignee
+        return {"assignee_id": assignee.id}, [CaseChange("assignee", old, assignee.id)]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def unassign_case(store: Store, ref: str, *, actor: Actor) -> Case:
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.assignee is None:
+            return None
+        old = case.assignee.id
+        case.assignee = None
+        return {"assignee_id": None}, [CaseChange("assignee", old, None)]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def archive_case(store: Store, ref: str, *, actor: Actor) -> Case:
+    """Archive a case: it keeps its status and drops out of search unless asked for."""
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.archived_at is not None:
+            return None
+        case.archived_at = at
+        return {"archived_at": at}, [CaseChange("archived", "false", "true")]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def unarchive_case(store: Store, ref: str, *, actor: Actor) -> Case:
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.archived_at is None:
+            return None
+        case.archived_at = None
+        return {"archived_at": None}, [CaseChange("archived", "true", "false")]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def search_cases(
+    store: Store,
+    *,
+    actor: Actor,
+    query: str,
+    page_size: int = 10,
+    page_number: int = 1,
+    sort_field: str = "created_at",
+    ascending: bool = False,
+) -> Page:
+    """One page (1-based; 0 also means the first) of the cases matching ``query``."""
+    require_scope(actor, Scope.CASES_READ)
+    if not 1 <= page_size <= limits.MAX_PAGE_SIZE:
+        raise InvalidRequestError(
+            f"page[size] must be between 1 and {limits.MAX_PAGE_SIZE}, got {page_size}"
+        )
+    if page_number < 0:
+        raise InvalidRequestError(f"page[number] must not be negative, got {page_number}")
+    if sort_field not in SORT_FIELDS:
+        raise InvalidRequestError(
+            f"invalid sort[field] {sort_field!r}: use one of {', '.join(SORT_FIELDS)}"
+        )
+    tree = parse(query, now_us=now_us())
+    where, params = compile_filter(
+        tree, dialect=store.dialect, org_id=actor.org_id, actor_user_id=actor.user_id
+    )
+    offset = (max(page_number, 1) - 1) * page_size
+    with store.read(snapshot=True) as tx:
+        items, total = tx.search_cases(
+            actor.org_id,
+            where,
+            params,
+            sort=sort_field,  # type: ignore[arg-type]
+            ascending=ascending,
+            limit=page_size,
+            offset=offset,
+        )
+    return Page(items=items, total=total)
+
+
+class EmptyCommand(Protocol):
+    """A case command that takes nothing but the case (unassign, archive, unarchive)."""
+
+    def __call__(self, store: Store, ref: str, *, actor: Actor) -> Case: ...

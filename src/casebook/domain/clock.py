@@ -1,0 +1,26 @@
+"""Time and identifiers, in one place so every timestamp is taken the same way."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+
+def now_us() -> int:
+    """Microseconds since the Unix epoch, UTC."""
+    return time.time_ns() // 1000
+
+
+def new_id() -> str:
+    """A random (version 4) UUID, lower-case, as Datadog's case ids are."""
+    return str(uuid.uuid4())
+
+
+def parse_uuid(value: str) -> str | None:
+    """The canonical lower-case form of a UUID string, or None if it is not one."""
+    if len(value) != 36:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None

@@ -1,0 +1,13 @@
+"""Caps on what one request may store. Documented in docs/security.md and the OpenAPI schema."""
+
+from __future__ import annotations
+
+MAX_TITLE_CHARS = 500
+MAX_DESCRIPTION_CHARS = 50_000
+MAX_PROJECT_NAME_CHARS = 200
+MAX_USER_NAME_CHARS = 55
+MAX_USER_TITLE_CHARS = 200
+MAX_EMAIL_CHARS = 254
+MAX_CUSTOM_ATTRIBUTES = 100
+MAX_PAGE_SIZE = 100
+MAX_USERS_PAGE_SIZE = 1000

@@ -1,0 +1,228 @@
+"""The objects casebook keeps, and the enums that hold their rules.
+
+Times are integers: microseconds since the Unix epoch, UTC. They sort, compare
+and index the same way on SQLite and PostgreSQL; the HTTP layer formats them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from casebook.errors import InvalidTransitionError, InvalidValueError
+
+STANDARD_CASE_TYPE_ID = "00000000-0000-0000-0000-000000000001"
+"""The built-in Standard case type, the one every organisation has."""
+
+
+class Status(enum.Enum):
+    """A case's status; ``MOVES`` says which changes are allowed."""
+
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    CLOSED = "CLOSED"
+
+    @property
+    def display_name(self) -> str:
+        return _STATUS_NAMES[self]
+
+    @property
+    def group(self) -> str:
+        return "SG_" + self.value
+
+    def require_move_to(self, target: Status) -> None:
+        """Raise InvalidTransitionError unless the workflow allows self -> target."""
+        if target not in MOVES[self]:
+            raise InvalidTransitionError(f"cannot move a case from {self.value} to {target.value}")
+
+    @classmethod
+    def parse(cls, value: str) -> Status:
+        """Accept the enum value (``IN_PROGRESS``) or the display name (``In Progress``)."""
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+        folded = value.strip().casefold()
+        for status in cls:
+            if folded in (status.value.casefold(), status.display_name.casefold()):
+                return status
+        raise InvalidValueError(
+            f"invalid status {value}. Must be one of {', '.join(s.value for s in cls)}"
+        )
+
+
+_STATUS_NAMES = {
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In Progress",
+    Status.CLOSED: "Closed",
+}
+
+# The Standard workflow lets a case move between any two statuses (reopening a
+# closed case included), as Datadog's does; staying put is a no-op, not a move.
+MOVES: dict[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.OPEN, Status.IN_PROGRESS}),
+}
+
+
+class Priority(enum.Enum):
+    NOT_DEFINED = "NOT_DEFINED"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+    @classmethod
+    def parse(cls, value: str) -> Priority:
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidValueError(
+                f"invalid priority {value}. Must be one of P1, P2, P3, P4, P5, NOT_DEFINED"
+            ) from None
+
+
+class UserStatus(enum.Enum):
+    ACTIVE = "Active"
+    PENDING = "Pending"
+    DISABLED = "Disabled"
+
+
+class Scope(enum.Enum):
+    """What an application key may do. An unscoped key may do what its user's role allows."""
+
+    CASES_READ = "cases_read"
+    CASES_WRITE = "cases_write"
+    USER_ACCESS_READ = "user_access_read"
+    USER_ACCESS_INVITE = "user_access_invite"
+    USER_ACCESS_MANAGE = "user_access_manage"
+
+
+ADMIN_ONLY_SCOPES = frozenset({Scope.USER_ACCESS_INVITE, Scope.USER_ACCESS_MANAGE})
+ALL_SCOPES = frozenset(Scope)
+
+
+@dataclass(slots=True)
+class Org:
+    id: str
+    name: str
+    created_at: int
+
+
+@dataclass(slots=True)
+class User:
+    id: str
+    org_id: str
+    email: str
+    handle: str
+    name: str | None
+    title: str | None
+    status: UserStatus
+    is_admin: bool
+    service_account: bool
+    created_at: int
+    modified_at: int
+
+    @property
+    def disabled(self) -> bool:
+        return self.status is UserStatus.DISABLED
+
+
+@dataclass(slots=True, frozen=True)
+class UserRef:
+    """What a case response says of a user it mentions (created_by, assignee, modified_by)."""
+
+    id: str
+    email: str
+    handle: str
+    name: str | None
+    active: bool
+
+
+@dataclass(slots=True)
+class Project:
+    id: str
+    org_id: str
+    key: str
+    name: str
+    enabled_custom_case_types: list[str]
+    team_uuid: str | None
+    created_at: int
+    created_by: str | None
+    deleted_at: int | None = None
+
+
+@dataclass(slots=True)
+class Case:
+    id: str
+    seq: int
+    org_id: str
+    project_id: str
+    number: int
+    key: str
+    title: str
+    description: str
+    priority: Priority
+    status: Status
+    type_id: str
+    attributes: dict[str, list[str]]
+    custom_attributes: dict[str, object]
+    creation_source: str
+    created_at: int
+    created_by: UserRef | None
+    modified_at: int | None = None
+    modified_by: UserRef | None = None
+    closed_at: int | None = None
+    archived_at: int | None = None
+    assignee: UserRef | None = None
+
+    @property
+    def public_id(self) -> str:
+        return str(self.seq)
+
+
+@dataclass(slots=True)
+class CaseChange:
+    """One field of one case changed by one actor: a row of the case's history."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(slots=True)
+class Actor:
+    """Who is calling: the owner of the application key, in the API key's organisation."""
+
+    user: UserRef
+    org_id: str
+    is_admin: bool
+    scopes: frozenset[Scope] = field(default_factory=lambda: ALL_SCOPES)
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+
+@dataclass(slots=True)
+class KeyInfo:
+    """An API or application key as listed: never the secret, only a hint of it."""
+
+    id: str
+    kind: str  # "api" or "app"
+    org_id: str
+    user_id: str | None
+    hint: str
+    scopes: frozenset[Scope] | None
+    created_at: int
+    revoked_at: int | None
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of search results, with the total number of matches."""
+
+    items: list[Case]
+    total: int

@@ -1,0 +1,310 @@
+"""Organisations and users: the Users API rules and the CLI's user management."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from casebook.domain import limits
+from casebook.domain.access import require_scope
+from casebook.domain.clock import new_id, now_us, parse_uuid
+from casebook.domain.keys import KeyPair, issue_keys, load_secret, parse_scopes
+from casebook.domain.models import Actor, Org, Scope, User, UserStatus
+from casebook.errors import (
+    ConflictError,
+    IdMismatchError,
+    InvalidRequestError,
+    InvalidValueError,
+    OrgNotFoundError,
+    UserNotFoundError,
+)
+from casebook.storage.base import Store, Transaction
+
+DEFAULT_ORG = "default"
+BOOTSTRAP_ADMIN_EMAIL = "admin@casebook.local"
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+_ORG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > limits.MAX_EMAIL_CHARS or not _EMAIL.fullmatch(email):
+        raise InvalidValueError(f"invalid email {email!r}")
+    return email
+
+
+def _check_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if len(name) > limits.MAX_USER_NAME_CHARS or "<" in name or ">" in name:
+        raise InvalidValueError(
+            f"invalid name: at most {limits.MAX_USER_NAME_CHARS} characters, no < or >"
+        )
+    return name
+
+
+def _check_title(title: str | None) -> str | None:
+    if title is not None and len(title) > limits.MAX_USER_TITLE_CHARS:
+        raise InvalidValueError(f"title is longer than {limits.MAX_USER_TITLE_CHARS} characters")
+    return title
+
+
+# --- organisations ------------------------------------------------------------
+def ensure_org(tx: Transaction, name: str) -> Org:
+    org = tx.get_org_by_name(name)
+    if org is None:
+        org = Org(id=new_id(), name=name, created_at=now_us())
+        tx.insert_org(org)
+    return org
+
+
+def create_org(store: Store, name: str) -> Org:
+    if not _ORG_NAME.fullmatch(name):
+        raise InvalidValueError(
+            f"invalid organisation name {name!r}: 1-64 letters, digits, '.', '_' or '-'"
+        )
+    with store.write() as tx:
+        if tx.get_org_by_name(name) is not None:
+            raise ConflictError(f"organization {name!r} already exists")
+        return ensure_org(tx, name)
+
+
+def get_org(tx: Transaction, name: str) -> Org:
+    org = tx.get_org_by_name(name)
+    if org is None:
+        raise OrgNotFoundError(name)
+    return org
+
+
+def ensure_default_org(store: Store) -> Org:
+    with store.write() as tx:
+        return ensure_org(tx, DEFAULT_ORG)
+
+
+# --- users: CLI -----------------------------------------------------------------
+def _new_user(
+    org_id: str,
+    email: str,
+    name: str | None,
+    title: str | None,
+    *,
+    is_admin: bool,
+    status: UserStatus,
+) -> User:
+    at = now_us()
+    email = normalise_email(email)
+    return User(
+        id=new_id(),
+        org_id=org_id,
+        email=email,
+        handle=email,
+        name=_check_name(name),
+        title=_check_title(title),
+        status=status,
+        is_admin=is_admin,
+        service_account=False,
+        created_at=at,
+        modified_at=at,
+    )
+
+
+def add_user(
+    store: Store, *, org_name: str, email: str, name: str | None = None, admin: bool = False
+) -> User:
+    """Create an active user from the CLI (an operator vouches for them)."""
+    with store.write() as tx:
+        org = get_org(tx, org_name)
+        user = _new_user(org.id, email, name, None, is_admin=admin, status=UserStatus.ACTIVE)
+        tx.insert_user(user)
+        return user
+
+
+def create_keys(
+    store: Store, secret: bytes, *, org_name: str, email: str, scopes: str | None = None
+) -> KeyPair:
+    parsed = parse_scopes(scopes)
+    with store.write() as tx:
+        org = get_org(tx, org_name)
+        user = tx.get_user_by_email(org.id, normalise_email(email))
+        if user is None:
+            raise UserNotFoundError(email)
+        if user.disabled:
+            raise InvalidValueError(f"user {user.email} is disabled")
+        return issue_keys(tx, secret, user, scopes=parsed)
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    """What ``serve`` did at start: the key pair to print, if it made one."""
+
+    created_keys: KeyPair | None
+
+
+def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) -> Bootstrap:
+    """Make the server usable at once.
+
+    With keys from the environment, an admin of the default organisation owns
+    exactly those keys (idempotent). Without, on a database with no users yet,
+    an admin is created with a fresh key pair, returned so it can be printed once.
+    """
+    secret = load_secret(store, secret_setting)
+    from casebook.domain.keys import digest
+
+    with store.write() as tx:
+        org = ensure_org(tx, DEFAULT_ORG)
+        if api_key:
+            admin = tx.get_user_by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
+            if admin is None:
+                admin = _new_user(
+                    org.id,
+                    BOOTSTRAP_ADMIN_EMAIL,
+                    "casebook admin",
+                    None,
+                    is_admin=True,
+                    status=UserStatus.ACTIVE,
+                )
+                tx.insert_user(admin)
+            have_api = tx.find_api_key(digest(secret, api_key))
+            have_app = tx.find_app_key(digest(secret, app_key))
+            if have_api is not None and have_app is not None:
+                if have_api[1] != org.id or have_app[2].id != admin.id:
+                    raise ConflictError("CASEBOOK_API_KEY/APP_KEY already belong to someone else")
+                return Bootstrap(None)
+            if have_api is not None or have_app is not None:
+                raise ConflictError("only one of CASEBOOK_API_KEY/APP_KEY is known; set both anew")
+            issue_keys(tx, secret, admin, scopes=None, api_key=api_key, app_key=app_key)
+            return Bootstrap(None)
+        if tx.count_users(org.id) > 0:
+            return Bootstrap(None)
+        admin = _new_user(
+            org.id,
+            BOOTSTRAP_ADMIN_EMAIL,
+            "casebook admin",
+            None,
+            is_admin=True,
+            status=UserStatus.ACTIVE,
+        )
+        tx.insert_user(admin)
+        return Bootstrap(issue_keys(tx, secret, admin, scopes=None))
+
+
+# --- users: the Users API ---------------------------------------------------------
+def _access_user(tx: Transaction, actor: Actor, user_id: str) -> User:
+    canonical = parse_uuid(user_id)
+    user = None if canonical is None else tx.get_user(actor.org_id, canonical)
+    if user is None:
+        raise UserNotFoundError(user_id)
+    return user
+
+
+def invite_user(
+    store: Store, *, actor: Actor, email: str, name: str | None, title: str | None
+) -> User:
+    """Create a pending user in the actor's organisation (Users API ``POST /users``)."""
+    require_scope(actor, Scope.USER_ACCESS_INVITE)
+    user = _new_user(actor.org_id, email, name, title, is_admin=False, status=UserStatus.PENDING)
+    with store.write() as tx:
+        tx.insert_user(user)
+    return user
+
+
+def get_user(store: Store, user_id: str, *, actor: Actor) -> User:
+    require_scope(actor, Scope.USER_ACCESS_READ)
+    with store.read() as tx:
+        return _access_user(tx, actor, user_id)
+
+
+_USER_SORTS = {"name", "modified_at", "email"}
+_STATUS_NAMES = {s.value.lower(): s.value for s in UserStatus}
+
+
+def list_users(
+    store: Store,
+    *,
+    actor: Actor,
+    text: str | None,
+    statuses: str | None,
+    sort: str,
+    sort_dir: str | None,
+    page_size: int,
+    page_number: int,
+) -> tuple[list[User], int, int]:
+    """A page of users (0-based ``page_number``), the filtered count and the org's count."""
+    require_scope(actor, Scope.USER_ACCESS_READ)
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    if field not in _USER_SORTS:
+        raise InvalidRequestError(f"invalid sort {sort!r}: use name, modified_at or email")
+    if sort_dir is not None:
+        if sort_dir not in ("asc", "desc"):
+            raise InvalidRequestError(f"invalid sort_dir {sort_dir!r}: use asc or desc")
+        descending = sort_dir == "desc"
+    wanted = None
+    if statuses:
+        wanted = []
+        for part in statuses.split(","):
+            status = _STATUS_NAMES.get(part.strip().lower())
+            if status is None:
+                raise InvalidRequestError(
+                    f"invalid filter[status] {part.strip()!r}: use Active, Pending or Disabled"
+                )
+            wanted.append(status)
+    if not 1 <= page_size <= limits.MAX_USERS_PAGE_SIZE:
+        raise InvalidRequestError(f"page[size] must be between 1 and {limits.MAX_USERS_PAGE_SIZE}")
+    if page_number < 0:
+        raise InvalidRequestError("page[number] must not be negative")
+    with store.read(snapshot=True) as tx:
+        users, filtered = tx.list_users(
+            actor.org_id,
+            text=text,
+            statuses=wanted,
+            order_by=field,
+            descending=descending,
+            limit=page_size,
+            offset=page_number * page_size,
+        )
+        total = tx.count_users(actor.org_id)
+    return users, filtered, total
+
+
+def update_user(
+    store: Store,
+    user_id: str,
+    *,
+    actor: Actor,
+    body_id: str,
+    changes: dict[str, object],
+) -> User:
+    """Change a user's name, title, email or disabled flag (Users API ``PATCH``)."""
+    require_scope(actor, Scope.USER_ACCESS_MANAGE)
+    with store.write() as tx:
+        user = _access_user(tx, actor, user_id)
+        if parse_uuid(body_id) != user.id:
+            raise IdMismatchError("UUID's in the URL and request body do not match")
+        if "name" in changes:
+            user.name = _check_name(changes["name"])  # type: ignore[arg-type]
+        if "title" in changes:
+            user.title = _check_title(changes["title"])  # type: ignore[arg-type]
+        if "email" in changes:
+            user.email = normalise_email(str(changes["email"]))
+            user.handle = user.email
+        if "disabled" in changes:
+            if changes["disabled"]:
+                user.status = UserStatus.DISABLED
+            elif user.status is UserStatus.DISABLED:
+                user.status = UserStatus.ACTIVE
+        user.modified_at = now_us()
+        tx.update_user(user)
+        return user
+
+
+def disable_user(store: Store, user_id: str, *, actor: Actor) -> None:
+    """Disable a user (Users API ``DELETE``); a disabled user is not found again."""
+    require_scope(actor, Scope.USER_ACCESS_MANAGE)
+    with store.write() as tx:
+        user = _access_user(tx, actor, user_id)
+        if user.disabled:
+            raise UserNotFoundError(user_id)
+        user.status = UserStatus.DISABLED
+        user.modified_at = now_us()
+        tx.update_user(user)

@@ -1,0 +1,154 @@
+"""Every exception casebook raises on purpose.
+
+Domain and storage code raise these; they know nothing of HTTP. The HTTP layer
+maps each class to a status code in one table (``casebook.http.errors``),
+looked up along the class hierarchy, and the CLI maps them to one-line messages.
+
+    CasebookError
+    ├── InvalidRequestError          the request is malformed (400 Bad Request)
+    │   ├── InvalidValueError        a well-formed value the domain refuses (400 Generic Error)
+    │   │   └── InvalidTransitionError
+    │   ├── InvalidQueryError        a filter that does not parse (400, names term and position)
+    │   └── IdMismatchError          the body's id is not the path's (422)
+    ├── NotFoundError                no such object *visible to the caller* (404)
+    │   ├── CaseNotFoundError
+    │   ├── ProjectNotFoundError
+    │   ├── UserNotFoundError
+    │   ├── CaseTypeNotFoundError
+    │   └── OrgNotFoundError
+    ├── ConflictError                a uniqueness rule would break (409)
+    ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
+    ├── PermissionDeniedError        valid keys without the needed scope (403 Forbidden)
+    ├── PayloadTooLargeError         request body over the cap (413)
+    ├── RateLimitedError             too many requests for one key (429)
+    └── UnavailableError             the database is unreachable or busy (503)
+"""
+
+from __future__ import annotations
+
+
+class CasebookError(Exception):
+    """Base for every error we raise on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequestError(CasebookError):
+    """The request body, path or query is malformed; ``message`` names the field."""
+
+    code = "bad_request"
+
+
+class InvalidValueError(InvalidRequestError):
+    """A well-formed value that the domain refuses, such as an unknown priority."""
+
+    code = "invalid_value"
+
+
+class InvalidTransitionError(InvalidValueError):
+    """A status move the case's workflow does not allow."""
+
+    code = "invalid_transition"
+
+
+class InvalidQueryError(InvalidRequestError):
+    """A search filter that does not parse or breaks a limit.
+
+    ``position`` is the 0-based character offset of the offending term.
+    """
+
+    code = "invalid_query"
+
+    def __init__(self, message: str, *, position: int, term: str = "") -> None:
+        super().__init__(message)
+        self.position = position
+        self.term = term
+
+
+class IdMismatchError(InvalidRequestError):
+    """The id in the request body names another object than the path does."""
+
+    code = "id_mismatch"
+
+
+class NotFoundError(CasebookError):
+    """No such object among those the caller may see.
+
+    Objects of another organisation raise this too, with the same message, so a
+    caller cannot learn whether an id exists elsewhere.
+    """
+
+    code = "resource_not_found"
+    resource = "resource"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"{self.resource} not found")
+        self.ref = ref
+
+
+class CaseNotFoundError(NotFoundError):
+    resource = "case"
+
+
+class ProjectNotFoundError(NotFoundError):
+    resource = "project"
+
+
+class UserNotFoundError(NotFoundError):
+    resource = "user"
+
+
+class CaseTypeNotFoundError(NotFoundError):
+    resource = "case_type"
+
+
+class OrgNotFoundError(NotFoundError):
+    resource = "organization"
+
+
+class ConflictError(CasebookError):
+    """Creating or changing an object would break a uniqueness rule."""
+
+    code = "conflict"
+
+
+class AuthenticationError(CasebookError):
+    """Missing, malformed, unknown, revoked or mismatched keys.
+
+    The message is for logs only: every cause answers the same body.
+    """
+
+    code = "forbidden"
+
+
+class PermissionDeniedError(CasebookError):
+    """Valid keys that lack the scope or role an operation needs."""
+
+    code = "forbidden"
+
+
+class PayloadTooLargeError(CasebookError):
+    code = "payload_too_large"
+
+
+class RateLimitedError(CasebookError):
+    """Too many requests; ``reset_after`` is whole seconds until the window resets."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, limit: int, period: int, reset_after: int, name: str):
+        super().__init__(message)
+        self.limit = limit
+        self.period = period
+        self.reset_after = reset_after
+        self.name = name
+
+
+class UnavailableError(CasebookError):
+    """The database cannot be reached or stayed locked past the timeout; nothing was written."""
+
+    code = "unavailable"

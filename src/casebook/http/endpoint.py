@@ -1,0 +1,126 @@
+"""What every handler shares: authentication, body decoding, error rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from casebook.config import Settings
+from casebook.domain.keys import Authenticator
+from casebook.domain.models import Actor
+from casebook.errors import CasebookError, InvalidRequestError, PayloadTooLargeError
+from casebook.http.errors import JSONAPI, Style, error_response, internal_error
+from casebook.storage.base import Store
+
+T = TypeVar("T")
+Handler = Callable[[Request, "Context", Actor], Awaitable[Response]]
+
+_JSON_TYPES = ("application/json", "application/vnd.api+json")
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    store: Store
+    auth: Authenticator
+
+
+def endpoint(style: Style) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler: authenticate the caller, render every error in ``style``."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            ctx: Context = request.app.state.ctx
+            try:
+                headers = request.headers
+                actor = ctx.auth.authenticate(
+                    headers.get("dd-api-key"), headers.get("dd-application-key")
+                )
+                return await handler(request, ctx, actor)
+            except CasebookError as exc:
+                return error_response(exc, style)
+            except Exception as exc:
+                return internal_error(exc, style)
+
+        run.__name__ = handler.__name__
+        run.__doc__ = handler.__doc__
+        return run
+
+    return wrap
+
+
+async def read_body(request: Request, ctx: Context) -> bytes:
+    """The request body, refusing one over the cap before reading it all (413)."""
+    limit = ctx.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InvalidRequestError("invalid Content-Length header")
+        if int(declared) > limit:
+            raise PayloadTooLargeError(f"request body is larger than {limit} bytes")
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in _JSON_TYPES:
+        raise InvalidRequestError(
+            f"unsupported Content-Type {content_type!r}: send application/json"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def decode(request: Request, ctx: Context, kind: type[T]) -> T:
+    body = await read_body(request, ctx)
+    if not body:
+        raise InvalidRequestError("a JSON request body is required")
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestError(f"invalid request body: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequestError(f"malformed JSON: {exc}") from None
+
+
+def require_type(actual: str, expected: str) -> None:
+    if actual != expected:
+        raise InvalidRequestError(f'got type "{actual}" expected one of "{expected}"')
+
+
+def query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidRequestError(f"invalid {name} {raw!r}: expected an integer") from None
+
+
+def query_bool(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    folded = raw.lower()
+    if folded in ("true", "1"):
+        return True
+    if folded in ("false", "0"):
+        return False
+    raise InvalidRequestError(f"invalid {name} {raw!r}: expected true or false")
+
+
+def jsonapi(document: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(document), status, media_type=JSONAPI)
+
+
+def json(document: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(document), status, media_type="application/json")

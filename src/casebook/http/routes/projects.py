@@ -1,0 +1,54 @@
+"""Project endpoints: ``/api/v2/cases/projects``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from casebook.domain import projects
+from casebook.domain.models import Actor
+from casebook.http import schemas
+from casebook.http.endpoint import Context, decode, endpoint, jsonapi, require_type
+
+
+@endpoint("jsonapi")
+async def create_project(request: Request, ctx: Context, actor: Actor) -> Response:
+    body = await decode(request, ctx, schemas.ProjectCreateRequest)
+    require_type(body.data.type, "project")
+    attrs = body.data.attributes
+    project = projects.create_project(
+        ctx.store,
+        actor=actor,
+        key=attrs.key,
+        name=attrs.name,
+        enabled_custom_case_types=attrs.enabled_custom_case_types,
+        team_uuid=attrs.team_uuid,
+    )
+    return jsonapi({"data": schemas.project_resource(project)}, 201)
+
+
+@endpoint("jsonapi")
+async def list_projects(request: Request, ctx: Context, actor: Actor) -> Response:
+    found = projects.list_projects(ctx.store, actor=actor)
+    return jsonapi({"data": [schemas.project_resource(p) for p in found]})
+
+
+@endpoint("jsonapi")
+async def get_project(request: Request, ctx: Context, actor: Actor) -> Response:
+    project = projects.get_project(ctx.store, request.path_params["project_id"], actor=actor)
+    return jsonapi({"data": schemas.project_resource(project)})
+
+
+@endpoint("jsonapi")
+async def delete_project(request: Request, ctx: Context, actor: Actor) -> Response:
+    projects.delete_project(ctx.store, request.path_params["project_id"], actor=actor)
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/api/v2/cases/projects", list_projects, methods=["GET"]),
+    Route("/api/v2/cases/projects", create_project, methods=["POST"]),
+    Route("/api/v2/cases/projects/{project_id}", get_project, methods=["GET"]),
+    Route("/api/v2/cases/projects/{project_id}", delete_project, methods=["DELETE"]),
+]

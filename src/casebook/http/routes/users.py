@@ -1,0 +1,84 @@
+"""Users API endpoints (``/api/v2/users``), in Datadog's Users API shape."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from casebook.domain import users
+from casebook.domain.models import Actor
+from casebook.http import schemas
+from casebook.http.endpoint import Context, decode, endpoint, json, query_int, require_type
+
+
+@endpoint("legacy")
+async def create_user(request: Request, ctx: Context, actor: Actor) -> Response:
+    body = await decode(request, ctx, schemas.UserCreateRequest)
+    require_type(body.data.type, "users")
+    attrs = body.data.attributes
+    user = users.invite_user(
+        ctx.store, actor=actor, email=attrs.email, name=attrs.name, title=attrs.title
+    )
+    return json({"data": schemas.user_resource(user)}, 201)
+
+
+@endpoint("legacy")
+async def list_users(request: Request, ctx: Context, actor: Actor) -> Response:
+    params = request.query_params
+    found, filtered, total = users.list_users(
+        ctx.store,
+        actor=actor,
+        text=params.get("filter") or None,
+        statuses=params.get("filter[status]") or None,
+        sort=params.get("sort") or "name",
+        sort_dir=params.get("sort_dir") or None,
+        page_size=query_int(request, "page[size]", 10),
+        page_number=query_int(request, "page[number]", 0),
+    )
+    return json(
+        {
+            "data": [schemas.user_resource(u) for u in found],
+            "meta": {"page": {"total_count": total, "total_filtered_count": filtered}},
+        }
+    )
+
+
+@endpoint("legacy")
+async def get_user(request: Request, ctx: Context, actor: Actor) -> Response:
+    user = users.get_user(ctx.store, request.path_params["user_id"], actor=actor)
+    return json({"data": schemas.user_resource(user)})
+
+
+_UPDATABLE = ("name", "title", "email", "disabled")
+
+
+@endpoint("legacy")
+async def update_user(request: Request, ctx: Context, actor: Actor) -> Response:
+    body = await decode(request, ctx, schemas.UserUpdateRequest)
+    require_type(body.data.type, "users")
+    changes = {k: v for k, v in body.data.attributes.items() if k in _UPDATABLE}
+    schemas.check_user_changes(changes)
+    user = users.update_user(
+        ctx.store,
+        request.path_params["user_id"],
+        actor=actor,
+        body_id=body.data.id,
+        changes=changes,
+    )
+    return json({"data": schemas.user_resource(user)})
+
+
+@endpoint("legacy")
+async def disable_user(request: Request, ctx: Context, actor: Actor) -> Response:
+    users.disable_user(ctx.store, request.path_params["user_id"], actor=actor)
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/api/v2/users", list_users, methods=["GET"]),
+    Route("/api/v2/users", create_user, methods=["POST"]),
+    Route("/api/v2/users/{user_id}", get_user, methods=["GET"]),
+    Route("/api/v2/users/{user_id}", update_user, methods=["PATCH"]),
+    Route("/api/v2/users/{user_id}", disable_user, methods=["DELETE"]),
+]

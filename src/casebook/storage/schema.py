@@ -1,0 +1,156 @@
+"""The expected schema, as SQLAlchemy metadata.
+
+The migrations in ``storage/migrations/versions`` build this schema on both
+dialects; ``tests/storage/test_migrations.py`` compares a migrated database with
+this metadata so the two cannot drift apart. Queries do not go through
+SQLAlchemy: the hot path uses the bare drivers (see ``storage/sqlstore.py``).
+
+Shared types only: TEXT, INTEGER/BIGINT, times as BIGINT microseconds since the
+epoch (UTC), JSON as TEXT. The full-text index is the one dialect-specific part
+(SQLite FTS5 table ``cases_fts``; PostgreSQL generated column ``search_vector``)
+and is created by the migrations only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite wants INTEGER PRIMARY KEY for a rowid alias; PostgreSQL wants BIGINT.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+meta = Table(
+    "casebook_meta",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("email", Text, nullable=False),
+    Column("handle", Text, nullable=False),
+    Column("name", Text),
+    Column("title", Text),
+    Column("status", Text, nullable=False),
+    Column("is_admin", Integer, nullable=False),
+    Column("service_account", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "email", name="uq_users_org_email"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("hint", Text, nullable=False),
+    Column("created_by", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+app_keys = Table(
+    "app_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("user_id", Text, ForeignKey("users.id"), nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("hint", Text, nullable=False),
+    # NULL: unscoped (whatever the user's role allows); else comma-separated scopes.
+    Column("scopes", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    # The last case number handed out. Incremented in the transaction that
+    # inserts the case, so numbers are never repeated nor skipped.
+    Column("last_case_number", BigInteger, nullable=False),
+    Column("enabled_custom_case_types", Text, nullable=False),
+    Column("team_uuid", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("deleted_at", BigInteger),
+    Column("deleted_by", Text),
+    UniqueConstraint("org_id", "key", name="uq_projects_org_key"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    # seq is the public_id and the full-text index's rowid; id is the UUID clients use.
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("project_id", Text, ForeignKey("projects.id"), nullable=False),
+    Column("number", BigInteger, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("priority_rank", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("type_id", Text, nullable=False),
+    Column("attributes", Text, nullable=False),
+    Column("custom_attributes", Text, nullable=False),
+    Column("creation_source", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
+    Column("closed_at", BigInteger),
+    Column("archived_at", BigInteger),
+    Column("assignee_id", Text),
+    UniqueConstraint("project_id", "number", name="uq_cases_project_number"),
+    UniqueConstraint("org_id", "key", name="uq_cases_org_key"),
+)
+Index("ix_cases_org_created", cases.c.org_id, cases.c.created_at)
+Index("ix_cases_org_status_created", cases.c.org_id, cases.c.status, cases.c.created_at)
+Index("ix_cases_org_assignee", cases.c.org_id, cases.c.assignee_id)
+Index("ix_cases_project_created", cases.c.project_id, cases.c.created_at)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("org_id", Text, nullable=False),
+    Column("actor_id", Text),
+    Column("at", BigInteger, nullable=False),
+    Column("field", Text, nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+)
+Index("ix_case_events_case", case_events.c.case_id, case_events.c.seq)
