@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -47,15 +49,20 @@ def _settings() -> Settings:
     return load_settings(os.environ)
 
 
-def _store(settings: Settings | None = None) -> Store:
+@contextmanager
+def _store(settings: Settings | None = None) -> Iterator[Store]:
+    """The configured store, migrated, closed on the way out."""
     settings = settings or _settings()
     store = open_store(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
         busy_timeout_ms=settings.busy_timeout_ms,
     )
-    store.migrate()
-    return store
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
 
 
 def _when(us: int | None) -> str:
@@ -74,13 +81,10 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         result = users_domain.bootstrap(
             store, settings.secret_key, api_key=settings.api_key, app_key=settings.app_key
         )
-    finally:
-        store.close()
     if result.created_keys is not None:
         out.print(
             "casebook: created the admin user "
@@ -109,21 +113,23 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version."""
-    _store().close()
+    with _store():
+        pass
     out.print("casebook: database is up to date", highlight=False)
 
 
 @orgs_app.command("create")
 def orgs_create(name: str) -> None:
     """Create an organisation."""
-    org = users_domain.create_org(_store(), name)
+    with _store() as store:
+        org = users_domain.create_org(store, name)
     out.print(f"created organisation {org.name} ({org.id})", highlight=False)
 
 
 @orgs_app.command("list")
 def orgs_list() -> None:
     """List organisations."""
-    with _store().read() as tx:
+    with _store() as store, store.read() as tx:
         for org in tx.list_orgs():
             out.print(f"{org.name}\t{org.id}", highlight=False)
 
@@ -136,7 +142,8 @@ def users_create(
     admin: Annotated[bool, typer.Option("--admin", help="May manage users.")] = False,
 ) -> None:
     """Create an active user in an organisation."""
-    user = users_domain.add_user(_store(), org_name=org, email=email, name=name, admin=admin)
+    with _store() as store:
+        user = users_domain.add_user(store, org_name=org, email=email, name=name, admin=admin)
     out.print(f"created user {user.email} ({user.id})", highlight=False)
 
 
@@ -152,9 +159,9 @@ def keys_create(
 ) -> None:
     """Create an API key and an application key; they are printed this once."""
     settings = _settings()
-    store = _store(settings)
-    secret = keys_domain.load_secret(store, settings.secret_key)
-    pair = users_domain.create_keys(store, secret, org_name=org, email=user, scopes=scopes)
+    with _store(settings) as store:
+        secret = keys_domain.load_secret(store, settings.secret_key)
+        pair = users_domain.create_keys(store, secret, org_name=org, email=user, scopes=scopes)
     if as_json:
         sys.stdout.write(
             msgspec.json.encode({"api_key": pair.api_key, "app_key": pair.app_key}).decode() + "\n"
@@ -167,11 +174,12 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
     """List an organisation's keys (never the keys themselves, only their last characters)."""
-    store = _store()
-    with store.read() as tx:
-        org_row = users_domain.get_org(tx, org)
+    with _store() as store:
+        with store.read() as tx:
+            org_row = users_domain.get_org(tx, org)
+        found = keys_domain.list_keys(store, org_row.id)
     table = Table("id", "kind", "user", "ends with", "scopes", "created", "revoked")
-    for key in keys_domain.list_keys(store, org_row.id):
+    for key in found:
         scopes = "all" if key.scopes is None else ",".join(sorted(s.value for s in key.scopes))
         table.add_row(
             key.id,
@@ -188,17 +196,18 @@ def keys_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
     """Revoke a key by its id (from ``keys list``)."""
-    store = _store()
-    with store.read() as tx:
-        org_row = users_domain.get_org(tx, org)
-    keys_domain.revoke_key(store, org_row.id, key_id)
+    with _store() as store:
+        with store.read() as tx:
+            org_row = users_domain.get_org(tx, org)
+        keys_domain.revoke_key(store, org_row.id, key_id)
     out.print(f"revoked key {key_id}", highlight=False)
 
 
 @projects_app.command("restore")
 def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
     """Bring back a deleted project and its cases."""
-    project = projects_domain.restore_project(_store(), org_name=org, key=key)
+    with _store() as store:
+        project = projects_domain.restore_project(store, org_name=org, key=key)
     out.print(f"restored project {project.key} ({project.id})", highlight=False)
 
 

@@ -302,7 +302,7 @@ def search_cases(
             actor.org_id,
             where,
             params,
-            sort=sort_field,  # type: ignore[arg-type]
+            sort=sort_field,
             ascending=ascending,
             limit=page_size,
             offset=offset,

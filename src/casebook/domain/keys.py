@@ -125,7 +125,9 @@ def revoke_key(store: Store, org_id: str, key_id: str) -> None:
 
 
 def _well_formed(key: str | None) -> bool:
-    return bool(key) and len(key) <= MAX_KEY_CHARS and key.isascii() and key.isprintable()  # type: ignore[union-attr]
+    if not key:
+        return False
+    return len(key) <= MAX_KEY_CHARS and key.isascii() and key.isprintable()
 
 
 class Authenticator:

@@ -14,7 +14,7 @@ from casebook.config import Settings, load_settings
 from casebook.domain.keys import Authenticator, load_secret
 from casebook.errors import CasebookError
 from casebook.http.endpoint import Context, json
-from casebook.http.errors import error_response, http_error, internal_error
+from casebook.http.errors import Style, error_response, http_error, internal_error
 from casebook.http.routes import cases, projects, users
 from casebook.storage import Store, open_store
 
@@ -33,7 +33,7 @@ async def healthz(request: Request) -> Response:
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    style = "legacy" if request.url.path.startswith("/api/v2/users") else "jsonapi"
+    style: Style = "legacy" if request.url.path.startswith("/api/v2/users") else "jsonapi"
     if exc.status_code == 405:
         allow = (exc.headers or {}).get("Allow", "")
         return http_error(

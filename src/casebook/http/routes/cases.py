@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from casebook.domain import cases
 from casebook.domain.models import Actor
@@ -19,6 +18,7 @@ from casebook.http.endpoint import (
     query_int,
     require_type,
 )
+from casebook.http.routing import Endpoint, route
 
 
 @endpoint("jsonapi")
@@ -116,7 +116,7 @@ async def assign_case(request: Request, ctx: Context, actor: Actor) -> Response:
     return jsonapi(schemas.case_document(case))
 
 
-def _empty_body_command(name: str, command: cases.EmptyCommand) -> Route:
+def _empty_body_command(command: cases.EmptyCommand) -> Endpoint:
     @endpoint("jsonapi")
     async def handle(request: Request, ctx: Context, actor: Actor) -> Response:
         body = await decode(request, ctx, schemas.CaseEmptyRequest)
@@ -124,17 +124,16 @@ def _empty_body_command(name: str, command: cases.EmptyCommand) -> Route:
         case = command(ctx.store, request.path_params["case_id"], actor=actor)
         return jsonapi(schemas.case_document(case))
 
-    return Route(f"/api/v2/cases/{{case_id}}/{name}", handle, methods=["POST"], name=f"{name}_case")
+    return handle
 
 
 routes = [
-    Route("/api/v2/cases", search_cases, methods=["GET"]),
-    Route("/api/v2/cases", create_case, methods=["POST"]),
-    Route("/api/v2/cases/{case_id}", get_case, methods=["GET"]),
-    Route("/api/v2/cases/{case_id}/status", update_status, methods=["POST"]),
-    Route("/api/v2/cases/{case_id}/priority", update_priority, methods=["POST"]),
-    Route("/api/v2/cases/{case_id}/assign", assign_case, methods=["POST"]),
-    _empty_body_command("unassign", cases.unassign_case),
-    _empty_body_command("archive", cases.archive_case),
-    _empty_body_command("unarchive", cases.unarchive_case),
+    route("/api/v2/cases", GET=search_cases, POST=create_case),
+    route("/api/v2/cases/{case_id}", GET=get_case),
+    route("/api/v2/cases/{case_id}/status", POST=update_status),
+    route("/api/v2/cases/{case_id}/priority", POST=update_priority),
+    route("/api/v2/cases/{case_id}/assign", POST=assign_case),
+    route("/api/v2/cases/{case_id}/unassign", POST=_empty_body_command(cases.unassign_case)),
+    route("/api/v2/cases/{case_id}/archive", POST=_empty_body_command(cases.archive_case)),
+    route("/api/v2/cases/{case_id}/unarchive", POST=_empty_body_command(cases.unarchive_case)),
 ]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from casebook.domain import projects
 from casebook.domain.models import Actor
 from casebook.http import schemas
 from casebook.http.endpoint import Context, decode, endpoint, jsonapi, require_type
+from casebook.http.routing import route
 
 
 @endpoint("jsonapi")
@@ -47,8 +47,6 @@ async def delete_project(request: Request, ctx: Context, actor: Actor) -> Respon
 
 
 routes = [
-    Route("/api/v2/cases/projects", list_projects, methods=["GET"]),
-    Route("/api/v2/cases/projects", create_project, methods=["POST"]),
-    Route("/api/v2/cases/projects/{project_id}", get_project, methods=["GET"]),
-    Route("/api/v2/cases/projects/{project_id}", delete_project, methods=["DELETE"]),
+    route("/api/v2/cases/projects", GET=list_projects, POST=create_project),
+    route("/api/v2/cases/projects/{project_id}", GET=get_project, DELETE=delete_project),
 ]

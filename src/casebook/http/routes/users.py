@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from casebook.domain import users
 from casebook.domain.models import Actor
 from casebook.http import schemas
 from casebook.http.endpoint import Context, decode, endpoint, json, query_int, require_type
+from casebook.http.routing import route
 
 
 @endpoint("legacy")
@@ -76,9 +76,6 @@ async def disable_user(request: Request, ctx: Context, actor: Actor) -> Response
 
 
 routes = [
-    Route("/api/v2/users", list_users, methods=["GET"]),
-    Route("/api/v2/users", create_user, methods=["POST"]),
-    Route("/api/v2/users/{user_id}", get_user, methods=["GET"]),
-    Route("/api/v2/users/{user_id}", update_user, methods=["PATCH"]),
-    Route("/api/v2/users/{user_id}", disable_user, methods=["DELETE"]),
+    route("/api/v2/users", GET=list_users, POST=create_user),
+    route("/api/v2/users/{user_id}", GET=get_user, PATCH=update_user, DELETE=disable_user),
 ]

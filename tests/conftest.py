@@ -1,0 +1,95 @@
+"""Shared fixtures: every test that takes ``database_url`` runs on SQLite and on PostgreSQL.
+
+SQLite: a fresh file in ``tmp_path``. PostgreSQL: a throwaway cluster started
+once per test session (per xdist worker) from the machine's binaries, and a
+fresh database per test copied from a migrated template.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from casebook.config import Settings, load_settings
+from casebook.domain import users as users_domain
+from casebook.http.app import create_app
+from casebook.storage import Store, open_store
+from casebook.storage.urls import DatabaseUrl
+from tests.support.api import Api
+from tests.support.postgres import PostgresCluster
+
+TEMPLATE = "casebook_template"
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().start()
+    try:
+        url = cluster.create_database(TEMPLATE)
+        store = open_store(DatabaseUrl.parse(url))
+        store.migrate()
+        store.close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(pg_cluster: PostgresCluster) -> str:
+    """An empty (unmigrated) PostgreSQL database, shared by the session."""
+    return pg_cluster.create_database("casebook_empty")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each back end, fresh for each test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'casebook.db'}"
+        store = open_store(DatabaseUrl.parse(url))
+        store.migrate()
+        store.close()
+        yield url
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = f"t{next(_names)}_{secrets.token_hex(4)}"
+    yield cluster.create_database(name, template=TEMPLATE)
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # No auth cache: a revoked key fails at once (the cache has its own test).
+    return load_settings(
+        {
+            "CASEBOOK_DATABASE_URL": database_url,
+            "CASEBOOK_RATE_LIMIT": "off",
+            "CASEBOOK_AUTH_CACHE_SECONDS": "0",
+        }
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = open_store(settings.database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store), raise_server_exceptions=True) as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: TestClient, store: Store, settings: Settings) -> Api:
+    """The API as the bootstrap admin of the ``default`` organisation."""
+    result = users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
+    assert result.created_keys is not None
+    return Api(client, store, settings, result.created_keys)

@@ -1,0 +1,111 @@
+"""Readable test data: an ``Api`` wraps a test client and a key pair."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from casebook.config import Settings
+from casebook.domain import users as users_domain
+from casebook.domain.keys import KeyPair, load_secret
+from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.storage import Store
+
+_emails = itertools.count(1)
+
+
+class Api:
+    def __init__(self, client: TestClient, store: Store, settings: Settings, keys: KeyPair):
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.keys = keys
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"DD-API-KEY": self.keys.api_key, "DD-APPLICATION-KEY": self.keys.app_key}
+
+    # --- raw calls ------------------------------------------------------
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params=params or None, headers=self.headers)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post(path, json=body, headers=self.headers)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.client.patch(path, json=body, headers=self.headers)
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(path, headers=self.headers)
+
+    # --- objects --------------------------------------------------------
+    def create_project(self, key: str = "SEC", name: str = "Security") -> dict[str, Any]:
+        r = self.post(
+            "/api/v2/cases/projects",
+            {"data": {"type": "project", "attributes": {"key": key, "name": name}}},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["data"]
+
+    def create_case(
+        self,
+        project_id: str,
+        title: str = "Suspicious login",
+        *,
+        assignee_id: str | None = None,
+        **attributes: Any,
+    ) -> dict[str, Any]:
+        relationships: dict[str, Any] = {"project": {"data": {"id": project_id, "type": "project"}}}
+        if assignee_id is not None:
+            relationships["assignee"] = {"data": {"id": assignee_id, "type": "user"}}
+        r = self.post(
+            "/api/v2/cases",
+            {
+                "data": {
+                    "type": "case",
+                    "attributes": {"title": title, "type_id": STANDARD_CASE_TYPE_ID, **attributes},
+                    "relationships": relationships,
+                }
+            },
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["data"]
+
+    def case_action(self, ref: str, action: str, attributes: dict[str, Any] | None = None) -> Any:
+        data: dict[str, Any] = {"type": "case"}
+        if attributes is not None:
+            data["attributes"] = attributes
+        return self.post(f"/api/v2/cases/{ref}/{action}", {"data": data})
+
+    def create_user(self, email: str | None = None, **attributes: Any) -> dict[str, Any]:
+        email = email or f"user{next(_emails)}@example.com"
+        r = self.post(
+            "/api/v2/users",
+            {"data": {"type": "users", "attributes": {"email": email, **attributes}}},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["data"]
+
+    def search(self, filter: str = "", **params: Any) -> Any:
+        if filter:
+            params["filter"] = filter
+        return self.get("/api/v2/cases", **params)
+
+    # --- other callers --------------------------------------------------
+    def as_keys(self, keys: KeyPair) -> Api:
+        return Api(self.client, self.store, self.settings, keys)
+
+    def new_org_admin(self, org: str) -> Api:
+        """An admin of a new organisation, with its own keys."""
+        users_domain.create_org(self.store, org)
+        email = f"admin@{org}.example"
+        users_domain.add_user(self.store, org_name=org, email=email, admin=True)
+        return self.as_keys(self.keys_for(org, email))
+
+    def keys_for(self, org: str, email: str, scopes: str | None = None) -> KeyPair:
+        secret = load_secret(self.store, self.settings.secret_key)
+        return users_domain.create_keys(
+            self.store, secret, org_name=org, email=email, scopes=scopes
+        )
