@@ -11,22 +11,43 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from casebook import __version__
 from casebook.config import Settings, load_settings
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import users as users_domain
-from casebook.errors import CasebookError
+from casebook.errors import CasebookError, NotFoundError
 from casebook.storage import Store, open_store
 
+
+def _message(exc: CasebookError) -> str:
+    if isinstance(exc, NotFoundError):
+        return f"{exc.resource} {exc.ref!r} not found"
+    return exc.message
+
+
+class _Group(TyperGroup):
+    """Turns every error we raise on purpose into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CasebookError as exc:
+            typer.echo(f"casebook: {_message(exc)}", err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     help="casebook: a self-hosted server for Datadog's Case Management API v2.",
     no_args_is_help=True,
     add_completion=False,
@@ -212,8 +233,4 @@ def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> Non
 
 
 def main() -> None:
-    try:
-        app()
-    except CasebookError as exc:
-        Console(stderr=True).print(f"casebook: {exc.message}", highlight=False)
-        sys.exit(1)
+    app()

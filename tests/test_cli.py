@@ -1,0 +1,69 @@
+"""The ``casebook`` command, through Typer's CliRunner against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casebook.cli import app
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CASEBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_help_on_every_command(run) -> None:
+    for args in (
+        [],
+        ["serve"],
+        ["migrate"],
+        ["orgs"],
+        ["orgs", "create"],
+        ["users", "create"],
+        ["keys"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+        ["projects", "restore"],
+    ):
+        code, output = run(*args, "--help")
+        assert code == 0, output
+        assert "Usage" in output
+
+
+def test_orgs_users_keys(run) -> None:
+    assert run("migrate") == (0, "casebook: database is up to date\n")
+    code, out = run("orgs", "create", "acme")
+    assert code == 0 and "created organisation acme" in out
+    code, out = run("orgs", "create", "acme")
+    assert code == 1 and "already exists" in out
+    code, out = run("users", "create", "--org", "acme", "--email", "Ann@Acme.io", "--admin")
+    assert code == 0 and "created user ann@acme.io" in out
+    code, out = run("keys", "create", "--org", "acme", "--user", "ann@acme.io", "--json")
+    assert code == 0
+    pair = json.loads(out)
+    assert len(pair["api_key"]) == 32 and len(pair["app_key"]) == 40
+    code, out = run("keys", "create", "--org", "acme", "--user", "ann@acme.io", "--scopes", "nope")
+    assert code == 1 and "unknown scope 'nope'" in out
+    code, out = run("keys", "list", "--org", "acme")
+    assert code == 0 and pair["api_key"][-4:] in out and pair["api_key"] not in out
+
+
+def test_errors_are_one_line(run) -> None:
+    code, out = run("users", "create", "--org", "missing", "--email", "a@b.c")
+    assert code == 1
+    assert out == "casebook: organization 'missing' not found\n"
+    code, out = run("projects", "restore", "NOPE")
+    assert code == 1
+    assert out.strip().startswith("casebook: ")
