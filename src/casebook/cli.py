@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import click
 import msgspec
 import typer
 from rich.console import Console
@@ -38,7 +37,7 @@ def _message(exc: CasebookError) -> str:
 class _Group(TyperGroup):
     """Turns every error we raise on purpose into one line and exit status 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer.Context narrows the base signature
         try:
             return super().invoke(ctx)
         except CasebookError as exc:
