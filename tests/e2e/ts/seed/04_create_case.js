@@ -1,0 +1,53 @@
+// Seed example: Create a case (POST /api/v2/cases).
+// Changed from the seed: CommonJS instead of TypeScript; the package is the `dd-old` alias
+// (@datadog/datadog-api-client 1.45.0); the configuration points at casebook (DD_BASE_URL);
+// placeholders read from the environment; a failure sets a non-zero exit code.
+// Keys come from DD_API_KEY / DD_APP_KEY, which createConfiguration reads, as in the seed.
+const { client, v2 } = require("dd-old");
+
+const configuration = client.createConfiguration({
+  baseServer: new client.BaseServerConfiguration(process.env.DD_BASE_URL, {}),
+});
+const apiInstance = new v2.CaseManagementApi(configuration);
+
+// there is a valid "user" in the system
+const USER_DATA_ID = process.env.USER_DATA_ID;
+
+const params = {
+  body: {
+    data: {
+      attributes: {
+        priority: "NOT_DEFINED",
+        title: "Security breach investigation in 0cfbc5cbc676ee71",
+        type: "STANDARD",
+      },
+      relationships: {
+        assignee: {
+          data: {
+            id: USER_DATA_ID,
+            type: "user",
+          },
+        },
+        project: {
+          data: {
+            id: process.env.PROJECT_ID,
+            type: "project",
+          },
+        },
+      },
+      type: "case",
+    },
+  },
+};
+
+apiInstance
+  .createCase(params)
+  .then((data) => {
+    console.log(
+      "API called successfully. Returned data: " + JSON.stringify(data)
+    );
+  })
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
