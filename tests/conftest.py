@@ -69,6 +69,7 @@ def settings(database_url: str) -> Settings:
         {
             "CASEBOOK_DATABASE_URL": database_url,
             "CASEBOOK_RATE_LIMIT": "off",
+            "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
             "CASEBOOK_AUTH_CACHE_SECONDS": "0",
         }
     )

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from casebook.errors import InvalidRequestError
+from casebook.faults import Faults
+from casebook.ratelimit import RateLimit
 from casebook.storage.urls import DatabaseUrl
 
 
@@ -56,6 +58,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Largest request body accepted; larger ones get 413 before being read.",
     ),
     SettingSpec(
+        "CASEBOOK_RATE_LIMIT",
+        "1000/10s",
+        "Requests allowed per application key and period, as `<requests>/<seconds>s`;"
+        " `off` disables. Shared by the processes of one machine.",
+    ),
+    SettingSpec(
+        "CASEBOOK_AUTH_FAILURE_LIMIT",
+        "60/60s",
+        "Failed authentications allowed per client address and period before it gets 429;"
+        " `off` disables.",
+    ),
+    SettingSpec(
+        "CASEBOOK_FAULTS",
+        "",
+        "Testing aid: inject faults, e.g. `create_after_allocate=0.1,request_503=0.05`"
+        " (see docs/reliability.md). Never set it in production.",
+    ),
+    SettingSpec(
         "CASEBOOK_AUTH_CACHE_SECONDS",
         "1",
         "How long a process trusts a verified key pair; a revoked key stops working"
@@ -75,6 +95,9 @@ class Settings:
     sqlite_synchronous: str
     busy_timeout_ms: int
     max_body_bytes: int
+    rate_limit: RateLimit | None
+    auth_failure_limit: RateLimit | None
+    faults: Faults
     auth_cache_seconds: float
 
 
@@ -116,6 +139,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         sqlite_synchronous=synchronous,
         busy_timeout_ms=_int(environ, "CASEBOOK_BUSY_TIMEOUT_MS"),
         max_body_bytes=_int(environ, "CASEBOOK_MAX_BODY_BYTES"),
+        rate_limit=RateLimit.parse(get("CASEBOOK_RATE_LIMIT"), "CASEBOOK_RATE_LIMIT"),
+        auth_failure_limit=RateLimit.parse(
+            get("CASEBOOK_AUTH_FAILURE_LIMIT"), "CASEBOOK_AUTH_FAILURE_LIMIT"
+        ),
+        faults=Faults.parse(get("CASEBOOK_FAULTS")),
         auth_cache_seconds=max(cache, 0.0),
     )
 

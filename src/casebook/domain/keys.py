@@ -164,11 +164,17 @@ class Authenticator:
         if api is None or app is None:
             raise AuthenticationError("unknown or revoked key")
         _, api_org = api
-        _, key_scopes, user = app
+        app_key_id, key_scopes, user = app
         if user.org_id != api_org:
             raise AuthenticationError("the keys belong to different organisations")
         if user.disabled:
             raise AuthenticationError("the application key's user is disabled")
         allowed = role_scopes(user)
         scopes = allowed if key_scopes is None else allowed & key_scopes
-        return Actor(user=user_ref(user), org_id=user.org_id, is_admin=user.is_admin, scopes=scopes)
+        return Actor(
+            user=user_ref(user),
+            org_id=user.org_id,
+            is_admin=user.is_admin,
+            key_id=app_key_id,
+            scopes=scopes,
+        )

@@ -199,6 +199,7 @@ class Actor:
     user: UserRef
     org_id: str
     is_admin: bool
+    key_id: str = ""  # the application key's id: what rate limits count against
     scopes: frozenset[Scope] = field(default_factory=lambda: ALL_SCOPES)
 
     @property

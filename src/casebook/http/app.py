@@ -16,7 +16,9 @@ from casebook.errors import CasebookError
 from casebook.http.endpoint import Context, json
 from casebook.http.errors import Style, error_response, http_error, internal_error
 from casebook.http.routes import cases, projects, users
+from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
+from casebook.storage.faults import FaultInjectingStore
 
 
 async def healthz(request: Request) -> Response:
@@ -50,11 +52,21 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, store: Store) -> Starlette:
     """The API over ``store``, which must be migrated already."""
+    if settings.faults:
+        store = FaultInjectingStore(store, settings.faults)
     secret = load_secret(store, settings.secret_key)
+    limiter = None
+    if settings.rate_limit is not None or settings.auth_failure_limit is not None:
+        url = settings.database_url
+        limiter = RateLimiter(
+            table_path(url.raw, url.sqlite_path.resolve() if url.is_sqlite else None)
+        )
     ctx = Context(
         settings=settings,
         store=store,
         auth=Authenticator(store, secret, cache_seconds=settings.auth_cache_seconds),
+        limiter=limiter,
+        faults=settings.faults,
     )
     app = Starlette(
         routes=[

@@ -13,8 +13,17 @@ from starlette.responses import Response
 from casebook.config import Settings
 from casebook.domain.keys import Authenticator
 from casebook.domain.models import Actor
-from casebook.errors import CasebookError, InvalidRequestError, PayloadTooLargeError
+from casebook.errors import (
+    AuthenticationError,
+    CasebookError,
+    InvalidRequestError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnavailableError,
+)
+from casebook.faults import Faults
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
+from casebook.ratelimit import Decision, RateLimiter
 from casebook.storage.base import Store
 
 T = TypeVar("T")
@@ -28,20 +37,68 @@ class Context:
     settings: Settings
     store: Store
     auth: Authenticator
+    limiter: RateLimiter | None
+    faults: Faults
+
+
+def _limit_headers(decision: Decision) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Period": str(decision.period),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(decision.reset_after),
+        "X-RateLimit-Name": "cases",
+    }
+
+
+def _authenticate(request: Request, ctx: Context) -> Actor:
+    """The caller, counted against the auth-failure limit of its address when keys are bad."""
+    headers = request.headers
+    limit = ctx.settings.auth_failure_limit
+    client = request.client.host if request.client else "unknown"
+    if ctx.limiter is not None and limit is not None:
+        seen = ctx.limiter.hit(f"authfail:{client}", limit, cost=0)
+        if not seen.allowed:
+            raise RateLimitedError(
+                "too many failed authentications from this address",
+                limit=seen.limit,
+                period=seen.period,
+                reset_after=seen.reset_after,
+                name="auth_failures",
+            )
+    try:
+        return ctx.auth.authenticate(headers.get("dd-api-key"), headers.get("dd-application-key"))
+    except AuthenticationError:
+        if ctx.limiter is not None and limit is not None:
+            ctx.limiter.hit(f"authfail:{client}", limit)
+        raise
 
 
 def endpoint(style: Style) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler: authenticate the caller, render every error in ``style``."""
+    """Wrap a handler: authenticate and rate-limit the caller, render every error in ``style``."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             ctx: Context = request.app.state.ctx
             try:
-                headers = request.headers
-                actor = ctx.auth.authenticate(
-                    headers.get("dd-api-key"), headers.get("dd-application-key")
-                )
-                return await handler(request, ctx, actor)
+                if ctx.faults and ctx.faults.fire("request_503"):
+                    raise UnavailableError("injected fault: request refused before any work")
+                actor = _authenticate(request, ctx)
+                limit = ctx.settings.rate_limit
+                if ctx.limiter is None or limit is None:
+                    return await handler(request, ctx, actor)
+                decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
+                if not decision.allowed:
+                    raise RateLimitedError(
+                        "rate limit exceeded for this application key",
+                        limit=decision.limit,
+                        period=decision.period,
+                        reset_after=decision.reset_after,
+                        name="cases",
+                    )
+                response = await handler(request, ctx, actor)
+                response.headers.update(_limit_headers(decision))
+                return response
             except CasebookError as exc:
                 return error_response(exc, style)
             except Exception as exc:
@@ -89,6 +146,8 @@ async def decode(request: Request, ctx: Context, kind: type[T]) -> T:
         raise InvalidRequestError(f"invalid request body: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidRequestError(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRequestError("malformed JSON: nested too deeply") from None
 
 
 def require_type(actual: str, expected: str) -> None:

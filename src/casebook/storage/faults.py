@@ -1,0 +1,54 @@
+"""A store that injects the ``create_after_allocate`` fault (see ``casebook.faults``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, cast
+
+from casebook.domain.models import Case
+from casebook.errors import UnavailableError
+from casebook.faults import Faults
+from casebook.storage.base import Dialect, Store, Transaction
+
+
+class _FaultyTransaction:
+    def __init__(self, inner: Transaction, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def insert_case(self, case: Case, *, created_by_id: str | None) -> int:
+        # The domain calls this after allocate_case_number, in the same transaction.
+        if self._faults.fire("create_after_allocate"):
+            raise UnavailableError("injected fault: create failed after allocating its number")
+        return self._inner.insert_case(case, created_by_id=created_by_id)
+
+
+class FaultInjectingStore:
+    def __init__(self, inner: Store, faults: Faults) -> None:
+        self.inner = inner
+        self.faults = faults
+        self.dialect: Dialect = inner.dialect
+
+    def migrate(self) -> None:
+        self.inner.migrate()
+
+    def read(self, *, snapshot: bool = False) -> AbstractContextManager[Transaction]:
+        return self.inner.read(snapshot=snapshot)
+
+    @contextmanager
+    def _write(self) -> Iterator[Transaction]:
+        with self.inner.write() as tx:
+            yield cast(Transaction, _FaultyTransaction(tx, self.faults))
+
+    def write(self) -> AbstractContextManager[Transaction]:
+        return self._write()
+
+    def ping(self) -> None:
+        self.inner.ping()
+
+    def close(self) -> None:
+        self.inner.close()
