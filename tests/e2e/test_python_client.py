@@ -358,6 +358,8 @@ def test_bad_priority_is_400(api_client: ApiClient, server: ServerProcess, keys:
         timeout=TIMEOUT,
     )
     assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/vnd.api+json"
+    assert r.json()["errors"][0]["title"] == "Generic Error"
     assert "P1234" in r.json()["errors"][0]["detail"]
     assert parsed(cases.get_case(case_id=case_id)).data.attributes.priority == CasePriority.P4
 
