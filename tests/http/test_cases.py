@@ -158,7 +158,7 @@ def test_create_with_assignee_includes_the_user(api: Api, project: dict) -> None
             {
                 "status": "400",
                 "title": "Bad Request",
-                "detail": "title is longer than 500 characters",
+                "detail": "invalid request body: Expected `str` of length <= 500 - at `$.data.attributes.title`",
             },
         ),
         (

@@ -155,6 +155,13 @@ def require_type(actual: str, expected: str) -> None:
         raise InvalidRequestError(f'got type "{actual}" expected one of "{expected}"')
 
 
+def present(value: T | None, path: str) -> T:
+    """A member the request must carry (checked after ``data.type``)."""
+    if value is None:
+        raise InvalidRequestError(f"invalid request body: {path} is required")
+    return value
+
+
 def query_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":

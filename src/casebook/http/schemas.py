@@ -11,12 +11,14 @@ with msgspec; unset optional members are omitted rather than null.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from casebook.domain import limits
 from casebook.domain.models import Case, Project, User, UserRef
 
 # --- requests -------------------------------------------------------------------
@@ -31,14 +33,21 @@ class RelationWrapper(msgspec.Struct):
     data: Relation | None = None
 
 
+Title = Annotated[str, msgspec.Meta(max_length=limits.MAX_TITLE_CHARS)]
+Description = Annotated[str, msgspec.Meta(max_length=limits.MAX_DESCRIPTION_CHARS)]
+Short = Annotated[str, msgspec.Meta(max_length=256)]
+
+
 class CaseCreateAttributes(msgspec.Struct):
-    title: str
-    type_id: str | None = None
-    type: str | None = None  # the seed's (older clients') way to say STANDARD
-    priority: str = "NOT_DEFINED"
-    description: str = ""
-    status_name: str | None = None
-    custom_attributes: dict[str, Any] | None = None
+    title: Title
+    type_id: Short | None = None
+    type: Short | None = None  # the seed's (older clients') way to say STANDARD
+    priority: Short = "NOT_DEFINED"
+    description: Description = ""
+    status_name: Short | None = None
+    custom_attributes: (
+        Annotated[dict[str, Any], msgspec.Meta(max_length=limits.MAX_CUSTOM_ATTRIBUTES)] | None
+    ) = None
 
 
 class CaseCreateRelationships(msgspec.Struct):
@@ -48,7 +57,7 @@ class CaseCreateRelationships(msgspec.Struct):
 
 class CaseCreate(msgspec.Struct):
     type: str
-    attributes: CaseCreateAttributes
+    attributes: CaseCreateAttributes | None = None  # checked after type, as Datadog does
     relationships: CaseCreateRelationships | None = None
 
 
@@ -57,31 +66,31 @@ class CaseCreateRequest(msgspec.Struct):
 
 
 class StatusAttributes(msgspec.Struct):
-    status: str | None = None
-    status_name: str | None = None
+    status: Short | None = None
+    status_name: Short | None = None
 
 
 class PriorityAttributes(msgspec.Struct):
-    priority: str
+    priority: Short
 
 
 class AssignAttributes(msgspec.Struct):
-    assignee_id: str
+    assignee_id: Short
 
 
 class CaseStatusData(msgspec.Struct):
     type: str
-    attributes: StatusAttributes
+    attributes: StatusAttributes | None = None  # checked after type, as Datadog does
 
 
 class CasePriorityData(msgspec.Struct):
     type: str
-    attributes: PriorityAttributes
+    attributes: PriorityAttributes | None = None  # checked after type, as Datadog does
 
 
 class CaseAssignData(msgspec.Struct):
     type: str
-    attributes: AssignAttributes
+    attributes: AssignAttributes | None = None  # checked after type, as Datadog does
 
 
 class CaseEmptyData(msgspec.Struct):
@@ -105,15 +114,15 @@ class CaseEmptyRequest(msgspec.Struct):
 
 
 class ProjectCreateAttributes(msgspec.Struct):
-    key: str
-    name: str
-    enabled_custom_case_types: list[str] | None = None
-    team_uuid: str | None = None
+    key: Short
+    name: Annotated[str, msgspec.Meta(max_length=limits.MAX_PROJECT_NAME_CHARS)]
+    enabled_custom_case_types: Annotated[list[Short], msgspec.Meta(max_length=100)] | None = None
+    team_uuid: Short | None = None
 
 
 class ProjectCreate(msgspec.Struct):
     type: str
-    attributes: ProjectCreateAttributes
+    attributes: ProjectCreateAttributes | None = None  # checked after type, as Datadog does
 
 
 class ProjectCreateRequest(msgspec.Struct):
@@ -121,14 +130,14 @@ class ProjectCreateRequest(msgspec.Struct):
 
 
 class UserCreateAttributes(msgspec.Struct):
-    email: str
-    name: str | None = None
-    title: str | None = None
+    email: Annotated[str, msgspec.Meta(max_length=limits.MAX_EMAIL_CHARS)]
+    name: Annotated[str, msgspec.Meta(max_length=limits.MAX_USER_NAME_CHARS)] | None = None
+    title: Annotated[str, msgspec.Meta(max_length=limits.MAX_USER_TITLE_CHARS)] | None = None
 
 
 class UserCreateData(msgspec.Struct):
     type: str
-    attributes: UserCreateAttributes
+    attributes: UserCreateAttributes | None = None  # checked after type, as Datadog does
 
 
 class UserCreateRequest(msgspec.Struct):
@@ -146,6 +155,157 @@ class UserUpdateRequest(msgspec.Struct):
 
 
 # --- responses ------------------------------------------------------------------
+# Structs with ``omit_defaults``: a member whose value is its default (None) is
+# left out, as Datadog leaves out unset attributes; members without a default
+# are always present. Field order is the wire order.
+
+
+class Link(msgspec.Struct):
+    data: Relation
+
+
+class CaseAttributesPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
+    archived_at: str | None = None
+    attributes: dict[str, list[str]]
+    closed_at: str | None = None
+    comment_count: int
+    created_at: str
+    creation_source: str
+    custom_attributes: dict[str, Any]
+    description: str
+    insights: list[dict[str, str]]
+    internal_id: str
+    key: str
+    merge_status: str
+    modified_at: str | None = None
+    priority: Literal["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
+    public_id: str
+    status: Literal["OPEN", "IN_PROGRESS", "CLOSED"]
+    status_group: Literal["SG_OPEN", "SG_IN_PROGRESS", "SG_CLOSED"]
+    status_name: str
+    title: str
+    type: Literal["STANDARD"]
+    type_id: str
+
+
+class CaseRelationshipsPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
+    assignee: Link | None = None
+    created_by: Link | None = None
+    modified_by: Link | None = None
+    project: Link
+
+
+class CasePublic(msgspec.Struct):
+    id: str
+    type: Literal["case"]
+    attributes: CaseAttributesPublic
+    relationships: CaseRelationshipsPublic
+
+
+class IncludedUserAttributes(msgspec.Struct):
+    active: bool
+    email: str
+    handle: str
+    name: str
+
+
+class IncludedUser(msgspec.Struct):
+    id: str
+    type: Literal["user"]
+    attributes: IncludedUserAttributes
+
+
+class CaseDocument(msgspec.Struct):
+    data: CasePublic
+    included: list[IncludedUser]
+
+
+class CasesPage(msgspec.Struct):
+    current: int
+    size: int
+    total: int
+
+
+class CasesMeta(msgspec.Struct):
+    page: CasesPage
+    total_cases: int
+
+
+class CaseList(msgspec.Struct):
+    data: list[CasePublic]
+    included: list[IncludedUser]
+    meta: CasesMeta
+
+
+class ProjectAttributesPublic(msgspec.Struct):
+    enabled_custom_case_types: list[str]
+    key: str
+    name: str
+    restricted: bool
+
+
+class ProjectPublic(msgspec.Struct):
+    id: str
+    type: Literal["project"]
+    attributes: ProjectAttributesPublic
+
+
+class ProjectDocument(msgspec.Struct):
+    data: ProjectPublic
+
+
+class ProjectList(msgspec.Struct):
+    data: list[ProjectPublic]
+
+
+class UserAttributesPublic(msgspec.Struct):
+    name: str | None
+    handle: str
+    created_at: str
+    modified_at: str
+    email: str
+    icon: str
+    title: str | None
+    verified: bool
+    service_account: bool
+    disabled: bool
+    allowed_login_methods: list[str]
+    status: Literal["Active", "Pending", "Disabled"]
+    last_login_time: str | None
+
+
+class RoleList(msgspec.Struct):
+    data: list[Relation]
+
+
+class UserRelationshipsPublic(msgspec.Struct):
+    roles: RoleList
+    org: Link
+
+
+class UserPublic(msgspec.Struct):
+    type: Literal["users"]
+    id: str
+    attributes: UserAttributesPublic
+    relationships: UserRelationshipsPublic
+
+
+class UserDocument(msgspec.Struct):
+    data: UserPublic
+
+
+class UsersPage(msgspec.Struct):
+    total_count: int
+    total_filtered_count: int
+
+
+class UsersMeta(msgspec.Struct):
+    page: UsersPage
+
+
+class UserList(msgspec.Struct):
+    data: list[UserPublic]
+    meta: UsersMeta
 
 
 def rfc3339(us: int) -> str:
@@ -160,136 +320,123 @@ def isoformat(us: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}+00:00"
 
 
-def _user_link(ref: UserRef) -> dict[str, Any]:
-    return {"data": {"id": ref.id, "type": "user"}}
+def _link(id: str, type: str) -> Link:
+    return Link(Relation(id=id, type=type))
 
 
-def case_resource(case: Case) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "attributes": case.attributes,
-        "comment_count": 0,
-        "created_at": rfc3339(case.created_at),
-        "creation_source": case.creation_source,
-        "custom_attributes": case.custom_attributes,
-        "description": case.description,
-        "insights": [],
-        "internal_id": case.id,
-        "key": case.key,
-        "merge_status": "NOT_MERGED",
-        "priority": case.priority.value,
-        "public_id": case.public_id,
-        "status": case.status.value,
-        "status_group": case.status.group,
-        "status_name": case.status.display_name,
-        "title": case.title,
-        "type": "STANDARD",
-        "type_id": case.type_id,
-    }
-    if case.archived_at is not None:
-        attributes["archived_at"] = rfc3339(case.archived_at)
-    if case.closed_at is not None:
-        attributes["closed_at"] = rfc3339(case.closed_at)
-    if case.modified_at is not None:
-        attributes["modified_at"] = rfc3339(case.modified_at)
-    relationships: dict[str, Any] = {
-        "project": {"data": {"id": case.project_id, "type": "project"}},
-    }
-    if case.created_by is not None:
-        relationships["created_by"] = _user_link(case.created_by)
-    if case.assignee is not None:
-        relationships["assignee"] = _user_link(case.assignee)
-    if case.modified_by is not None:
-        relationships["modified_by"] = _user_link(case.modified_by)
-    return {
-        "id": case.id,
-        "type": "case",
-        "attributes": attributes,
-        "relationships": relationships,
-    }
+def _optional_time(us: int | None) -> str | None:
+    return None if us is None else rfc3339(us)
 
 
-def _included_users(cases: list[Case]) -> list[dict[str, Any]]:
+def case_public(case: Case) -> CasePublic:
+    return CasePublic(
+        id=case.id,
+        type="case",
+        attributes=CaseAttributesPublic(
+            archived_at=_optional_time(case.archived_at),
+            attributes=case.attributes,
+            closed_at=_optional_time(case.closed_at),
+            comment_count=0,
+            created_at=rfc3339(case.created_at),
+            creation_source=case.creation_source,
+            custom_attributes=case.custom_attributes,
+            description=case.description,
+            insights=[],
+            internal_id=case.id,
+            key=case.key,
+            merge_status="NOT_MERGED",
+            modified_at=_optional_time(case.modified_at),
+            priority=case.priority.value,
+            public_id=case.public_id,
+            status=case.status.value,
+            status_group=case.status.group,  # type: ignore[arg-type]
+            status_name=case.status.display_name,
+            title=case.title,
+            type="STANDARD",
+            type_id=case.type_id,
+        ),
+        relationships=CaseRelationshipsPublic(
+            assignee=None if case.assignee is None else _link(case.assignee.id, "user"),
+            created_by=None if case.created_by is None else _link(case.created_by.id, "user"),
+            modified_by=None if case.modified_by is None else _link(case.modified_by.id, "user"),
+            project=_link(case.project_id, "project"),
+        ),
+    )
+
+
+def _included_users(cases: list[Case]) -> list[IncludedUser]:
     seen: dict[str, UserRef] = {}
     for case in cases:
         for ref in (case.created_by, case.assignee, case.modified_by):
             if ref is not None and ref.id not in seen:
                 seen[ref.id] = ref
     return [
-        {
-            "id": ref.id,
-            "type": "user",
-            "attributes": {
-                "active": ref.active,
-                "email": ref.email,
-                "handle": ref.handle,
-                "name": ref.name or "",
-            },
-        }
+        IncludedUser(
+            id=ref.id,
+            type="user",
+            attributes=IncludedUserAttributes(
+                active=ref.active, email=ref.email, handle=ref.handle, name=ref.name or ""
+            ),
+        )
         for ref in seen.values()
     ]
 
 
-def case_document(case: Case) -> dict[str, Any]:
-    return {"data": case_resource(case), "included": _included_users([case])}
+def case_document(case: Case) -> CaseDocument:
+    return CaseDocument(data=case_public(case), included=_included_users([case]))
 
 
-def cases_document(cases: list[Case], *, total: int, page: int, size: int) -> dict[str, Any]:
-    return {
-        "data": [case_resource(c) for c in cases],
-        "included": _included_users(cases),
-        "meta": {
-            "page": {"current": page, "size": len(cases), "total": math.ceil(total / size)},
-            "total_cases": total,
-        },
-    }
+def case_list(cases: list[Case], *, total: int, page: int, size: int) -> CaseList:
+    return CaseList(
+        data=[case_public(c) for c in cases],
+        included=_included_users(cases),
+        meta=CasesMeta(
+            page=CasesPage(current=page, size=len(cases), total=math.ceil(total / size)),
+            total_cases=total,
+        ),
+    )
 
 
-def project_resource(project: Project) -> dict[str, Any]:
-    return {
-        "id": project.id,
-        "type": "project",
-        "attributes": {
-            "enabled_custom_case_types": project.enabled_custom_case_types,
-            "key": project.key,
-            "name": project.name,
-            "restricted": False,
-        },
-    }
+def project_public(project: Project) -> ProjectPublic:
+    return ProjectPublic(
+        id=project.id,
+        type="project",
+        attributes=ProjectAttributesPublic(
+            enabled_custom_case_types=project.enabled_custom_case_types,
+            key=project.key,
+            name=project.name,
+            restricted=False,
+        ),
+    )
 
 
-def user_resource(user: User) -> dict[str, Any]:
-    return {
-        "type": "users",
-        "id": user.id,
-        "attributes": {
-            "name": user.name,
-            "handle": user.handle,
-            "created_at": isoformat(user.created_at),
-            "modified_at": isoformat(user.modified_at),
-            "email": user.email,
-            "icon": "https://secure.gravatar.com/avatar/" + _gravatar(user.email) + "?s=48&d=retro",
-            "title": user.title,
-            "verified": False,
-            "service_account": user.service_account,
-            "disabled": user.disabled,
-            "allowed_login_methods": [],
-            "status": user.status.value,
-            "last_login_time": None,
-        },
-        "relationships": {
-            "roles": {"data": []},
-            "org": {"data": {"type": "orgs", "id": user.org_id}},
-        },
-    }
+def user_public(user: User) -> UserPublic:
+    return UserPublic(
+        type="users",
+        id=user.id,
+        attributes=UserAttributesPublic(
+            name=user.name,
+            handle=user.handle,
+            created_at=isoformat(user.created_at),
+            modified_at=isoformat(user.modified_at),
+            email=user.email,
+            icon=f"https://secure.gravatar.com/avatar/{_gravatar(user.email)}?s=48&d=retro",
+            title=user.title,
+            verified=False,
+            service_account=user.service_account,
+            disabled=user.disabled,
+            allowed_login_methods=[],
+            status=user.status.value,
+            last_login_time=None,
+        ),
+        relationships=UserRelationshipsPublic(
+            roles=RoleList(data=[]), org=_link(user.org_id, "orgs")
+        ),
+    )
 
 
 def _gravatar(email: str) -> str:
-    import hashlib
-
     return hashlib.md5(email.encode(), usedforsecurity=False).hexdigest()
-
-
-encode = msgspec.json.encode
 
 
 def check_user_changes(changes: dict[str, Any]) -> None:

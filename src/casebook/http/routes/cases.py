@@ -14,6 +14,7 @@ from casebook.http.endpoint import (
     decode,
     endpoint,
     jsonapi,
+    present,
     query_bool,
     query_int,
     require_type,
@@ -34,7 +35,7 @@ async def search_cases(request: Request, ctx: Context, actor: Actor) -> Response
         sort_field=request.query_params.get("sort[field]", "created_at"),
         ascending=query_bool(request, "sort[asc]", False),
     )
-    document = schemas.cases_document(page.items, total=page.total, page=max(number, 1), size=size)
+    document = schemas.case_list(page.items, total=page.total, page=max(number, 1), size=size)
     return jsonapi(document)
 
 
@@ -43,7 +44,7 @@ async def create_case(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.CaseCreateRequest)
     data = body.data
     require_type(data.type, "case")
-    attrs = data.attributes
+    attrs = present(data.attributes, "data.attributes")
     if attrs.type is not None and attrs.type != "STANDARD":
         raise InvalidRequestError(f'invalid type "{attrs.type}": must be "STANDARD"')
     rels = data.relationships
@@ -80,12 +81,13 @@ async def get_case(request: Request, ctx: Context, actor: Actor) -> Response:
 async def update_status(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.CaseStatusRequest)
     require_type(body.data.type, "case")
+    attrs = present(body.data.attributes, "data.attributes")
     case = cases.update_status(
         ctx.store,
         request.path_params["case_id"],
         actor=actor,
-        status=body.data.attributes.status,
-        status_name=body.data.attributes.status_name,
+        status=attrs.status,
+        status_name=attrs.status_name,
     )
     return jsonapi(schemas.case_document(case))
 
@@ -98,7 +100,7 @@ async def update_priority(request: Request, ctx: Context, actor: Actor) -> Respo
         ctx.store,
         request.path_params["case_id"],
         actor=actor,
-        priority=body.data.attributes.priority,
+        priority=present(body.data.attributes, "data.attributes").priority,
     )
     return jsonapi(schemas.case_document(case))
 
@@ -111,7 +113,7 @@ async def assign_case(request: Request, ctx: Context, actor: Actor) -> Response:
         ctx.store,
         request.path_params["case_id"],
         actor=actor,
-        assignee_id=body.data.attributes.assignee_id,
+        assignee_id=present(body.data.attributes, "data.attributes").assignee_id,
     )
     return jsonapi(schemas.case_document(case))
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from casebook.domain import projects
 from casebook.domain.models import Actor
 from casebook.http import schemas
-from casebook.http.endpoint import Context, decode, endpoint, jsonapi, require_type
+from casebook.http.endpoint import Context, decode, endpoint, jsonapi, present, require_type
 from casebook.http.routing import route
 
 
@@ -16,7 +16,7 @@ from casebook.http.routing import route
 async def create_project(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.ProjectCreateRequest)
     require_type(body.data.type, "project")
-    attrs = body.data.attributes
+    attrs = present(body.data.attributes, "data.attributes")
     project = projects.create_project(
         ctx.store,
         actor=actor,
@@ -25,19 +25,19 @@ async def create_project(request: Request, ctx: Context, actor: Actor) -> Respon
         enabled_custom_case_types=attrs.enabled_custom_case_types,
         team_uuid=attrs.team_uuid,
     )
-    return jsonapi({"data": schemas.project_resource(project)}, 201)
+    return jsonapi(schemas.ProjectDocument(schemas.project_public(project)), 201)
 
 
 @endpoint("jsonapi")
 async def list_projects(request: Request, ctx: Context, actor: Actor) -> Response:
     found = projects.list_projects(ctx.store, actor=actor)
-    return jsonapi({"data": [schemas.project_resource(p) for p in found]})
+    return jsonapi(schemas.ProjectList([schemas.project_public(p) for p in found]))
 
 
 @endpoint("jsonapi")
 async def get_project(request: Request, ctx: Context, actor: Actor) -> Response:
     project = projects.get_project(ctx.store, request.path_params["project_id"], actor=actor)
-    return jsonapi({"data": schemas.project_resource(project)})
+    return jsonapi(schemas.ProjectDocument(schemas.project_public(project)))
 
 
 @endpoint("jsonapi")

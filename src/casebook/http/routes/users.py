@@ -8,7 +8,15 @@ from starlette.responses import Response
 from casebook.domain import users
 from casebook.domain.models import Actor
 from casebook.http import schemas
-from casebook.http.endpoint import Context, decode, endpoint, json, query_int, require_type
+from casebook.http.endpoint import (
+    Context,
+    decode,
+    endpoint,
+    json,
+    present,
+    query_int,
+    require_type,
+)
 from casebook.http.routing import route
 
 
@@ -16,11 +24,11 @@ from casebook.http.routing import route
 async def create_user(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.UserCreateRequest)
     require_type(body.data.type, "users")
-    attrs = body.data.attributes
+    attrs = present(body.data.attributes, "data.attributes")
     user = users.invite_user(
         ctx.store, actor=actor, email=attrs.email, name=attrs.name, title=attrs.title
     )
-    return json({"data": schemas.user_resource(user)}, 201)
+    return json(schemas.UserDocument(schemas.user_public(user)), 201)
 
 
 @endpoint("legacy")
@@ -37,17 +45,19 @@ async def list_users(request: Request, ctx: Context, actor: Actor) -> Response:
         page_number=query_int(request, "page[number]", 0),
     )
     return json(
-        {
-            "data": [schemas.user_resource(u) for u in found],
-            "meta": {"page": {"total_count": total, "total_filtered_count": filtered}},
-        }
+        schemas.UserList(
+            data=[schemas.user_public(u) for u in found],
+            meta=schemas.UsersMeta(
+                schemas.UsersPage(total_count=total, total_filtered_count=filtered)
+            ),
+        )
     )
 
 
 @endpoint("legacy")
 async def get_user(request: Request, ctx: Context, actor: Actor) -> Response:
     user = users.get_user(ctx.store, request.path_params["user_id"], actor=actor)
-    return json({"data": schemas.user_resource(user)})
+    return json(schemas.UserDocument(schemas.user_public(user)))
 
 
 _UPDATABLE = ("name", "title", "email", "disabled")
@@ -66,7 +76,7 @@ async def update_user(request: Request, ctx: Context, actor: Actor) -> Response:
         body_id=body.data.id,
         changes=changes,
     )
-    return json({"data": schemas.user_resource(user)})
+    return json(schemas.UserDocument(schemas.user_public(user)))
 
 
 @endpoint("legacy")
