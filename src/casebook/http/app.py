@@ -13,6 +13,7 @@ from starlette.routing import Route
 from casebook.config import Settings, load_settings
 from casebook.domain.keys import Authenticator, load_secret
 from casebook.errors import CasebookError
+from casebook.http import openapi
 from casebook.http.endpoint import Context, json
 from casebook.http.errors import Style, error_response, http_error, internal_error
 from casebook.http.routes import cases, projects, users
@@ -31,6 +32,11 @@ async def healthz(request: Request) -> Response:
     except Exception as exc:
         return internal_error(exc, "jsonapi")
     return json({"status": "ok"})
+
+
+async def openapi_json(request: Request) -> Response:
+    """casebook's own OpenAPI document; public, like Datadog's published spec."""
+    return Response(openapi.document_bytes(), media_type="application/json")
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -52,6 +58,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, store: Store) -> Starlette:
     """The API over ``store``, which must be migrated already."""
+    openapi.document_bytes()  # build (and so check) every schema before serving
     if settings.faults:
         store = FaultInjectingStore(store, settings.faults)
     secret = load_secret(store, settings.secret_key)
@@ -71,6 +78,7 @@ def create_app(settings: Settings, store: Store) -> Starlette:
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/api/v2/openapi.json", openapi_json, methods=["GET"]),
             # Projects before cases: /cases/projects is not a case id.
             *projects.routes,
             *cases.routes,
