@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -919,3 +920,42 @@ def test_mentions_archived(text: str, mentions: bool) -> None:
 )
 def test_with_default_scope(text: str, scoped: Query) -> None:
     assert with_default_scope(parse(text, now_us=NOW)) == scoped
+
+
+# --- the examples in docs/search.md -------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "search.md"
+
+
+def _doc_examples() -> list[tuple[str, str | None]]:
+    """(filter, error message or None) for each row of the doc's "| Filter | ..." tables."""
+    examples: list[tuple[str, str | None]] = []
+    kind = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| Filter |"):
+            kind = line.split("|")[2].strip()
+        elif not line.startswith("|"):
+            kind = None
+        elif kind is not None and not line.startswith("|---"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            text = cells[0].strip("`")
+            examples.append((text, cells[1].strip("`") if kind == "Error" else None))
+    return examples
+
+
+DOC_EXAMPLES = _doc_examples()
+
+
+def test_docs_have_examples() -> None:
+    assert len([e for e in DOC_EXAMPLES if e[1] is None]) >= 25
+    assert len([e for e in DOC_EXAMPLES if e[1] is not None]) >= 5
+
+
+@pytest.mark.parametrize(("text", "error"), DOC_EXAMPLES, ids=[t for t, _ in DOC_EXAMPLES])
+def test_docs_examples(text: str, error: str | None) -> None:
+    if error is None:
+        parse(text, now_us=NOW)
+    else:
+        with pytest.raises(InvalidQueryError) as caught:
+            parse(text, now_us=NOW)
+        assert str(caught.value) == error
