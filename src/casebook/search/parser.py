@@ -315,7 +315,110 @@ def _scan_comparison(text: str, start: int) -> _Token:
     return _Token(_Kind.COMPARE, start, text[start:end], value=text[j:end], op=op, value_pos=j)
 
 
+# --- times --------------------------------------------------------------------
+
+_TIME_FIELDS = {f.value: f for f in TimeField}
+_DAY_US = 86_400_000_000
+_UNIT_US = {
+    "s": 1_000_000,
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": _DAY_US,
+    "w": 7 * _DAY_US,
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_US = (datetime(1, 1, 2, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) - _EPOCH) // timedelta(
+    microseconds=1
+)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+_RELATIVE = re.compile(r"now(?:([+-])([0-9]{1,12})([smhdw]))?\Z")
+_TIME_RULE = (
+    "use YYYY-MM-DD, an RFC 3339 timestamp such as 2026-01-31T09:30:00Z, "
+    "now, or now-N with a unit s, m, h, d or w (now-7d)"
+)
+
+
+def _parse_time(text: str, pos: int, now_us: int) -> tuple[int, int]:
+    """(instant, granularity) in microseconds: a date spans a day, anything else one microsecond."""
+    try:
+        if match := _RELATIVE.match(text):
+            sign, amount, unit = match.groups()
+            offset = int(amount) * _UNIT_US[unit] if amount else 0
+            instant, granularity = now_us + (-offset if sign == "-" else offset), 1
+        elif match := _DATE.match(text):
+            year, month, day = (int(g) for g in match.groups())
+            instant = (datetime(year, month, day, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+            granularity = _DAY_US
+        elif match := _TIMESTAMP.match(text):
+            year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+            fraction, zone = match[7] or "", match[8]
+            tz = UTC
+            if zone not in ("Z", "z"):
+                hours, minutes = int(zone[1:3]), int(zone[4:6])
+                sign_ = -1 if zone[0] == "-" else 1
+                tz = timezone(sign_ * timedelta(hours=hours, minutes=minutes))
+            moment = datetime(
+                year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")), tz
+            )
+            instant = (moment - _EPOCH) // timedelta(microseconds=1)
+            granularity = 1
+        else:
+            raise ValueError(text)
+    except (ValueError, OverflowError):
+        raise InvalidQueryError(
+            f'invalid time "{text}" at {pos}; {_TIME_RULE}', position=pos, term=text
+        ) from None
+    if not _MIN_US <= instant <= _MAX_US:
+        raise InvalidQueryError(
+            f'time "{text}" at {pos} is out of range (years 0001 to 9999)', position=pos, term=text
+        )
+    return instant, granularity
+
+
+def _build_time(facet: _Facet, token: _Token, now_us: int) -> Query:
+    field = _TIME_FIELDS[facet.name]
+    if token.kind is _Kind.WORD and token.value == "*":
+        return TimeRange(field, None, None)
+    start: int | None
+    end: int | None
+    if token.kind is _Kind.RANGE:
+        assert token.bounds is not None
+        low, high = token.bounds
+        start = end = None
+        if low.text != "*":
+            instant, granularity = _parse_time(low.text, low.pos, now_us)
+            start = instant if token.op[0] == "[" else instant + granularity
+        if high.text != "*":
+            instant, granularity = _parse_time(high.text, high.pos, now_us)
+            end = instant + granularity if token.op[1] == "]" else instant
+    elif token.kind is _Kind.COMPARE:
+        instant, granularity = _parse_time(token.value, token.value_pos, now_us)
+        start, end = {
+            ">": (instant + granularity, None),
+            ">=": (instant, None),
+            "<": (None, instant),
+            "<=": (None, instant + granularity),
+        }[token.op]
+    else:
+        instant, granularity = _parse_time(token.value, token.pos, now_us)
+        start, end = instant, instant + granularity
+    if start is not None and end is not None and start >= end:
+        raise InvalidQueryError(
+            f'empty time range "{token.raw}" at {token.pos}', position=token.pos, term=token.raw
+        )
+    return TimeRange(field, start, end)
+
+
 # --- facets -------------------------------------------------------------------
+
+
+_Builder = Callable[["_Facet", "_Token", int], Query]
+"""Makes the term for one value of a facet: (facet, value token, now_us) -> query."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +427,7 @@ class _Facet:
 
     name: str
     pos: int
-    build: Callable[[_Parser, _Facet, _Token], Query]
+    build: _Builder
     attribute: str = ""
 
 
@@ -341,31 +444,45 @@ for _status in Status:
 _PRIORITY_NAMES = {p.value: p for p in Priority}
 _PRIORITY_LIST = "P1, P2, P3, P4, P5, NOT_DEFINED"
 _CASE_TYPES = {"STANDARD": STANDARD_CASE_TYPE_ID}
-_TIME_FIELDS = {f.value: f for f in TimeField}
 
 
-def _plain_value(facet: _Facet, token: _Token) -> str | None:
-    """The value of a non-attribute facet; ``None`` for a bare ``*``.
-
-    Refuses ranges, comparisons and wildcards, which only times, attributes and
-    text take.
-    """
+def _refuse_ranges(facet: _Facet, token: _Token) -> None:
     if token.kind in (_Kind.RANGE, _Kind.COMPARE):
         raise InvalidQueryError(
             f'"{facet.name}" takes no ranges or comparisons: "{token.raw}" at {token.pos}',
             position=token.pos,
             term=token.raw,
         )
-    if token.kind is _Kind.WORD and "*" in token.value:
-        if token.value == "*":
-            return None
+
+
+def _split_wildcard(token: _Token) -> tuple[str, bool]:
+    """(value, is_prefix) of a word that may end in ``*``; a lone ``*`` gives ("", True)."""
+    value = token.value
+    if token.kind is not _Kind.WORD or "*" not in value:
+        return value, False
+    if value.index("*") != len(value) - 1:
         raise InvalidQueryError(
-            f'wildcard in "{token.raw}" at {token.pos}; only text and attribute values '
-            f"take a trailing *",
+            f'wildcard in "{value}" at {token.pos}; only a trailing * is supported',
             position=token.pos,
-            term=token.raw,
+            term=value,
         )
-    return token.value
+    return value[:-1], True
+
+
+def _plain_value(facet: _Facet, token: _Token) -> str | None:
+    """The value of a facet other than times and attributes; ``None`` for a bare ``*``."""
+    _refuse_ranges(facet, token)
+    value, prefix = _split_wildcard(token)
+    if not prefix:
+        return value
+    if not value:
+        return None
+    raise InvalidQueryError(
+        f'wildcard in "{token.raw}" at {token.pos}; only text and attribute values '
+        f"take a trailing *",
+        position=token.pos,
+        term=token.raw,
+    )
 
 
 def _invalid(facet: _Facet, token: _Token, rule: str) -> InvalidQueryError:
@@ -376,27 +493,20 @@ def _invalid(facet: _Facet, token: _Token, rule: str) -> InvalidQueryError:
     )
 
 
-def _build_status(parser: _Parser, facet: _Facet, token: _Token) -> Query:
-    value = _plain_value(facet, token)
-    if value is None:
-        return MatchAll()
-    status = _STATUS_NAMES.get(value.casefold())
-    if status is None:
-        raise _invalid(facet, token, "must be one of OPEN, IN_PROGRESS, CLOSED")
-    return StatusIs(status)
+def _status_builder(names: str) -> _Builder:
+    def build(facet: _Facet, token: _Token, now_us: int) -> Query:
+        value = _plain_value(facet, token)
+        if value is None:
+            return MatchAll()
+        status = _STATUS_NAMES.get(value.casefold())
+        if status is None:
+            raise _invalid(facet, token, f"must be one of {names}")
+        return StatusIs(status)
+
+    return build
 
 
-def _build_status_group(parser: _Parser, facet: _Facet, token: _Token) -> Query:
-    value = _plain_value(facet, token)
-    if value is None:
-        return MatchAll()
-    status = _STATUS_NAMES.get(value.casefold())
-    if status is None:
-        raise _invalid(facet, token, "must be one of SG_OPEN, SG_IN_PROGRESS, SG_CLOSED")
-    return StatusIs(status)
-
-
-def _build_priority(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_priority(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
@@ -406,7 +516,7 @@ def _build_priority(parser: _Parser, facet: _Facet, token: _Token) -> Query:
     return PriorityIs(priority)
 
 
-def _build_project(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_project(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
@@ -426,12 +536,12 @@ def _uuid(facet: _Facet, token: _Token) -> str | None:
     return value.lower()
 
 
-def _build_project_id(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_project_id(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _uuid(facet, token)
     return MatchAll() if value is None else ProjectIdIs(value)
 
 
-def _build_case_key(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_case_key(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
@@ -441,7 +551,7 @@ def _build_case_key(parser: _Parser, facet: _Facet, token: _Token) -> Query:
     return CaseKeyIs(f"{match[1].upper()}-{int(match[2])}")
 
 
-def _build_type(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_type(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
@@ -451,19 +561,19 @@ def _build_type(parser: _Parser, facet: _Facet, token: _Token) -> Query:
     return CaseTypeIs(type_id)
 
 
-def _build_type_id(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_type_id(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _uuid(facet, token)
     return MatchAll() if value is None else CaseTypeIs(value)
 
 
-def _build_creation_source(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_creation_source(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
     return CreationSourceIs("_".join(value.upper().split()))
 
 
-def _build_archived(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _build_archived(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return ArchivedIs(None)
@@ -473,8 +583,8 @@ def _build_archived(parser: _Parser, facet: _Facet, token: _Token) -> Query:
     return ArchivedIs(folded == "true")
 
 
-def _user_builder(field: UserField) -> Callable[[_Parser, _Facet, _Token], Query]:
-    def build(parser: _Parser, facet: _Facet, token: _Token) -> Query:
+def _user_builder(field: UserField) -> _Builder:
+    def build(facet: _Facet, token: _Token, now_us: int) -> Query:
         value = _plain_value(facet, token)
         if value is None:
             return UserIs(field, UserMatch.ANY)
@@ -487,34 +597,17 @@ def _user_builder(field: UserField) -> Callable[[_Parser, _Facet, _Token], Query
     return build
 
 
-def _build_time(parser: _Parser, facet: _Facet, token: _Token) -> Query:
-    return parser.time_range(_TIME_FIELDS[facet.name], token)
+def _build_attribute(facet: _Facet, token: _Token, now_us: int) -> Query:
+    _refuse_ranges(facet, token)
+    value, prefix = _split_wildcard(token)
+    if prefix and not value:
+        return AttributeIs(facet.attribute, None)
+    return AttributeIs(facet.attribute, value.lower(), prefix)
 
 
-def _build_attribute(parser: _Parser, facet: _Facet, token: _Token) -> Query:
-    if token.kind in (_Kind.RANGE, _Kind.COMPARE):
-        raise InvalidQueryError(
-            f'"{facet.name}" takes no ranges or comparisons: "{token.raw}" at {token.pos}',
-            position=token.pos,
-            term=token.raw,
-        )
-    value = token.value
-    if token.kind is _Kind.WORD and "*" in value:
-        if value == "*":
-            return AttributeIs(facet.attribute, None)
-        if value.index("*") != len(value) - 1:
-            raise InvalidQueryError(
-                f'wildcard in "{value}" at {token.pos}; only a trailing * is supported',
-                position=token.pos,
-                term=value,
-            )
-        return AttributeIs(facet.attribute, value[:-1].lower(), prefix=True)
-    return AttributeIs(facet.attribute, value.lower())
-
-
-_FACETS: dict[str, Callable[[_Parser, _Facet, _Token], Query]] = {
-    "status": _build_status,
-    "status_group": _build_status_group,
+_FACETS: dict[str, _Builder] = {
+    "status": _status_builder("OPEN, IN_PROGRESS, CLOSED"),
+    "status_group": _status_builder("SG_OPEN, SG_IN_PROGRESS, SG_CLOSED"),
     "priority": _build_priority,
     "project": _build_project,
     "project.key": _build_project,
@@ -527,7 +620,7 @@ _FACETS: dict[str, Callable[[_Parser, _Facet, _Token], Query]] = {
     "type_id": _build_type_id,
     "archived": _build_archived,
     "creation_source": _build_creation_source,
-    **{name: _build_time for name in _TIME_FIELDS},
+    **dict.fromkeys(_TIME_FIELDS, _build_time),
 }
 """Known facet names; any other well-formed name is a key of the case's attributes."""
 
@@ -593,70 +686,6 @@ def _resolve_facet(token: _Token) -> _Facet:
             term=name,
         )
     return _Facet(name, token.pos, _build_attribute, attribute=name)
-
-
-# --- times --------------------------------------------------------------------
-
-_DAY_US = 86_400_000_000
-_UNIT_US = {
-    "s": 1_000_000,
-    "m": 60_000_000,
-    "h": 3_600_000_000,
-    "d": _DAY_US,
-    "w": 7 * _DAY_US,
-}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MIN_US = (datetime(1, 1, 2, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-_MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) - _EPOCH) // timedelta(
-    microseconds=1
-)
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
-_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
-)
-_RELATIVE = re.compile(r"now(?:([+-])([0-9]{1,12})([smhdw]))?\Z")
-_TIME_RULE = (
-    "use YYYY-MM-DD, an RFC 3339 timestamp such as 2026-01-31T09:30:00Z, "
-    "now, or now-N with a unit s, m, h, d or w (now-7d)"
-)
-
-
-def _parse_time(text: str, pos: int, now_us: int) -> tuple[int, int]:
-    """(instant, granularity) in microseconds: a date spans a day, anything else one microsecond."""
-    try:
-        if match := _RELATIVE.match(text):
-            sign, amount, unit = match.groups()
-            offset = int(amount) * _UNIT_US[unit] if amount else 0
-            instant, granularity = now_us + (-offset if sign == "-" else offset), 1
-        elif match := _DATE.match(text):
-            year, month, day = (int(g) for g in match.groups())
-            instant = (datetime(year, month, day, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-            granularity = _DAY_US
-        elif match := _TIMESTAMP.match(text):
-            year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-            fraction, zone = match[7] or "", match[8]
-            tz = UTC
-            if zone not in ("Z", "z"):
-                hours, minutes = int(zone[1:3]), int(zone[4:6])
-                sign_ = -1 if zone[0] == "-" else 1
-                tz = timezone(sign_ * timedelta(hours=hours, minutes=minutes))
-            moment = datetime(
-                year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")), tz
-            )
-            instant = (moment - _EPOCH) // timedelta(microseconds=1)
-            granularity = 1
-        else:
-            raise ValueError(text)
-    except (ValueError, OverflowError):
-        raise InvalidQueryError(
-            f'invalid time "{text}" at {pos}; {_TIME_RULE}', position=pos, term=text
-        ) from None
-    if not _MIN_US <= instant <= _MAX_US:
-        raise InvalidQueryError(
-            f'time "{text}" at {pos} is out of range (years 0001 to 9999)', position=pos, term=text
-        )
-    return instant, granularity
 
 
 # --- parser -------------------------------------------------------------------
@@ -785,21 +814,13 @@ class _Parser:
             raise InvalidQueryError(
                 f'empty value for "{facet.name}" at {token.pos}', position=token.pos, term=token.raw
             )
-        return facet.build(self, facet, token)
+        return facet.build(facet, token, self.now_us)
 
     def text_term(self, token: _Token) -> Query:
         self.count_term(token)
-        text, prefix = token.value, False
-        if token.kind is _Kind.WORD and "*" in text:
-            if text == "*":
-                return MatchAll()
-            if text.index("*") != len(text) - 1:
-                raise InvalidQueryError(
-                    f'wildcard in "{text}" at {token.pos}; only a trailing * is supported',
-                    position=token.pos,
-                    term=text,
-                )
-            text, prefix = text[:-1], True
+        text, prefix = _split_wildcard(token)
+        if prefix and not text:
+            return MatchAll()
         if not any(ch.isalnum() for ch in text):
             raise InvalidQueryError(
                 f'nothing to search for in "{token.raw}" at {token.pos}; text search needs '
@@ -808,35 +829,3 @@ class _Parser:
                 term=token.raw,
             )
         return Text(text, prefix)
-
-    def time_range(self, field: TimeField, token: _Token) -> Query:
-        if token.kind is _Kind.WORD and token.value == "*":
-            return TimeRange(field, None, None)
-        start: int | None
-        end: int | None
-        if token.kind is _Kind.RANGE:
-            assert token.bounds is not None
-            low, high = token.bounds
-            start = end = None
-            if low.text != "*":
-                instant, granularity = _parse_time(low.text, low.pos, self.now_us)
-                start = instant if token.op[0] == "[" else instant + granularity
-            if high.text != "*":
-                instant, granularity = _parse_time(high.text, high.pos, self.now_us)
-                end = instant + granularity if token.op[1] == "]" else instant
-        elif token.kind is _Kind.COMPARE:
-            instant, granularity = _parse_time(token.value, token.value_pos, self.now_us)
-            start, end = {
-                ">": (instant + granularity, None),
-                ">=": (instant, None),
-                "<": (None, instant),
-                "<=": (None, instant + granularity),
-            }[token.op]
-        else:
-            instant, granularity = _parse_time(token.value, token.pos, self.now_us)
-            start, end = instant, instant + granularity
-        if start is not None and end is not None and start >= end:
-            raise InvalidQueryError(
-                f'empty time range "{token.raw}" at {token.pos}', position=token.pos, term=token.raw
-            )
-        return TimeRange(field, start, end)
