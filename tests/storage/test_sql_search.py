@@ -831,6 +831,27 @@ def test_random_filters_match_the_reference(
     assert db.search(text, org_id=org_id, actor=actor) == _expected(text, org_id, actor)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=st.text(min_size=1, max_size=30),
+    prefix=st.booleans(),
+    facet=st.sampled_from(["", "service:", "assignee:", "creation_source:"]),
+)
+def test_any_text_runs(db: SearchDb, value: str, prefix: bool, facet: str) -> None:
+    """Whatever characters a phrase or prefix holds, the database runs the query."""
+    if prefix:
+        word = "".join(ch for ch in value if not ch.isspace() and ch not in '()"*:-')
+        assume(word)
+        text = f"{facet}{word}*"
+    else:
+        text = facet + '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    try:
+        parse(text, now_us=NOW)
+    except InvalidQueryError:
+        assume(False)
+    db.search(text)
+
+
 def test_reference_agrees_with_the_table() -> None:
     """The reference evaluation gives the hand-written answers too (it is not vacuous)."""
     for text, keys in EXPECTED:
