@@ -52,12 +52,16 @@ def _limit_headers(decision: Decision) -> dict[str, str]:
 
 
 def _authenticate(request: Request, ctx: Context) -> Actor:
-    """The caller, counted against the auth-failure limit of its address when keys are bad."""
+    """The caller; failures count against the auth-failure limit of the client address."""
     headers = request.headers
     limit = ctx.settings.auth_failure_limit
-    client = request.client.host if request.client else "unknown"
-    if ctx.limiter is not None and limit is not None:
-        seen = ctx.limiter.hit(f"authfail:{client}", limit, cost=0)
+    if ctx.limiter is None or limit is None:
+        return ctx.auth.authenticate(headers.get("dd-api-key"), headers.get("dd-application-key"))
+    limiter = ctx.limiter
+    name = f"authfail:{request.client.host if request.client else 'unknown'}"
+
+    def refuse_if_throttled() -> None:
+        seen = limiter.hit(name, limit, cost=0)
         if not seen.allowed:
             raise RateLimitedError(
                 "too many failed authentications from this address",
@@ -66,11 +70,15 @@ def _authenticate(request: Request, ctx: Context) -> Actor:
                 reset_after=seen.reset_after,
                 name="auth_failures",
             )
+
     try:
-        return ctx.auth.authenticate(headers.get("dd-api-key"), headers.get("dd-application-key"))
+        return ctx.auth.authenticate(
+            headers.get("dd-api-key"),
+            headers.get("dd-application-key"),
+            before_lookup=refuse_if_throttled,
+        )
     except AuthenticationError:
-        if ctx.limiter is not None and limit is not None:
-            ctx.limiter.hit(f"authfail:{client}", limit)
+        limiter.hit(name, limit)
         raise
 
 
