@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from casebook.config import Settings, load_settings
 from casebook.domain.keys import Authenticator, load_secret
 from casebook.errors import CasebookError
 from casebook.http import openapi
 from casebook.http.endpoint import Context, json
-from casebook.http.errors import Style, error_response, http_error, internal_error
+from casebook.http.errors import error_response, internal_error
 from casebook.http.routes import cases, projects, users
+from casebook.http.routing import CasebookApp, route
 from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
 from casebook.storage.faults import FaultInjectingStore
@@ -39,24 +37,7 @@ async def openapi_json(request: Request) -> Response:
     return Response(openapi.document_bytes(), media_type="application/json")
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    style: Style = "legacy" if request.url.path.startswith("/api/v2/users") else "jsonapi"
-    if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
-        return http_error(
-            405,
-            "Method Not Allowed",
-            f"method {request.method} is not allowed here; allowed: {allow}",
-            style,
-            Allow=allow,
-        )
-    if exc.status_code == 404:
-        return http_error(404, "Not Found", f"no endpoint at {request.url.path}", style)
-    return http_error(exc.status_code, "Error", str(exc.detail), style)
-
-
-def create_app(settings: Settings, store: Store) -> Starlette:
+def create_app(settings: Settings, store: Store) -> CasebookApp:
     """The API over ``store``, which must be migrated already."""
     openapi.document_bytes()  # build (and so check) every schema before serving
     if settings.faults:
@@ -75,22 +56,19 @@ def create_app(settings: Settings, store: Store) -> Starlette:
         limiter=limiter,
         faults=settings.faults,
     )
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/api/v2/openapi.json", openapi_json, methods=["GET"]),
-            # Projects before cases: /cases/projects is not a case id.
+    return CasebookApp(
+        [
+            *cases.routes,  # the hot paths first
             *projects.routes,
-            *cases.routes,
             *users.routes,
+            route("/healthz", GET=healthz),
+            route("/api/v2/openapi.json", GET=openapi_json),
         ],
-        exception_handlers={HTTPException: _http_exception},
+        ctx=ctx,
     )
-    app.state.ctx = ctx
-    return app
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> CasebookApp:
     """Factory for ``uvicorn --factory``: each worker process builds its own app and store."""
     settings = load_settings(os.environ)
     store = open_store(

@@ -1,4 +1,4 @@
-"""Case endpoints: ``/api/v2/cases`` and ``/api/v2/cases/{case_id}/...``."""
+"""Case endpoints: ``/api/v2/cases`` and ``/api/v2/cases/{case_id:caseref}/...``."""
 
 from __future__ import annotations
 
@@ -131,11 +131,15 @@ def _empty_body_command(command: cases.EmptyCommand) -> Endpoint:
 
 routes = [
     route("/api/v2/cases", GET=search_cases, POST=create_case),
-    route("/api/v2/cases/{case_id}", GET=get_case),
-    route("/api/v2/cases/{case_id}/status", POST=update_status),
-    route("/api/v2/cases/{case_id}/priority", POST=update_priority),
-    route("/api/v2/cases/{case_id}/assign", POST=assign_case),
-    route("/api/v2/cases/{case_id}/unassign", POST=_empty_body_command(cases.unassign_case)),
-    route("/api/v2/cases/{case_id}/archive", POST=_empty_body_command(cases.archive_case)),
-    route("/api/v2/cases/{case_id}/unarchive", POST=_empty_body_command(cases.unarchive_case)),
+    route("/api/v2/cases/{case_id:caseref}", GET=get_case),
+    route("/api/v2/cases/{case_id:caseref}/status", POST=update_status),
+    route("/api/v2/cases/{case_id:caseref}/priority", POST=update_priority),
+    route("/api/v2/cases/{case_id:caseref}/assign", POST=assign_case),
+    route(
+        "/api/v2/cases/{case_id:caseref}/unassign", POST=_empty_body_command(cases.unassign_case)
+    ),
+    route("/api/v2/cases/{case_id:caseref}/archive", POST=_empty_body_command(cases.archive_case)),
+    route(
+        "/api/v2/cases/{case_id:caseref}/unarchive", POST=_empty_body_command(cases.unarchive_case)
+    ),
 ]
