@@ -8,6 +8,7 @@ fresh database per test copied from a migrated template.
 from __future__ import annotations
 
 import itertools
+import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,32 @@ from tests.support.api import Api
 from tests.support.postgres import PostgresCluster
 
 TEMPLATE = "casebook_template"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_internal_errors() -> Iterator[None]:
+    """Fail any test during which an in-process app answered 500 (an unexpected error)."""
+    handler = _Collect()
+    logger = logging.getLogger("casebook.http")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records:
+        first = handler.records[0]
+        pytest.fail(f"a request got 500: {first.getMessage()} {first.exc_info!r}")
+
+
 _names = itertools.count()
 
 
