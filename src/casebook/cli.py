@@ -106,15 +106,14 @@ def serve(
             store, settings.secret_key, api_key=settings.api_key, app_key=settings.app_key
         )
     if result.created_keys is not None:
-        out.print(
+        typer.echo(
             "casebook: created the admin user "
             f"{users_domain.BOOTSTRAP_ADMIN_EMAIL} of the 'default' organisation.\n"
             "Its keys are shown this once; keep them:\n"
             f"  DD-API-KEY:         {result.created_keys.api_key}\n"
-            f"  DD-APPLICATION-KEY: {result.created_keys.app_key}",
-            highlight=False,
+            f"  DD-APPLICATION-KEY: {result.created_keys.app_key}"
         )
-    out.print(f"casebook {__version__} listening on http://{host}:{port}", highlight=False)
+    typer.echo(f"casebook {__version__} listening on http://{host}:{port}")
     sys.stdout.flush()
     uvicorn.run(
         "casebook.http.app:app_from_environment",
