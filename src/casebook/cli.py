@@ -134,7 +134,7 @@ def migrate() -> None:
     """Bring the database schema to the newest version."""
     with _store():
         pass
-    out.print("casebook: database is up to date", highlight=False)
+    typer.echo("casebook: database is up to date")
 
 
 @orgs_app.command("create")
@@ -142,7 +142,7 @@ def orgs_create(name: str) -> None:
     """Create an organisation."""
     with _store() as store:
         org = users_domain.create_org(store, name)
-    out.print(f"created organisation {org.name} ({org.id})", highlight=False)
+    typer.echo(f"created organisation {org.name} ({org.id})")
 
 
 @orgs_app.command("list")
@@ -150,7 +150,7 @@ def orgs_list() -> None:
     """List organisations."""
     with _store() as store, store.read() as tx:
         for org in tx.list_orgs():
-            out.print(f"{org.name}\t{org.id}", highlight=False)
+            typer.echo(f"{org.name}\t{org.id}")
 
 
 @users_app.command("create")
@@ -163,7 +163,7 @@ def users_create(
     """Create an active user in an organisation."""
     with _store() as store:
         user = users_domain.add_user(store, org_name=org, email=email, name=name, admin=admin)
-    out.print(f"created user {user.email} ({user.id})", highlight=False)
+    typer.echo(f"created user {user.email} ({user.id})")
 
 
 @keys_app.command("create")
@@ -186,8 +186,8 @@ def keys_create(
             msgspec.json.encode({"api_key": pair.api_key, "app_key": pair.app_key}).decode() + "\n"
         )
         return
-    out.print(f"DD-API-KEY:         {pair.api_key}", highlight=False)
-    out.print(f"DD-APPLICATION-KEY: {pair.app_key}", highlight=False)
+    typer.echo(f"DD-API-KEY:         {pair.api_key}")
+    typer.echo(f"DD-APPLICATION-KEY: {pair.app_key}")
 
 
 @keys_app.command("list")
@@ -219,7 +219,7 @@ def keys_revoke(key_id: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
         with store.read() as tx:
             org_row = users_domain.get_org(tx, org)
         keys_domain.revoke_key(store, org_row.id, key_id)
-    out.print(f"revoked key {key_id}", highlight=False)
+    typer.echo(f"revoked key {key_id}")
 
 
 @projects_app.command("restore")
@@ -227,7 +227,7 @@ def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> Non
     """Bring back a deleted project and its cases."""
     with _store() as store:
         project = projects_domain.restore_project(store, org_name=org, key=key)
-    out.print(f"restored project {project.key} ({project.id})", highlight=False)
+    typer.echo(f"restored project {project.key} ({project.id})")
 
 
 def main() -> None:
