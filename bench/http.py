@@ -87,6 +87,11 @@ class Row:
         return self.result.rate / self.raw.rate if self.raw and self.raw.rate else None
 
     @property
+    def cpu_vs_ceiling(self) -> float:
+        """The ratio the CPU costs predict: ceiling CPU per request over ours."""
+        return self.ceiling.cpu_us / self.result.cpu_us if self.result.cpu_us else 0.0
+
+    @property
     def tail(self) -> float:
         r = self.result
         return r.p99_ms / r.p50_ms if r.p50_ms else 0.0
@@ -178,6 +183,8 @@ class Report:
                     "vs_ceiling": round(row.vs_ceiling, 3),
                     "ceiling": row.ceiling_name,
                     "paired_ceiling_rps": round(row.ceiling.rate, 1),
+                    "paired_ceiling_cpu_us_per_request": round(row.ceiling.cpu_us, 1),
+                    "cpu_vs_ceiling": round(row.cpu_vs_ceiling, 3),
                     "vs_raw": None if row.vs_raw is None else round(row.vs_raw, 3),
                     "raw": row.raw_name or None,
                     "paired_raw_per_s": round(row.raw.rate, 1) if row.raw else None,
@@ -216,7 +223,25 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "kernel": platform.release(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "casebook": _revision(),
     }
+
+
+def _revision() -> str:
+    """The commit measured, and whether src/ had changes on top of it."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=procs.REPO, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (
+        " + uncommitted changes in src/" if git("status", "--porcelain", "src") else ""
+    )
 
 
 def fsync_probe(folder: Path, count: int = 200) -> dict[str, float]:
@@ -258,6 +283,20 @@ class Runner:
     ) -> LoadResult:
         """Load ``server``; by default ``probe`` records the connections each worker holds."""
         seconds = self.args.seconds if seconds is None else seconds
+        workers, related = server.workers(), server.related()
+        before = procs.cpu_seconds(workers), procs.cpu_seconds(related)
+        result = self._run(server, load, seconds, probe)
+        result.cpu_db_s = procs.cpu_seconds(related) - before[1]
+        result.cpu_s = procs.cpu_seconds(workers) - before[0] + result.cpu_db_s
+        return result
+
+    def _run(
+        self,
+        server: procs.Server,
+        load: Load,
+        seconds: float,
+        probe: Callable[[], dict[str, int]] | None,
+    ) -> LoadResult:
         base_url = server.base_url
         if self.use_wrk:
             return loadgen.run_wrk(
@@ -365,6 +404,7 @@ def measure(
     database_url: str,
     env: dict[str, str],
     raw: RawRuns,
+    related: Callable[[], list[int]] = list,
 ) -> None:
     args = runner.args
     server_env = {
@@ -391,6 +431,7 @@ def measure(
     ceiling = start_ceiling(report, runner, seeded.project_id)
     with running(ceiling), procs.RssSampler(ceiling) as ceiling_rss:
         server = procs.casebook_serve(args.workers, procs.free_port(), server_env)
+        server.related = related
         with running(server):
             report.healthz_seeded_s = server.start()
             with procs.RssSampler(server) as sampler:
@@ -597,23 +638,25 @@ def render(report: Report) -> str:
         f" {report.machine['memory_mb']} MB; the load generator shares them;"
         f" load average {report.machine['load_average_at_start']} at start,"
         f" {[round(x, 2) for x in report.load_average]} at end",
-        f"fsync of 4 KiB (p50/p99 ms): {report.machine['fsync_at_start']} at start,"
+        f"casebook {report.machine['casebook']};"
+        f" fsync of 4 KiB (p50/p99 ms): {report.machine['fsync_at_start']} at start,"
         f" {report.machine.get('fsync_at_end')} at end",
         "",
-        "| endpoint | req/s | p50 ms | p99 ms | p99/p50 | vs ceiling | vs raw create | errors"
-        " | conns/worker | targets |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| endpoint | req/s | p50 ms | p99 ms | p99/p50 | vs ceiling | vs raw create"
+        " | server CPU µs/req (database part; ceiling's / ours) | errors | conns/worker"
+        " | targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, result in report.ceiling.items():
         lines.append(
             f"| ceiling {name} | {result.rate:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f}"
-            f" | {result.p99_ms / result.p50_ms if result.p50_ms else 0:.1f} | 100% | | "
-            f"{result.errors} | | |"
+            f" | {result.p99_ms / result.p50_ms if result.p50_ms else 0:.1f} | 100% | "
+            f"| {result.cpu_us:.0f} | {result.errors} | | |"
         )
     for name, raw in report.raw.items():
         lines.append(
             f"| raw create, {name} | {raw.rate:,.0f} | {raw.p50_ms:.2f} | {raw.p99_ms:.2f}"
-            f" | {raw.p99_ms / raw.p50_ms if raw.p50_ms else 0:.1f} | | | | | |"
+            f" | {raw.p99_ms / raw.p50_ms if raw.p50_ms else 0:.1f} | | | | | | |"
         )
     for row in report.rows:
         r = row.result
@@ -626,7 +669,8 @@ def render(report: Report) -> str:
         lines.append(
             f"| {row.name} | {r.rate:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {row.tail:.1f}"
             f" | {row.vs_ceiling:.0%} of ceiling {row.ceiling_name} ({row.ceiling.rate:,.0f})"
-            f" | {vs_raw} | {r.errors}"
+            f" | {vs_raw} | {r.cpu_us:.0f}{f' ({r.cpu_db_us:.0f} db)' if r.cpu_db_s else ''};"
+            f" {row.cpu_vs_ceiling:.0%} | {r.errors}"
             f" | {_spread(r)} | {checks} |"
         )
     lines.append("")
@@ -712,7 +756,10 @@ def run(argv: list[str] | None = None) -> Report:
                 new_database = cluster.create_database
 
             raw = prepare_raw(args, new_database)
-            measure(report, runner, new_database("casebook"), env, raw)
+            related: Callable[[], list[int]] = list
+            if cluster is not None:
+                related = partial(_postgres_pids, cluster.data)
+            measure(report, runner, new_database("casebook"), env, raw, related)
             report.machine["fsync_at_end"] = fsync_probe(Path(tmp))
         finally:
             if cluster is not None:
@@ -721,6 +768,15 @@ def run(argv: list[str] | None = None) -> Report:
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     return report
+
+
+def _postgres_pids(data: Path) -> list[int]:
+    """The PostgreSQL server's processes: the postmaster and its children."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    return [pid, *procs.descendants(pid)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,12 +46,25 @@ class LoadResult:
     generator: str
     # Per run: open connections per server process, sampled once the load is running.
     spreads: list[dict[str, int]] = field(default_factory=list)
+    # CPU seconds the server (its database included, if any) spent during the run,
+    # and the database's part of it.
+    cpu_s: float = 0.0
+    cpu_db_s: float = 0.0
     # Latency (ms) at percentiles 0.1, 0.2 ... 99.9, to merge runs (``merge``).
     grid: list[float] = field(default_factory=list, repr=False)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU per request, in microseconds: what throughput is on a quiet machine."""
+        return self.cpu_s * 1e6 / self.requests if self.requests else 0.0
+
+    @property
+    def cpu_db_us(self) -> float:
+        return self.cpu_db_s * 1e6 / self.requests if self.requests else 0.0
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {
@@ -63,6 +76,8 @@ class LoadResult:
             "errors": self.errors,
             "generator": self.generator,
             "connections_per_worker": self.spreads,
+            "server_cpu_us_per_request": round(self.cpu_us, 1),
+            "database_cpu_us_per_request": round(self.cpu_db_us, 1),
         }
 
 
@@ -95,6 +110,8 @@ def merge(results: list[LoadResult]) -> LoadResult:
         errors=sum(r.errors for r in results),
         generator=results[0].generator + f" x{len(results)}",
         spreads=[s for r in results for s in r.spreads],
+        cpu_s=sum(r.cpu_s for r in results),
+        cpu_db_s=sum(r.cpu_db_s for r in results),
         grid=[],
     )
 

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -84,6 +84,8 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.log = b""
+        # Other processes whose CPU a request costs (the database server's), if any.
+        self.related: Callable[[], list[int]] = list
 
     @property
     def base_url(self) -> str:
@@ -156,6 +158,17 @@ def casebook_serve(workers: int, port: int, env: Mapping[str, str]) -> Server:
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
     ]  # fmt: skip
     return Server(argv, env={**os.environ, **env}, port=port)
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time the processes have used so far (all their threads), in seconds."""
+    total_ns = 0
+    for pid in pids:
+        with suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with suppress(OSError, ValueError), open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                    total_ns += int(f.read().split()[0])
+    return total_ns / 1e9
 
 
 def _established_inodes(port: int) -> set[str]:
