@@ -1,0 +1,450 @@
+"""Shared pieces of the security suite: two organisations, the operation table, DB dumps, counts.
+
+Every test here takes the ``database_url``-based fixtures of ``tests/conftest.py``
+and so runs on SQLite and on PostgreSQL. Counts (matrix cells, requests) are
+printed by the tests that make them (visible with ``pytest -rA``), recorded as
+junit properties, and listed again in a "security counts" terminal section.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+import secrets
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from casebook.config import Settings, load_settings
+from casebook.domain.models import ADMIN_ONLY_SCOPES, ALL_SCOPES, STANDARD_CASE_TYPE_ID, Scope
+from casebook.http.app import create_app
+from casebook.storage import Store, open_store
+from casebook.storage.urls import DatabaseUrl
+from tests.conftest import TEMPLATE
+from tests.support.api import Api
+from tests.support.server import ServerProcess
+
+FORBIDDEN_BODY = b'{"errors":["Forbidden"]}'
+BANNERS = ("Traceback", "starlette", "uvicorn", 'File "', "psycopg", "sqlite3")
+
+_serial = itertools.count(1)
+_COUNTS: list[tuple[str, str, int]] = []
+
+
+def unique(prefix: str = "") -> str:
+    """A short string unique in this process (project keys, emails)."""
+    return f"{prefix}{next(_serial)}"
+
+
+# --- counts ---------------------------------------------------------------------------
+def report_count(request: pytest.FixtureRequest, name: str, value: int) -> None:
+    """Print a count (``-rA`` shows it) and keep it for the junit report and the summary."""
+    node = request.node
+    print(f"security count: {node.nodeid}: {name} = {value}")
+    node.user_properties.append(("security_count:" + name, value))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the counts from the reports (under xdist, the workers' reports too)."""
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if isinstance(name, str) and name.startswith("security_count:"):
+            _COUNTS.append((report.nodeid, name.removeprefix("security_count:"), int(value)))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Every count of the run, once more at the end."""
+    if _COUNTS:
+        terminalreporter.section("security counts")
+        for nodeid, name, value in _COUNTS:
+            terminalreporter.write_line(f"{nodeid}: {name} = {value}")
+
+
+# --- database dumps -------------------------------------------------------------------
+def dump_database(url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table (shadow tables of the full-text index included), as text."""
+    parsed = DatabaseUrl.parse(url)
+    out: dict[str, list[tuple[str, ...]]] = {}
+    if parsed.is_sqlite:
+        conn = sqlite3.connect(parsed.sqlite_path)
+        try:
+            names = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            for name in names:
+                rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()
+                out[name] = sorted(tuple(_text(v) for v in row) for row in rows)
+        finally:
+            conn.close()
+        return out
+    with psycopg.connect(parsed.postgres_dsn) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        for name in names:
+            rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()  # type: ignore[call-overload]
+            out[name] = sorted(tuple(_text(v) for v in row) for row in rows)
+    return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("latin-1")
+    return "" if value is None else str(value)
+
+
+# --- apps with other settings ---------------------------------------------------------
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Store, Settings]]]:
+    """Another ``create_app`` on the test's database, with settings overridden by ``env``."""
+    opened: list[tuple[TestClient, Store]] = []
+
+    def build(**env: str) -> tuple[TestClient, Store, Settings]:
+        base = {
+            "CASEBOOK_DATABASE_URL": database_url,
+            "CASEBOOK_RATE_LIMIT": "off",
+            "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
+            "CASEBOOK_AUTH_CACHE_SECONDS": "0",
+        }
+        settings = load_settings({**base, **env})
+        store = open_store(settings.database_url)
+        client = TestClient(create_app(settings, store), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append((client, store))
+        return client, store, settings
+
+    yield build
+    for client, store in opened:
+        client.__exit__(None, None, None)
+        store.close()
+
+
+# --- two organisations ----------------------------------------------------------------
+@dataclass
+class OrgWorld:
+    """One organisation: its admin (unscoped keys), a member, a project, a case."""
+
+    name: str
+    admin: Api
+    project: dict[str, Any]
+    case: dict[str, Any]
+    member: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def org_id(self) -> str:
+        return self.member["relationships"]["org"]["data"]["id"]
+
+
+def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
+    project = admin.create_project(project_key, f"{name} security")
+    case = admin.create_case(project["id"], f"{name} standing case")
+    member = admin.create_user(f"member-{unique()}@{name}.example", name="Member")
+    # A pending user becomes active once it holds keys.
+    admin.keys_for(name, member["attributes"]["email"])
+    return OrgWorld(name=name, admin=admin, project=project, case=case, member=member)
+
+
+@pytest.fixture
+def orgs(api: Api) -> tuple[OrgWorld, OrgWorld]:
+    """Org A (``default``, the bootstrap admin) and org B (``orgb``), each with a project SEC."""
+    a = build_org(api, "default")
+    b = build_org(api.new_org_admin("orgb"), "orgb")
+    return a, b
+
+
+# --- the operations -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Operation:
+    """One API operation: how to call it on an organisation's objects, and what it needs.
+
+    ``prepare(org)`` returns the path and JSON body (None: no body) of one call;
+    operations that consume their target (delete, create) make a fresh one each time.
+    """
+
+    name: str
+    method: str
+    scope: Scope
+    ok: int
+    prepare: Callable[[OrgWorld], tuple[str, Any]]
+    takes_body: bool = False
+    takes_id: bool = False
+
+    def call(self, client: TestClient, org: OrgWorld, headers: Any, **kw: Any) -> Any:
+        path, body = self.prepare(org)
+        return client.request(self.method, path, headers=headers, json=body, **kw)
+
+
+def _case_body(org: OrgWorld) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "case",
+            "attributes": {"title": "matrix case", "type_id": STANDARD_CASE_TYPE_ID},
+            "relationships": {"project": {"data": {"id": org.project["id"], "type": "project"}}},
+        }
+    }
+
+
+def _case_action(action: str, attributes: Callable[[OrgWorld], dict[str, Any]] | None):
+    def prepare(org: OrgWorld) -> tuple[str, Any]:
+        data: dict[str, Any] = {"type": "case"}
+        if attributes is not None:
+            data["attributes"] = attributes(org)
+        return f"/api/v2/cases/{org.case['id']}/{action}", {"data": data}
+
+    return prepare
+
+
+def _fresh_project(org: OrgWorld) -> tuple[str, Any]:
+    project = org.admin.create_project(unique("D"), "to delete")
+    return f"/api/v2/cases/projects/{project['id']}", None
+
+
+def _new_project_body(org: OrgWorld) -> tuple[str, Any]:
+    body = {"data": {"type": "project", "attributes": {"key": unique("N"), "name": "new"}}}
+    return "/api/v2/cases/projects", body
+
+
+def _new_user_body(org: OrgWorld) -> tuple[str, Any]:
+    email = f"invitee-{unique()}@{org.name}.example"
+    return "/api/v2/users", {"data": {"type": "users", "attributes": {"email": email}}}
+
+
+def _fresh_user(org: OrgWorld) -> tuple[str, Any]:
+    user = org.admin.create_user(f"leaver-{unique()}@{org.name}.example")
+    return f"/api/v2/users/{user['id']}", None
+
+
+def _patch_user(org: OrgWorld) -> tuple[str, Any]:
+    uid = org.member["id"]
+    return f"/api/v2/users/{uid}", {
+        "data": {"id": uid, "type": "users", "attributes": {"title": "Analyst"}}
+    }
+
+
+W, R = Scope.CASES_WRITE, Scope.CASES_READ
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("search_cases", "GET", R, 200, lambda o: ("/api/v2/cases", None)),
+    Operation(
+        "create_case", "POST", W, 201, lambda o: ("/api/v2/cases", _case_body(o)), takes_body=True
+    ),
+    Operation(
+        "get_case", "GET", R, 200, lambda o: (f"/api/v2/cases/{o.case['id']}", None), takes_id=True
+    ),
+    Operation(
+        "update_status",
+        "POST",
+        W,
+        200,
+        _case_action("status", lambda o: {"status": "IN_PROGRESS"}),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation(
+        "update_priority",
+        "POST",
+        W,
+        200,
+        _case_action("priority", lambda o: {"priority": "P2"}),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation(
+        "assign_case",
+        "POST",
+        W,
+        200,
+        _case_action("assign", lambda o: {"assignee_id": o.member["id"]}),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation(
+        "unassign_case",
+        "POST",
+        W,
+        200,
+        _case_action("unassign", None),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation(
+        "archive_case",
+        "POST",
+        W,
+        200,
+        _case_action("archive", None),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation(
+        "unarchive_case",
+        "POST",
+        W,
+        200,
+        _case_action("unarchive", None),
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation("list_projects", "GET", R, 200, lambda o: ("/api/v2/cases/projects", None)),
+    Operation("create_project", "POST", W, 201, _new_project_body, takes_body=True),
+    Operation(
+        "get_project",
+        "GET",
+        R,
+        200,
+        lambda o: (f"/api/v2/cases/projects/{o.project['id']}", None),
+        takes_id=True,
+    ),
+    Operation("delete_project", "DELETE", W, 204, _fresh_project, takes_id=True),
+    Operation("list_users", "GET", Scope.USER_ACCESS_READ, 200, lambda o: ("/api/v2/users", None)),
+    Operation(
+        "create_user", "POST", Scope.USER_ACCESS_INVITE, 201, _new_user_body, takes_body=True
+    ),
+    Operation(
+        "get_user",
+        "GET",
+        Scope.USER_ACCESS_READ,
+        200,
+        lambda o: (f"/api/v2/users/{o.member['id']}", None),
+        takes_id=True,
+    ),
+    Operation(
+        "update_user",
+        "PATCH",
+        Scope.USER_ACCESS_MANAGE,
+        200,
+        _patch_user,
+        takes_body=True,
+        takes_id=True,
+    ),
+    Operation("disable_user", "DELETE", Scope.USER_ACCESS_MANAGE, 204, _fresh_user, takes_id=True),
+)
+assert len(OPERATIONS) == 18
+
+MEMBER_SCOPES = ALL_SCOPES - ADMIN_ONLY_SCOPES
+
+
+# --- timing and rate-limit windows ----------------------------------------------------
+def fresh_window(period: int, need: float) -> None:
+    """Sleep into the next clock-aligned window if fewer than ``need`` seconds are left."""
+    left = period - (time.time() % period)
+    if left < need:
+        time.sleep(left + 0.05)
+
+
+# --- a live server, and raw HTTP to it ------------------------------------------------
+LIVE_MAX_BODY = 65_536
+
+
+@dataclass
+class Live:
+    """A ``casebook serve`` process (one worker) and the admin's keys."""
+
+    server: ServerProcess
+    api_key: str
+    app_key: str
+    database_url: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"DD-API-KEY": self.api_key, "DD-APPLICATION-KEY": self.app_key}
+
+    @property
+    def key_lines(self) -> bytes:
+        return f"DD-API-KEY: {self.api_key}\r\nDD-APPLICATION-KEY: {self.app_key}\r\n".encode()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
+    """One server per module and back end (rate limits off, 64 KiB body cap)."""
+    name = ""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'casebook.db'}"
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = f"live_{secrets.token_hex(4)}"
+        url = cluster.create_database(name, template=TEMPLATE)
+    api_key, app_key = secrets.token_hex(16), secrets.token_hex(20)
+    server = ServerProcess(
+        url,
+        api_key=api_key,
+        app_key=app_key,
+        env={
+            "CASEBOOK_RATE_LIMIT": "off",
+            "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
+            "CASEBOOK_MAX_BODY_BYTES": str(LIVE_MAX_BODY),
+        },
+    )
+    server.start(timeout=30)
+    try:
+        yield Live(server, api_key, app_key, url)
+    finally:
+        server.stop()
+        if name:
+            request.getfixturevalue("pg_cluster").drop_database(name)
+    # Whatever the tests sent, the keys never reached the server's output.
+    for key in (api_key, app_key):
+        assert key[:12].encode() not in server.output and key[-12:].encode() not in server.output
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def read_response(sock: socket.socket, start: float) -> RawResponse:
+    """One HTTP/1.1 response from ``sock`` (Content-Length bodies, or until close)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    match = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    assert match, f"not an HTTP response: {data[:200]!r}"
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = headers.get("content-length")
+    while length is not None and len(body) < int(length):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return RawResponse(int(match[1]), headers, body, time.perf_counter() - start)
+
+
+def raw_request(port: int, data: bytes, *, timeout: float = 5.0) -> RawResponse:
+    """Send bytes as they are (no client-side checks) and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        start = time.perf_counter()
+        # The server may answer and close before taking everything.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)
+        return read_response(sock, start)

@@ -1,0 +1,265 @@
+"""Schemathesis against casebook's own OpenAPI document, in process (ASGI), on each back end.
+
+Every phase this Schemathesis version has runs with a pinned seed: examples (the
+document has none, so it is skipped), coverage, fuzzing (positive and negative
+data) and stateful (link-driven sequences). Checks: every default response check
+(no 5xx, status codes, Content-Type, headers and bodies conforming to the
+document, auth not ignored, 405 + Allow for undeclared methods, deleted resources
+gone). Two request-side checks are left out: ``positive_data_acceptance`` and
+``negative_data_rejection`` judge how exact the document's request schemas are,
+not what the server answers. ``use_after_free`` is off for ``/api/v2/users/{id}``:
+disabling a user keeps it readable, as Datadog's Users API does.
+
+The fuzzer may disable or edit its own admin user (the API allows it); the
+harness re-activates that user after such a call so the run keeps exercising
+authenticated paths rather than answering 403 to everything after it.
+
+Known bugs, each xfailed elsewhere, do not fail this test:
+- ``GET/DELETE /api/v2/cases/projects/<action>`` answers an undocumented 405
+  (``test_misuse.py``): check failures on those paths are counted, not reported;
+- ``GET /api/v2/users`` with a page offset past 2**63 answers 500, and on
+  PostgreSQL any NUL character in stored text or the Users filter does
+  (``test_limits.py``): the harness answers such requests itself with a 400 and
+  counts them, so the fuzzer goes on and the suite's no-500 guard does not trip.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from casebook.domain import users as users_domain
+from casebook.domain.models import UserStatus
+from tests.security.conftest import report_count
+
+schemathesis = pytest.importorskip("schemathesis", reason="dev dependency schemathesis==4.32.5")
+from schemathesis.engine import events, from_schema  # noqa: E402
+
+SEED = 20240611
+MIN_REQUESTS = 5_000
+ADMIN_EMAIL = "admin@casebook.local"
+
+
+def _known_bug_answer(path: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """A 400 in the path's own error style, so the document's checks still hold."""
+    if path.startswith("/api/v2/users"):
+        body, media = b'{"errors":["known bug"]}', b"application/json"
+    else:
+        body = b'{"errors":[{"status":"400","title":"Bad Request","detail":"known bug"}]}'
+        media = b"application/vnd.api+json"
+    return [(b"content-type", media), (b"content-length", str(len(body)).encode())], body
+
+
+class CountingApp:
+    """ASGI wrapper: counts answers by status, keeps every 5xx, revives the fuzzer's admin."""
+
+    def __init__(
+        self, inner: Any, store: Any, admin_id: str, org_id: str, *, postgres: bool
+    ) -> None:
+        self.inner, self.store, self.admin_id, self.org_id = inner, store, admin_id, org_id
+        self.postgres = postgres
+        self.statuses: Counter[int] = Counter()
+        self.server_errors: list[tuple[str, str, str]] = []
+        self.unavailable: list[tuple[str, str, str]] = []
+        self.revived = 0
+        self.known_bug_requests = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+
+        async def counted(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                self.statuses[status] += 1
+                if status >= 500:
+                    query = scope.get("query_string", b"").decode("latin-1")
+                    where = self.unavailable if status == 503 else self.server_errors
+                    where.append((scope["method"], scope["path"], query))
+            await send(message)
+
+        # Read the body first (to look for NUL), then hand it on unchanged.
+        messages = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        body = b"".join(m.get("body", b"") for m in messages)
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        query = scope.get("query_string", b"").decode("latin-1")
+        if known_bug(scope["method"], scope["path"], query, body, postgres=self.postgres):
+            self.known_bug_requests += 1
+            headers, answer = _known_bug_answer(scope["path"])
+            await counted({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": answer})
+            return
+        await self.inner(scope, replay, counted)
+        if scope["method"] in ("DELETE", "PATCH") and scope["path"].startswith("/api/v2/users/"):
+            self._revive()
+
+    def _revive(self) -> None:
+        with self.store.write() as tx:
+            admin = tx.get_user(self.org_id, self.admin_id)
+            if admin is not None and admin.status is not UserStatus.ACTIVE:
+                admin.status = UserStatus.ACTIVE
+                tx.update_user(admin)
+                self.revived += 1
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+
+def known_bug(method: str, path: str, query: str, body: bytes, *, postgres: bool) -> bool:
+    """A request that hits a bug xfailed in test_limits.py (see the module docstring)."""
+    path = path.rstrip("/")
+    params = parse_qs(query)
+    stored_text = method in ("POST", "PATCH") and STORED_TEXT.fullmatch(path)
+    if postgres and stored_text and (b"\\u0000" in body or b"\x00" in body):
+        return True
+    if method != "GET" or path != "/api/v2/users":
+        return False
+    if postgres and any("\x00" in v for v in params.get("filter", [])):
+        return True
+    try:
+        number = int(params.get("page[number]", ["0"])[0])
+        size = int(params.get("page[size]", ["10"])[0])
+    except ValueError:
+        return False
+    return number * size >= 2**63
+
+
+STORED_TEXT = re.compile(r"/api/v2/(cases|cases/projects|users|users/[^/]+)")
+ROUTING_BUG = re.compile(
+    r"/api/v2/cases/projects/(status|priority|assign|unassign|archive|unarchive)/?(\?|$)"
+)
+
+
+def _config(keys: Any) -> Any:
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key},
+            "continue-on-failure": True,
+            "max-failures": 10_000,
+            "generation": {"max-examples": 150, "database": "none", "no-shrink": True},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {
+                    "enabled": True,
+                    "max-steps": 10,
+                    "generation": {"max-examples": 250},
+                },
+            },
+            "checks": {
+                "enabled": True,
+                "positive_data_acceptance": {"enabled": False},
+                "negative_data_rejection": {"enabled": False},
+            },
+            "operations": [
+                {
+                    "include-path": "/api/v2/users/{user_id}",
+                    "checks": {"use_after_free": {"enabled": False}},
+                }
+            ],
+        }
+    )
+
+
+def _seed_data(client: Any, headers: dict[str, str]) -> None:
+    """A project with cases and a second user, so ids exist to be found."""
+    r = client.post(
+        "/api/v2/cases/projects",
+        headers=headers,
+        json={"data": {"type": "project", "attributes": {"key": "FUZZ", "name": "fuzz"}}},
+    )
+    assert r.status_code == 201
+    project = r.json()["data"]["id"]
+    for i in range(5):
+        body = {
+            "data": {
+                "type": "case",
+                "attributes": {"title": f"seed {i}"},
+                "relationships": {"project": {"data": {"id": project, "type": "project"}}},
+            }
+        }
+        assert client.post("/api/v2/cases", headers=headers, json=body).status_code == 201
+    user = {"data": {"type": "users", "attributes": {"email": "fuzz-member@example.com"}}}
+    assert client.post("/api/v2/users", headers=headers, json=user).status_code == 201
+
+
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(
+    make_app: Any, database_url: str, request: pytest.FixtureRequest
+) -> None:
+    client, store, _ = make_app(CASEBOOK_SQLITE_SYNCHRONOUS="NORMAL")
+    keys = users_domain.bootstrap(store, "", api_key="", app_key="").created_keys
+    assert keys is not None
+    headers = {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key}
+    _seed_data(client, headers)
+    with store.read() as tx:
+        org = users_domain.get_org(tx, "default")
+        admin = tx.get_user_by_email(org.id, ADMIN_EMAIL)
+    assert admin is not None
+    postgres = database_url.startswith("postgres")
+    app = CountingApp(client.app, store, admin.id, org.id, postgres=postgres)
+
+    schema = schemathesis.openapi.from_asgi("/api/v2/openapi.json", app, config=_config(keys))
+    start = time.monotonic()
+    failures: list[str] = []
+    routing_bug = 0
+    phases: dict[str, str] = {}
+    transitions = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.PhaseStarted) and event.payload is not None:
+            transitions = event.payload.transitions_selected
+        elif isinstance(event, events.PhaseFinished):
+            phases[event.phase.name.value] = f"{event.status.value} at {app.requests} requests"
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"engine error: {event.info.title}: {event.info.message}")
+        elif isinstance(event, events.ScenarioFinished):
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is None:
+                        continue
+                    interaction = event.recorder.interactions.get(case_id)
+                    req = interaction.request if interaction else None
+                    if req is not None and ROUTING_BUG.search(req.uri):
+                        routing_bug += 1
+                        continue
+                    resp = interaction.response if interaction else None
+                    failures.append(
+                        f"{event.recorder.label}: {check.name}: {check.failure_info.failure.title}"
+                        f" -- {req.method if req else '?'} {req.uri if req else '?'}"
+                        f" {req.body[:200] if req and req.body else b''!r}"
+                        f" -> {resp.status_code if resp else '?'}"
+                        f" {resp.content[:300] if resp and resp.content else b''!r}"
+                    )
+    elapsed = time.monotonic() - start
+
+    print(f"statuses: {dict(sorted(app.statuses.items()))}; phases: {phases}")
+    print(
+        f"admin revived {app.revived} times; known-bug requests: {app.known_bug_requests};"
+        f" routing-bug failures: {routing_bug}"
+    )
+    report_count(request, "fuzz_requests", app.requests)
+    report_count(request, "fuzz_seconds", round(elapsed))
+    assert not app.server_errors, app.server_errors[:10]
+    assert not app.unavailable, app.unavailable[:10]
+    assert not failures, "\n".join(sorted(set(failures))[:30])
+    assert app.requests >= MIN_REQUESTS, app.requests
+    for phase in ("coverage", "fuzzing", "stateful"):
+        assert phases[phase].startswith(("success", "failure")), phases  # ran, not skipped
+    assert transitions > 0
+    report_count(request, "fuzz_stateful_transitions", transitions)

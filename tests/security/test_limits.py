@@ -1,0 +1,305 @@
+"""Limits: every cap answers 400 or 413 quickly (under 100 ms), never 500 nor a RecursionError.
+
+Caps live in ``casebook.domain.limits`` (text lengths, page sizes),
+``casebook.search.parser`` (filter length, terms, nesting) and the
+``CASEBOOK_MAX_BODY_BYTES`` setting (request bodies, refused from the declared
+Content-Length before the body is read, or as soon as a chunked body passes it).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from casebook.domain import limits
+from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.search import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS
+from tests.security.conftest import (
+    BANNERS,
+    LIVE_MAX_BODY,
+    OPERATIONS,
+    Live,
+    OrgWorld,
+    raw_request,
+    report_count,
+)
+from tests.support.api import Api
+
+FAST = 0.1  # seconds
+
+
+def timed(send: Callable[[], Any]) -> tuple[Any, float]:
+    """The response and how long it took; one retry absorbs a stray GC or scheduler pause."""
+    for attempt in range(2):
+        start = time.perf_counter()
+        r = send()
+        elapsed = time.perf_counter() - start
+        if elapsed < FAST or attempt:
+            return r, elapsed
+    raise AssertionError("unreachable")
+
+
+def _case(project_id: str, **attributes: Any) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "case",
+            "attributes": {"title": "t", "type_id": STANDARD_CASE_TYPE_ID, **attributes},
+            "relationships": {"project": {"data": {"id": project_id, "type": "project"}}},
+        }
+    }
+
+
+def _user(**attributes: Any) -> dict[str, Any]:
+    return {"data": {"type": "users", "attributes": {"email": "cap@example.com", **attributes}}}
+
+
+def _project(key: str, name: str) -> dict[str, Any]:
+    return {"data": {"type": "project", "attributes": {"key": key, "name": name}}}
+
+
+def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
+    """(label, method, path, request kwargs, expected status)."""
+    pid, uid = a.project["id"], a.member["id"]
+    patch = lambda **attrs: {"data": {"id": uid, "type": "users", "attributes": attrs}}  # noqa: E731
+    title = limits.MAX_TITLE_CHARS
+    yield "title at cap", "POST", "/api/v2/cases", {"json": _case(pid, title="é" * title)}, 201
+    yield (
+        "title over cap",
+        "POST",
+        "/api/v2/cases",
+        {"json": _case(pid, title="x" * (title + 1))},
+        400,
+    )
+    desc = "d" * (limits.MAX_DESCRIPTION_CHARS + 1)
+    yield (
+        "description over cap",
+        "POST",
+        "/api/v2/cases",
+        {"json": _case(pid, description=desc)},
+        400,
+    )
+    name = "n" * (limits.MAX_PROJECT_NAME_CHARS + 1)
+    yield (
+        "project name over cap",
+        "POST",
+        "/api/v2/cases/projects",
+        {"json": _project("CAP", name)},
+        400,
+    )
+    yield (
+        "project key over cap",
+        "POST",
+        "/api/v2/cases/projects",
+        {"json": _project("K" * 11, "k")},
+        400,
+    )
+    long_name = "n" * (limits.MAX_USER_NAME_CHARS + 1)
+    long_title = "t" * (limits.MAX_USER_TITLE_CHARS + 1)
+    long_email = "e" * limits.MAX_EMAIL_CHARS + "@x.io"
+    yield "user name over cap", "POST", "/api/v2/users", {"json": _user(name=long_name)}, 400
+    yield "user title over cap", "POST", "/api/v2/users", {"json": _user(title=long_title)}, 400
+    yield "email over cap", "POST", "/api/v2/users", {"json": _user(email=long_email)}, 400
+    yield (
+        "patch name over cap",
+        "PATCH",
+        f"/api/v2/users/{uid}",
+        {"json": patch(name=long_name)},
+        400,
+    )
+    yield (
+        "patch email over cap",
+        "PATCH",
+        f"/api/v2/users/{uid}",
+        {"json": patch(email=long_email)},
+        400,
+    )
+    for size in (limits.MAX_PAGE_SIZE + 1, 0, -1, 10**20):
+        yield f"page[size]={size}", "GET", "/api/v2/cases", {"params": {"page[size]": size}}, 400
+    yield "page[number]=-1", "GET", "/api/v2/cases", {"params": {"page[number]": -1}}, 400
+    yield "page[number]=x", "GET", "/api/v2/cases", {"params": {"page[number]": "1e3"}}, 400
+    yield "huge page[number]", "GET", "/api/v2/cases", {"params": {"page[number]": 10**20}}, 200
+    users_size = limits.MAX_USERS_PAGE_SIZE + 1
+    yield "users page[size]", "GET", "/api/v2/users", {"params": {"page[size]": users_size}}, 400
+    filters = {
+        "filter over length cap": "a" * (MAX_QUERY_LENGTH + 1),
+        "filter of 50k characters": "a " * 25_000,
+        "filter over term cap": " ".join(f"w{i}" for i in range(MAX_TERMS + 1)),
+        "filter over depth cap": "(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1),
+        "filter value group over depth": "priority:" + "(" * 40 + "P1" + ")" * 40,
+        "filter of unbalanced parens": "(" * 1500,
+    }
+    for label, text in filters.items():
+        yield label, "GET", "/api/v2/cases", {"params": {"filter": text}}, 400
+    # Stacked negations are a valid filter (they cancel out); they must stay cheap.
+    for label, text in {"1999 -": "-" * 1999 + "a", "499 NOT": "NOT " * 499 + "a"}.items():
+        yield f"filter of {label}", "GET", "/api/v2/cases", {"params": {"filter": text}}, 200
+    # Deep nesting on every body-taking endpoint, and inside the fields typed "any JSON".
+    deep_array = "[" * 100_000
+    deep_object = '{"a":' * 50_000 + "1" + "}" * 50_000
+    for op in OPERATIONS:
+        if op.takes_body:
+            path, _ = op.prepare(a)
+            for label, raw in (("100k [", deep_array), ("50k {", deep_object)):
+                kwargs = {"content": raw, "headers": {"content-type": "application/json"}}
+                yield f"{op.name}: {label}", op.method, path, kwargs, 400
+    deep = "[" * 100_000 + "]" * 100_000
+    nested = json.dumps(_case(pid, custom_attributes={"x": "DEEP"})).replace('"DEEP"', deep)
+    yield "custom_attributes 100k deep", "POST", "/api/v2/cases", {"content": nested}, 400
+    user = {"data": {"id": uid, "type": "users", "attributes": {"name": "DEEP"}}}
+    nested_user = json.dumps(user).replace('"DEEP"', deep)
+    yield (
+        "user attributes 100k deep",
+        "PATCH",
+        f"/api/v2/users/{uid}",
+        {"content": nested_user},
+        400,
+    )
+
+
+def test_every_cap_is_a_fast_4xx(
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
+) -> None:
+    a, _ = orgs
+    client, headers = a.admin.client, a.admin.headers
+    assert a.admin.get("/api/v2/cases").status_code == 200  # warm
+    checked = 0
+    for label, method, path, kwargs, expected in _checks(a):
+        extra = kwargs.pop("headers", {"content-type": "application/json"})
+        r, elapsed = timed(
+            lambda: client.request(method, path, headers={**headers, **extra}, **kwargs)  # noqa: B023
+        )
+        assert r.status_code == expected, (label, r.status_code, r.text[:300])
+        assert elapsed < FAST, f"{label}: {elapsed * 1000:.0f} ms"
+        if expected >= 400:
+            assert r.json()["errors"], label
+            assert not any(b in r.text for b in BANNERS), label
+            assert "Recursion" not in r.text
+        checked += 1
+    report_count(request, "limit_checks", checked)
+
+
+def test_body_over_the_cap_is_413(api: Api) -> None:
+    cap = api.settings.max_body_bytes
+    project = api.create_project()
+    body = _case(project["id"], description="x" * 10)
+    padded = (str(body)[:-1] + " " * cap).encode()  # not JSON: it must not matter
+    r, elapsed = timed(
+        lambda: api.client.post(
+            "/api/v2/cases",
+            content=padded,
+            headers={**api.headers, "content-type": "application/json"},
+        )
+    )
+    assert r.status_code == 413, r.text
+    assert r.json()["errors"][0]["title"] == "Payload Too Large"
+    assert elapsed < FAST
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        for _ in range(cap // 65536 + 2):
+            yield b" " * 65536
+
+    r = api.client.post(
+        "/api/v2/cases",
+        content=chunks(),
+        headers={**api.headers, "content-type": "application/json"},
+    )
+    assert r.status_code == 413, r.text
+    r = api.client.post(
+        "/api/v2/cases",
+        content=b"{}",
+        headers={**api.headers, "content-type": "application/json", "content-length": "12x"},
+    )
+    assert r.status_code == 400
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GET /api/v2/users?page[number]=4611686018427387904 answers 500: users.list_users"
+    " passes offset page_number*page_size to SQL unbounded (OverflowError on SQLite,"
+    " bigint out of range on PostgreSQL); expected 200 with an empty page, as the cases"
+    " search does, or 400",
+)
+def test_huge_users_page_number_is_not_a_500(api: Api) -> None:
+    for number in (2**62, 10**20):
+        r = api.get("/api/v2/users", **{"page[number]": number})
+        assert r.status_code in (200, 400), r.text
+
+
+# --- live: the body is refused before it is read ----------------------------------------
+def _post_head(live: Live, extra: str) -> bytes:
+    return (
+        b"POST /api/v2/cases HTTP/1.1\r\nHost: casebook\r\n"
+        + live.key_lines
+        + f"Content-Type: application/json\r\n{extra}\r\n".encode()
+    )
+
+
+def test_declared_oversize_body_is_refused_before_it_arrives(live: Live) -> None:
+    # A Content-Length of 1 GB and one byte sent: waiting for the rest would hang.
+    r = raw_request(live.server.port, _post_head(live, "Content-Length: 1000000000\r\n") + b"{")
+    assert r.status == 413, r.text
+    assert r.elapsed < 1.0
+    assert f"larger than {LIVE_MAX_BODY} bytes" in r.text
+    # Without keys the body is not read either (403 first).
+    head = b"POST /api/v2/cases HTTP/1.1\r\nHost: casebook\r\nContent-Length: 1000000000\r\n\r\n{"
+    r = raw_request(live.server.port, head)
+    assert r.status == 403 and r.body == b'{"errors":["Forbidden"]}'
+    assert r.elapsed < 1.0
+
+
+def test_chunked_body_over_the_cap_is_413(live: Live, request: pytest.FixtureRequest) -> None:
+    chunk = b"8000\r\n" + b" " * 0x8000 + b"\r\n"
+    chunks = LIVE_MAX_BODY // 0x8000 + 1
+    data = _post_head(live, "Transfer-Encoding: chunked\r\n") + chunk * chunks
+    # The terminating chunk is never sent: the answer must not wait for it.
+    r = raw_request(live.server.port, data)
+    assert r.status == 413, r.text
+    assert r.elapsed < 1.0
+    # Just under the cap is read in full (and is then a 400: spaces are not JSON).
+    data = _post_head(live, "Transfer-Encoding: chunked\r\n") + chunk + b"0\r\n\r\n"
+    r = raw_request(live.server.port, data)
+    assert r.status == 400, r.text
+    report_count(request, "live_body_checks", 3)
+
+
+# --- NUL characters -----------------------------------------------------------------------
+NUL = "a\x00b"
+
+
+def _nul_requests(a: OrgWorld) -> list[tuple[str, str, str, dict[str, Any]]]:
+    pid, uid = a.project["id"], a.member["id"]
+    patch = lambda **attrs: {"data": {"id": uid, "type": "users", "attributes": attrs}}  # noqa: E731
+    return [
+        ("case title", "POST", "/api/v2/cases", {"json": _case(pid, title=NUL)}),
+        ("case description", "POST", "/api/v2/cases", {"json": _case(pid, description=NUL)}),
+        ("project name", "POST", "/api/v2/cases/projects", {"json": _project("NUL", NUL)}),
+        ("user name", "POST", "/api/v2/users", {"json": _user(name=NUL)}),
+        ("user title", "POST", "/api/v2/users", {"json": _user(title=NUL)}),
+        ("user email", "POST", "/api/v2/users", {"json": _user(email="n\x00@x.io")}),
+        ("patch name", "PATCH", f"/api/v2/users/{uid}", {"json": patch(name=NUL)}),
+        ("patch title", "PATCH", f"/api/v2/users/{uid}", {"json": patch(title=NUL)}),
+        ("users filter", "GET", "/api/v2/users", {"params": {"filter": NUL}}),
+    ]
+
+
+def test_nul_characters_never_cause_a_500(
+    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
+) -> None:
+    if database_url.startswith("postgres"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="PostgreSQL: a NUL character (U+0000) in a case title or description,"
+                " project name, user name/title/email (POST and PATCH) or the Users filter"
+                " answers 500 (psycopg DataError: text fields cannot contain NUL); SQLite stores"
+                " it. Expected the same answer on both back ends, 400 naming the field",
+            )
+        )
+    a, _ = orgs
+    for label, method, path, kwargs in _nul_requests(a):
+        r = a.admin.client.request(method, path, headers=a.admin.headers, **kwargs)
+        assert r.status_code < 500, (label, r.text)

@@ -1,0 +1,218 @@
+"""Mass assignment: server-owned fields in a request body are ignored, on every body-taking endpoint.
+
+casebook's one rule: request structs declare the fields a client may set and
+ignore every other member, so ``key``, ``created_at``, ``created_by``, ``id``,
+``internal_id``, ``public_id``, ``status_group``, another organisation's or
+project's id (at the top, in ``data``, in ``attributes``, in ``relationships``)
+never change anything. Each call below carries all of them; it must succeed as
+the plain call would, and no poisoned value may show up in the response or in
+any row it wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.security.conftest import OPERATIONS, OrgWorld, dump_database, report_count
+
+POISON_ID = "66666666-6666-4666-8666-666666666666"
+POISON_TIME = "2001-01-01T00:00:00.000Z"
+
+# Fields each endpoint declares (the client's to set); everything else is poison.
+DECLARED: dict[str, set[str]] = {
+    "create_case": {
+        "title",
+        "type_id",
+        "type",
+        "priority",
+        "description",
+        "status_name",
+        "custom_attributes",
+    },
+    "update_status": {"status", "status_name"},
+    "update_priority": {"priority"},
+    "assign_case": {"assignee_id"},
+    "unassign_case": set(),
+    "archive_case": set(),
+    "unarchive_case": set(),
+    "create_project": {"key", "name", "enabled_custom_case_types", "team_uuid"},
+    "create_user": {"email", "name", "title"},
+    "update_user": {"name", "title", "email", "disabled"},
+}
+
+
+def _poison_attributes(b: OrgWorld) -> dict[str, Any]:
+    b_admin = b.admin.get("/api/v2/users", filter="admin@").json()["data"][0]["id"]
+    return {
+        # case fields owned by the server
+        "id": POISON_ID,
+        "internal_id": POISON_ID,
+        "key": "EVIL-666666",
+        "public_id": "666666",
+        "created_at": POISON_TIME,
+        "modified_at": POISON_TIME,
+        "closed_at": POISON_TIME,
+        "archived_at": POISON_TIME,
+        "created_by": b_admin,
+        "modified_by": b_admin,
+        "status_group": "SG_EVIL666666",
+        "creation_source": "EVIL666666",
+        "comment_count": 666666,
+        "merge_status": "EVIL666666",
+        "insights": [{"ref": "EVIL666666"}],
+        "org_id": b.org_id,
+        "project_id": b.project["id"],
+        "project": {"id": b.project["id"], "type": "project"},
+        # fields of other endpoints
+        "status": "EVIL666666",
+        "priority": "EVIL666666",
+        "title": "EVIL666666 title",
+        "description": "EVIL666666",
+        "assignee_id": b_admin,
+        "name": "EVIL666666",
+        "email": "evil666666@evil.example",
+        # project and user fields owned by the server
+        "last_case_number": 666666,
+        "deleted_at": POISON_TIME,
+        "restricted": True,
+        "handle": "evil666666@evil.example",
+        "is_admin": True,
+        "admin": True,
+        "role": "admin",
+        "roles": ["admin"],
+        "service_account": True,
+        "verified": True,
+        "disabled": True,
+        "icon": "https://evil.example/666666.png",
+        "last_login_time": POISON_TIME,
+    }
+
+
+def _poison(op_name: str, body: Any, b: OrgWorld, attrs: dict[str, Any]) -> Any:
+    body = copy.deepcopy(body) if body is not None else {}
+    body.update({"id": POISON_ID, "org_id": b.org_id, "meta": {"org_id": b.org_id}})
+    data = body["data"]
+    if op_name != "update_user":  # there data.id names the target and must match the path
+        data["id"] = POISON_ID
+    data.update({"org_id": b.org_id, "key": "EVIL-666666", "created_at": POISON_TIME})
+    data["project_id"] = b.project["id"]
+    attributes = data.setdefault("attributes", {})
+    for name, value in attrs.items():
+        if name not in DECLARED[op_name]:
+            attributes[name] = value
+    link = {"data": {"id": b.org_id, "type": "orgs"}}
+    relationships = data.setdefault("relationships", {})
+    relationships.update(
+        {
+            "org": link,
+            "created_by": {"data": {"id": attrs["created_by"], "type": "user"}},
+            "modified_by": {"data": {"id": attrs["created_by"], "type": "user"}},
+            "roles": {"data": [{"id": POISON_ID, "type": "roles"}]},
+        }
+    )
+    if op_name != "create_case":
+        relationships["project"] = {"data": {"id": b.project["id"], "type": "project"}}
+        relationships["assignee"] = {"data": {"id": attrs["created_by"], "type": "user"}}
+    return body
+
+
+def _tokens(b: OrgWorld, attrs: dict[str, Any]) -> list[str]:
+    return [
+        POISON_ID,
+        "666666",
+        "2001-01-01",
+        "EVIL",
+        "evil",
+        b.org_id,
+        b.project["id"],
+        b.case["id"],
+        attrs["created_by"],
+    ]
+
+
+def _changed_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for table, now in after.items():
+        old = set(before.get(table, []))
+        rows.extend(row for row in now if row not in old)
+    return rows
+
+
+BODY_OPS = [op for op in OPERATIONS if op.takes_body]
+assert {op.name for op in BODY_OPS} == set(DECLARED)
+
+
+def test_server_owned_fields_are_ignored_everywhere(
+    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
+) -> None:
+    a, b = orgs
+    attrs = _poison_attributes(b)
+    tokens = _tokens(b, attrs)
+    client = a.admin.client
+    checked = 0
+    for op in BODY_OPS:
+        path, body = op.prepare(a)
+        poisoned = _poison(op.name, body, b, attrs)
+        before = dump_database(database_url)
+        r = client.request(op.method, path, headers=a.admin.headers, json=poisoned)
+        assert r.status_code == op.ok, (op.name, r.text)
+        written = _changed_rows(before, dump_database(database_url))
+        assert written, f"{op.name} wrote nothing"
+        for token in tokens:
+            assert token not in r.text, (op.name, token, r.text)
+            for row in written:
+                assert not any(token in cell for cell in row), (op.name, token, row)
+        _check_semantics(op.name, r.json()["data"], a)
+        checked += 1
+    report_count(request, "mass_assignment_endpoints", checked)
+
+
+def _check_semantics(name: str, data: dict[str, Any], a: OrgWorld) -> None:
+    attributes = data["attributes"]
+    if name == "create_case":
+        assert data["id"] == attributes["internal_id"] != POISON_ID
+        assert attributes["key"].startswith("SEC-")
+        assert attributes["status"] == "OPEN" and attributes["status_group"] == "SG_OPEN"
+        assert attributes["creation_source"] == "MANUAL"
+        assert attributes["comment_count"] == 0 and attributes["insights"] == []
+        assert "closed_at" not in attributes and "archived_at" not in attributes
+        assert data["relationships"]["project"]["data"]["id"] == a.project["id"]
+        assert "assignee" not in data["relationships"]
+        creator = data["relationships"]["created_by"]["data"]["id"]
+        me = a.admin.get("/api/v2/users", filter="admin@casebook.local").json()["data"][0]
+        assert creator == me["id"]
+        # Only org A sees it.
+        assert a.admin.get(f"/api/v2/cases/{data['id']}").status_code == 200
+    elif name == "create_project":
+        assert data["id"] != POISON_ID and attributes["restricted"] is False
+        case = a.admin.create_case(data["id"], "first of a poisoned project")
+        assert case["attributes"]["key"] == f"{attributes['key']}-1"
+    elif name in ("create_user", "update_user"):
+        assert attributes["service_account"] is False
+        assert attributes["verified"] is False
+        assert attributes["handle"] == attributes["email"]
+        assert data["relationships"]["org"]["data"]["id"] == a.org_id
+        assert data["relationships"]["roles"]["data"] == []
+        if name == "create_user":
+            assert attributes["status"] == "Pending" and attributes["disabled"] is False
+        else:
+            assert attributes["status"] == "Active" and attributes["disabled"] is False
+            assert attributes["title"] == "Analyst"
+            # "is_admin" did not make the member an admin: their key still cannot invite.
+            member = a.admin.as_keys(a.admin.keys_for(a.name, a.member["attributes"]["email"]))
+            r = member.post(
+                "/api/v2/users",
+                {"data": {"type": "users", "attributes": {"email": "x@default.example"}}},
+            )
+            assert r.status_code == 403
+    else:  # the case commands keep every server-owned field of the case
+        assert data["id"] == a.case["id"] == attributes["internal_id"]
+        assert attributes["key"] == a.case["attributes"]["key"]
+        assert attributes["public_id"] == a.case["attributes"]["public_id"]
+        assert attributes["created_at"] == a.case["attributes"]["created_at"]
+        assert attributes["title"] == a.case["attributes"]["title"]
+        assert attributes["status_group"] == "SG_" + attributes["status"]
+        assert data["relationships"]["project"]["data"]["id"] == a.project["id"]

@@ -1,0 +1,266 @@
+"""Misuse: wrong Content-Type, unknown methods, huge URLs and headers, stalled clients.
+
+Every answer is a 4xx; those casebook itself writes carry its JSON error body,
+and no body names the stack (no traceback, no "starlette"/"uvicorn"). Requests
+that uvicorn refuses while parsing HTTP (an unknown method, a request line it
+cannot read) get uvicorn's plain-text 400; that is checked for status and
+banners only.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.security.conftest import (
+    BANNERS,
+    OPERATIONS,
+    Live,
+    OrgWorld,
+    raw_request,
+    read_response,
+    report_count,
+)
+
+ROUTES: dict[str, set[str]] = {
+    "/api/v2/cases": {"GET", "HEAD", "POST"},
+    "/api/v2/cases/{case}": {"GET", "HEAD"},
+    "/api/v2/cases/{case}/status": {"POST"},
+    "/api/v2/cases/{case}/priority": {"POST"},
+    "/api/v2/cases/{case}/assign": {"POST"},
+    "/api/v2/cases/{case}/unassign": {"POST"},
+    "/api/v2/cases/{case}/archive": {"POST"},
+    "/api/v2/cases/{case}/unarchive": {"POST"},
+    "/api/v2/cases/projects": {"GET", "HEAD", "POST"},
+    "/api/v2/cases/projects/{project}": {"GET", "HEAD", "DELETE"},
+    "/api/v2/users": {"GET", "HEAD", "POST"},
+    "/api/v2/users/{user}": {"GET", "HEAD", "PATCH", "DELETE"},
+}
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "FOO"]
+
+
+def _no_banner(text: str, label: Any) -> None:
+    for banner in BANNERS:
+        assert banner.lower() not in text.lower(), (label, banner, text[:300])
+
+
+def test_unknown_methods_are_405_with_allow(
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
+) -> None:
+    a, _ = orgs
+    ids = {"case": a.case["id"], "project": a.project["id"], "user": a.member["id"]}
+    checked = 0
+    for template, allowed in ROUTES.items():
+        path = template.format(**ids)
+        for method in METHODS:
+            if method in allowed:
+                continue
+            # With and without keys: routing answers before authentication.
+            for headers in (a.admin.headers, {}):
+                r = a.admin.client.request(method, path, headers=headers)
+                assert r.status_code == 405, (method, path, r.status_code)
+                assert set(r.headers["allow"].split(", ")) == allowed, (method, path)
+                if method != "HEAD":
+                    body = r.json()["errors"][0]
+                    detail = body if isinstance(body, str) else body["detail"]
+                    assert f"method {method} is not allowed" in detail
+                    _no_banner(r.text, (method, path))
+                checked += 1
+    report_count(request, "method_checks", checked)
+
+
+BAD_TYPES = [
+    None,
+    "text/plain",
+    "text/html",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/xml",
+    "application/jsonx",
+    "application/json-patch+json",
+    "json",
+    "*/*",
+]
+
+
+def test_wrong_content_type_is_400_on_every_body_endpoint(
+    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
+) -> None:
+    a, _ = orgs
+    checked = 0
+    for op in OPERATIONS:
+        if not op.takes_body:
+            continue
+        path, body = op.prepare(a)
+        content = httpx.Request("POST", "http://x", json=body).content
+        for media in BAD_TYPES:
+            headers = dict(a.admin.headers)
+            if media is not None:
+                headers["content-type"] = media
+            r = a.admin.client.request(op.method, path, headers=headers, content=content)
+            assert r.status_code == 400, (op.name, media, r.text)
+            assert "unsupported Content-Type" in r.text
+            _no_banner(r.text, (op.name, media))
+            checked += 1
+        # The two JSON types, with parameters, are accepted.
+        for media in ("application/json; charset=utf-8", "Application/VND.API+JSON"):
+            path, body = op.prepare(a)
+            content = httpx.Request("POST", "http://x", json=body).content
+            headers = {**a.admin.headers, "content-type": media}
+            r = a.admin.client.request(op.method, path, headers=headers, content=content)
+            assert r.status_code == op.ok, (op.name, media, r.text)
+    report_count(request, "content_type_checks", checked)
+
+
+def test_malformed_bodies_and_paths_are_4xx(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    a, _ = orgs
+    client, headers = a.admin.client, {**a.admin.headers, "content-type": "application/json"}
+    bodies = [b"", b"{", b"null", b"[]", b'"x"', b"\xff\xfe", b'{"data":null}', b"{}" * 1000]
+    for op in OPERATIONS:
+        if op.takes_body:
+            path, _ = op.prepare(a)
+            for body in bodies:
+                r = client.request(op.method, path, headers=headers, content=body)
+                assert r.status_code == 400, (op.name, body[:20], r.text)
+                _no_banner(r.text, op.name)
+    for path in (
+        "/api/v2/cases/%00",
+        "/api/v2/cases/..%2F..%2Fetc%2Fpasswd",
+        "/api/v2/cases/" + "%F0%9F%92%A9" * 100,
+        "/api/v2/users/%27%20OR%201%3D1--",
+        "/api/v2/cases/projects/" + "9" * 5000,
+        "/api/v2/" + "a" * 60_000,
+    ):
+        r = client.get(path, headers=a.admin.headers)
+        assert r.status_code == 404, (path[:40], r.text[:200])
+        _no_banner(r.text, path[:40])
+
+
+# --- live server ----------------------------------------------------------------------
+def _get(live: Live, path: str = "/api/v2/cases", extra: bytes = b"") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: casebook\r\n".encode() + live.key_lines + extra + b"\r\n"
+
+
+def test_protocol_level_misuse_is_4xx_without_banners(live: Live) -> None:
+    port = live.server.port
+    cases = {
+        "100 KB path": _get(live, "/api/v2/cases/" + "a" * 100_000),
+        "100 KB unknown path": _get(live, "/api/v2/" + "b" * 100_000),
+        "unknown method": b"FOO /api/v2/cases HTTP/1.1\r\nHost: c\r\n" + live.key_lines + b"\r\n",
+        "garbage request line": b"\x00\x01\x02 garbage\r\n\r\n",
+        "HTTP/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        "bad Content-Length": b"POST /api/v2/cases HTTP/1.1\r\nHost: c\r\nContent-Length: x\r\n\r\n",
+        "two Content-Lengths": b"POST /api/v2/cases HTTP/1.1\r\nHost: c\r\n"
+        b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n{}",
+        "header without colon": _get(live, extra=b"NoColonHere\r\n"),
+    }
+    for label, data in cases.items():
+        r = raw_request(port, data)
+        assert 400 <= r.status < 500, (label, r.status, r.text[:200])
+        assert r.elapsed < 1.0, label
+        _no_banner(r.text, label)
+    # Still serving.
+    assert raw_request(port, _get(live)).status == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oversize request headers are accepted: GET /api/v2/cases with a 1 MiB header value"
+    " (or 5,000 header lines) answers 200; uvicorn's httptools parser has no header size cap"
+    " and casebook sets none; expected 431 (or 400) with the JSON error body",
+)
+def test_oversize_headers_are_refused(live: Live) -> None:
+    for label, extra in (
+        ("1 MiB header", b"X-Big: " + b"b" * (1 << 20) + b"\r\n"),
+        ("5000 headers", b"".join(b"X-H%d: v\r\n" % i for i in range(5000))),
+    ):
+        r = raw_request(live.server.port, _get(live, extra=extra))
+        assert r.status in (400, 431), (label, r.status)
+
+
+def test_oversize_key_headers_are_403(live: Live) -> None:
+    """Keys themselves of any size are refused as bad keys, quickly."""
+    for size in (257, 10_000, 100_000):
+        data = (
+            b"GET /api/v2/cases HTTP/1.1\r\nHost: c\r\n"
+            + b"DD-API-KEY: "
+            + b"a" * size
+            + f"\r\nDD-APPLICATION-KEY: {live.app_key}\r\n\r\n".encode()
+        )
+        r = raw_request(live.server.port, data)
+        assert r.status == 403 and r.body == b'{"errors":["Forbidden"]}', size
+        assert r.elapsed < 1.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="every response names the server stack: header `server: uvicorn` (cli.serve calls"
+    " uvicorn.run without server_header=False); expected no Server header or a neutral one",
+)
+def test_no_server_banner_header(live: Live) -> None:
+    r = raw_request(live.server.port, _get(live))
+    assert r.status == 200
+    assert "uvicorn" not in r.headers.get("server", "").lower()
+
+
+def test_stalled_clients_do_not_hold_up_others(live: Live, request: pytest.FixtureRequest) -> None:
+    port = live.server.port
+    stalled: list[socket.socket] = []
+    try:
+        # Headers sent, body promised and never sent.
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(
+                b"POST /api/v2/cases HTTP/1.1\r\nHost: c\r\n"
+                + live.key_lines
+                + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
+            stalled.append(s)
+        # Half a request line, half the headers.
+        for partial in (b"GET /api/v2/ca", b"GET /api/v2/cases HTTP/1.1\r\nHost: c\r\nDD-API"):
+            for _ in range(10):
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall(partial)
+                stalled.append(s)
+        time.sleep(0.2)
+        served = 0
+        for _ in range(20):
+            r = raw_request(port, _get(live), timeout=2.0)
+            assert r.status == 200
+            assert r.elapsed < 0.5
+            served += 1
+        # A stalled client that finally sends its body is answered normally.
+        first = stalled[0]
+        first.settimeout(5)
+        start = time.perf_counter()
+        first.sendall(b"}" + b" " * 98)
+        answer = read_response(first, start)
+        assert answer.status == 400  # {} is not a case
+        report_count(request, "stalled_connections", len(stalled))
+        report_count(request, "requests_served_meanwhile", served)
+    finally:
+        for s in stalled:
+            s.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GET and DELETE /api/v2/cases/projects/{status,priority,assign,unassign,archive,"
+    "unarchive} answer 405 'allowed: POST' (routed to /api/v2/cases/{case_id}/<action> with"
+    " case_id='projects': the caseref convertor's regex (?!projects$)[^/]+ anchors $ at the end"
+    " of the whole path, not of the segment); expected 404 project not found, as for"
+    " /api/v2/cases/projects/abc (the OpenAPI document declares no 405 there)",
+)
+def test_project_ids_that_look_like_case_actions(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    a, _ = orgs
+    for action in ("status", "priority", "assign", "unassign", "archive", "unarchive"):
+        for method in ("GET", "DELETE"):
+            r = a.admin.client.request(
+                method, f"/api/v2/cases/projects/{action}", headers=a.admin.headers
+            )
+            assert r.status_code == 404, (method, action, r.status_code)
+            assert r.json()["errors"][0]["title"] == "project not found"

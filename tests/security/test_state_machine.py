@@ -1,0 +1,252 @@
+"""A Hypothesis state machine: cases of two organisations against an in-memory model.
+
+Rules create cases, change status and priority, assign, archive, search and
+probe the other organisation; after every step the API must agree with the
+model: the same keys (numbered 1, 2, 3... per project and organisation, though
+both organisations use the same project key), the same state, and nothing of
+one organisation visible to the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests.security.conftest import OrgWorld, report_count, unique
+
+STATUSES = ["OPEN", "IN_PROGRESS", "CLOSED"]
+PRIORITIES = ["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
+TITLES = st.text(
+    st.characters(categories=["L", "N"]) | st.sampled_from(" -_'"), min_size=1, max_size=40
+).filter(lambda s: s.strip())
+
+
+@dataclass
+class ModelCase:
+    id: str
+    key: str
+    title: str
+    status: str = "OPEN"
+    priority: str = "NOT_DEFINED"
+    assignee: str | None = None
+    archived: bool = False
+
+
+def test_cases_agree_with_a_model_across_two_orgs(
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
+) -> None:
+    a, b = orgs
+    worlds = {"A": a, "B": b}
+    admin_ids = {
+        name: w.admin.get("/api/v2/users", filter="admin@").json()["data"][0]["id"]
+        for name, w in worlds.items()
+    }
+    stats = {"steps": 0, "requests": 0, "examples": 0}
+
+    class CaseMachine(RuleBasedStateMachine):
+        cases = Bundle("cases")
+
+        def __init__(self) -> None:
+            super().__init__()
+            stats["examples"] += 1
+            self.project_key = unique("M")
+            self.projects = {
+                name: w.admin.create_project(self.project_key, "model")["id"]
+                for name, w in worlds.items()
+            }
+            self.model: dict[str, dict[str, ModelCase]] = {"A": {}, "B": {}}
+
+        # --- helpers -----------------------------------------------------------
+        def call(self, org: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
+            stats["requests"] += 1
+            admin = worlds[org].admin
+            return admin.client.request(
+                method, path, headers=admin.headers, json=body, params=params or None
+            )
+
+        def action(self, org: str, case_id: str, name: str, attrs: Any = None) -> Any:
+            data: dict[str, Any] = {"type": "case"}
+            if attrs is not None:
+                data["attributes"] = attrs
+            r = self.call(org, "POST", f"/api/v2/cases/{case_id}/{name}", {"data": data})
+            assert r.status_code == 200, (name, r.text)
+            return r.json()["data"]
+
+        def people(self, org: str) -> dict[str, str]:
+            return {"admin": admin_ids[org], "member": worlds[org].member["id"]}
+
+        # --- rules -------------------------------------------------------------
+        @rule(target=cases, org=st.sampled_from(["A", "B"]), title=TITLES)
+        def create(self, org: str, title: str) -> tuple[str, str]:
+            stats["steps"] += 1
+            body = {
+                "data": {
+                    "type": "case",
+                    "attributes": {"title": title},
+                    "relationships": {
+                        "project": {"data": {"id": self.projects[org], "type": "project"}}
+                    },
+                }
+            }
+            r = self.call(org, "POST", "/api/v2/cases", body)
+            assert r.status_code == 201, r.text
+            data = r.json()["data"]
+            expected_key = f"{self.project_key}-{len(self.model[org]) + 1}"
+            assert data["attributes"]["key"] == expected_key
+            self.model[org][data["id"]] = ModelCase(data["id"], expected_key, title.strip())
+            return org, data["id"]
+
+        @rule(ref=cases, status=st.sampled_from(STATUSES))
+        def set_status(self, ref: tuple[str, str], status: str) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            data = self.action(org, case_id, "status", {"status": status})
+            self.model[org][case_id].status = status
+            assert data["attributes"]["status"] == status
+
+        @rule(ref=cases, priority=st.sampled_from(PRIORITIES))
+        def set_priority(self, ref: tuple[str, str], priority: str) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            self.action(org, case_id, "priority", {"priority": priority})
+            self.model[org][case_id].priority = priority
+
+        @rule(ref=cases, who=st.sampled_from([None, "admin", "member"]))
+        def assign(self, ref: tuple[str, str], who: str | None) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            if who is None:
+                self.action(org, case_id, "unassign")
+                self.model[org][case_id].assignee = None
+            else:
+                user_id = self.people(org)[who]
+                self.action(org, case_id, "assign", {"assignee_id": user_id})
+                self.model[org][case_id].assignee = user_id
+
+        @rule(ref=cases, archived=st.booleans())
+        def archive(self, ref: tuple[str, str], archived: bool) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            self.action(org, case_id, "archive" if archived else "unarchive")
+            self.model[org][case_id].archived = archived
+
+        @rule(ref=cases, by_key=st.booleans())
+        def probe_from_the_other_org(self, ref: tuple[str, str], by_key: bool) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            other = "B" if org == "A" else "A"
+            mine = self.model[org][case_id]
+            r = self.call(other, "GET", f"/api/v2/cases/{mine.key if by_key else case_id}")
+            twin = next((c for c in self.model[other].values() if c.key == mine.key), None)
+            if by_key and twin is not None:
+                assert r.status_code == 200 and r.json()["data"]["id"] == twin.id
+            else:
+                assert r.status_code == 404, r.text
+            r = self.call(
+                other, "POST", f"/api/v2/cases/{case_id}/archive", {"data": {"type": "case"}}
+            )
+            assert r.status_code == 404
+
+        @rule(
+            org=st.sampled_from(["A", "B"]),
+            status=st.sampled_from([None, *STATUSES]),
+            negate=st.booleans(),
+            priorities=st.lists(st.sampled_from(PRIORITIES), max_size=2, unique=True),
+            archived=st.sampled_from([None, "true", "false", "*"]),
+            assignee=st.sampled_from([None, "me", "member"]),
+        )
+        def search(
+            self,
+            org: str,
+            status: str | None,
+            negate: bool,
+            priorities: list[str],
+            archived: str | None,
+            assignee: str | None,
+        ) -> None:
+            stats["steps"] += 1
+            terms = [f"project_id:{self.projects[org]}"]
+            if status:
+                terms.append(("-" if negate else "") + f"status:{status.lower()}")
+            if priorities:
+                terms.append("priority:(" + " OR ".join(priorities) + ")")
+            if archived:
+                terms.append(f"archived:{archived}")
+            if assignee:
+                terms.append(
+                    "assignee:me" if assignee == "me" else f"assignee:{worlds[org].member['id']}"
+                )
+            r = self.call(
+                org, "GET", "/api/v2/cases", filter=" ".join(terms), **{"page[size]": 100}
+            )
+            assert r.status_code == 200, r.text
+            got = {c["id"] for c in r.json()["data"]}
+
+            def matches(c: ModelCase) -> bool:
+                if status and (c.status == status) == negate:
+                    return False
+                if priorities and c.priority not in priorities:
+                    return False
+                if archived in (None, "false") and c.archived:
+                    return False
+                if archived == "true" and not c.archived:
+                    return False
+                if assignee == "me" and c.assignee != admin_ids[org]:
+                    return False
+                return not (assignee == "member" and c.assignee != worlds[org].member["id"])
+
+            assert got == {c.id for c in self.model[org].values() if matches(c)}, terms
+
+        # --- after every step --------------------------------------------------
+        @invariant()
+        def api_agrees_with_model(self) -> None:
+            for org in ("A", "B"):
+                r = self.call(
+                    org,
+                    "GET",
+                    "/api/v2/cases",
+                    filter=f"project_id:{self.projects[org]} archived:*",
+                    **{"page[size]": 100},
+                )
+                assert r.status_code == 200
+                seen = {}
+                for case in r.json()["data"]:
+                    attrs, rels = case["attributes"], case["relationships"]
+                    assignee = rels.get("assignee", {}).get("data", {}) or {}
+                    seen[case["id"]] = ModelCase(
+                        id=case["id"],
+                        key=attrs["key"],
+                        title=attrs["title"],
+                        status=attrs["status"],
+                        priority=attrs["priority"],
+                        assignee=assignee.get("id"),
+                        archived="archived_at" in attrs,
+                    )
+                    assert attrs["status_group"] == "SG_" + attrs["status"]
+                    assert ("closed_at" in attrs) == (attrs["status"] == "CLOSED")
+                    assert rels["project"]["data"]["id"] == self.projects[org]
+                assert seen == self.model[org]
+
+    hyp = settings(
+        max_examples=6,
+        stateful_step_count=25,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    run_state_machine_as_test(CaseMachine, settings=hyp)
+    report_count(request, "state_machine_examples", stats["examples"])
+    report_count(request, "state_machine_steps", stats["steps"])
+    report_count(request, "state_machine_requests", stats["requests"])
