@@ -238,10 +238,14 @@ def _revision() -> str:
         except (OSError, subprocess.SubprocessError):
             return ""
 
+    import casebook
+
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + (
-        " + uncommitted changes in src/" if git("status", "--porcelain", "src") else ""
-    )
+    where = Path(casebook.__file__).resolve().parent
+    if where != procs.REPO / "src" / "casebook":
+        return f"{commit} (bench); casebook imported from {where}"
+    dirty = git("status", "--porcelain", "src")
+    return commit + (" + uncommitted changes in src/" if dirty else "")
 
 
 def fsync_probe(folder: Path, count: int = 200) -> dict[str, float]:
@@ -524,7 +528,7 @@ def _measure_endpoints(
         def stack(kind: str = kind, theirs: list[LoadResult] = theirs) -> None:
             theirs.append(runner.run(ceiling, baselines[kind], seconds=piece))
 
-        def driver(raw_name: str = raw_name, raws: list = raws) -> None:
+        def driver(raw_name: str = raw_name, raws: list[raw_storage.RawResult] = raws) -> None:
             if raw_name:
                 raws.append(raw[raw_name](piece))
 
@@ -564,7 +568,9 @@ def _profile(report: Report, runner: Runner, server: procs.Server, seeded: Seede
         out = Path(tempfile.mkdtemp(prefix="casebook-prof-")) / "profile.txt"
         started: list[subprocess.Popen[bytes]] = []
 
-        def start_spy(name: str = name, out: Path = out, started: list = started) -> dict:
+        def start_spy(
+            name: str = name, out: Path = out, started: list[subprocess.Popen[bytes]] = started
+        ) -> dict[str, int]:
             # The kernel does not spread connections evenly: sample the busiest worker.
             spread = procs.connections_per_worker(server)
             worker = int(max(spread, key=lambda pid: spread[pid]))

@@ -66,7 +66,7 @@ class LoadResult:
     def cpu_db_us(self) -> float:
         return self.cpu_db_s * 1e6 / self.requests if self.requests else 0.0
 
-    def as_dict(self) -> dict[str, float | int | str]:
+    def as_dict(self) -> dict[str, object]:
         return {
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
@@ -220,8 +220,8 @@ async def _python_load(
         case_id = next(case_cycle)
         target = _NEXT_STATUS[current[case_id]]
         current[case_id] = target
-        body = json.dumps({"data": {"type": "case", "attributes": {"status": target}}})
-        return "POST", f"/api/v2/cases/{case_id}/status", body.encode()
+        status = json.dumps({"data": {"type": "case", "attributes": {"status": target}}})
+        return "POST", f"/api/v2/cases/{case_id}/status", status.encode()
 
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:

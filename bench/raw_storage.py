@@ -107,10 +107,10 @@ _ALLOCATE_P = _INSERT_CASE_P = _INSERT_EVENT_P = ""
 
 def _use_placeholders(style: str) -> None:
     global _ALLOCATE_P, _INSERT_CASE_P, _INSERT_EVENT_P
-    convert = (lambda s: s) if style == "qmark" else (lambda s: s.replace("?", "%s"))
-    _ALLOCATE_P = convert(_ALLOCATE)
-    _INSERT_CASE_P = convert(_INSERT_CASE)
-    _INSERT_EVENT_P = convert(_INSERT_EVENT)
+    old, new = ("?", "?") if style == "qmark" else ("?", "%s")
+    _ALLOCATE_P = _ALLOCATE.replace(old, new)
+    _INSERT_CASE_P = _INSERT_CASE.replace(old, new)
+    _INSERT_EVENT_P = _INSERT_EVENT.replace(old, new)
 
 
 def _identity(cur: Any, project_keys: list[str] | None) -> tuple[str, str, list[str]]:
