@@ -19,7 +19,6 @@ import psycopg
 import psycopg.errors
 
 from casebook.errors import UnavailableError
-from casebook.storage import migrate
 from casebook.storage.base import Dialect
 from casebook.storage.sqlstore import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
@@ -80,6 +79,9 @@ class PostgresStore:
         return UnavailableError(f"database error: {type(exc).__name__}")
 
     def migrate(self) -> None:
+        # Imported here: Alembic and SQLAlchemy cost worker processes ~0.3 s to load.
+        from casebook.storage import migrate
+
         migrate.upgrade(self.url)
 
     @contextmanager

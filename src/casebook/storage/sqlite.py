@@ -8,7 +8,7 @@ the last transactions on power loss; it is about twice as fast for writes.
 Writers: SQLite allows one writer at a time. Several worker processes that wait
 on SQLite's own busy handler sleep in coarse steps (up to 100 ms), which ruins
 tail latency, so writers first take an advisory ``flock`` on ``<file>.writelock``,
-polled at sub-millisecond intervals, then ``BEGIN IMMEDIATE``. Both waits share
+polled every 50 to 200 µs, then ``BEGIN IMMEDIATE``. Both waits share
 one deadline (the busy timeout); past it the request fails with
 ``UnavailableError`` before anything was written. The kernel drops the flock of
 a killed process, so a crash never leaves the lock held.
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Literal
 
 from casebook.errors import UnavailableError
-from casebook.storage import migrate
 from casebook.storage.base import Dialect
 from casebook.storage.sqlstore import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
@@ -79,7 +78,7 @@ class SQLiteStore:
 
     def _acquire_writelock(self, deadline: float) -> int:
         fd = self._writelock_fd()
-        pause = 0.0001
+        pause = 0.00005
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -90,7 +89,8 @@ class SQLiteStore:
                         "the database is busy: another writer held it past the busy timeout"
                     ) from None
                 time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+                # Short pauses: a worker waiting here serves nothing else meanwhile.
+                pause = min(pause * 2, 0.0002)
 
     # --- Store protocol -----------------------------------------------------
     def migrate(self) -> None:
@@ -99,6 +99,9 @@ class SQLiteStore:
             deadline = time.monotonic() + max(self.busy_timeout_ms / 1000, 30)
             fd = self._acquire_writelock(deadline)
             try:
+                # Imported here: Alembic and SQLAlchemy cost worker processes ~0.3 s to load.
+                from casebook.storage import migrate
+
                 migrate.upgrade(DatabaseUrl.parse(f"sqlite:///{self.path}"))
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
