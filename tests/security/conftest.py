@@ -16,7 +16,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -142,7 +142,6 @@ class OrgWorld:
     project: dict[str, Any]
     case: dict[str, Any]
     member: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def org_id(self) -> str:

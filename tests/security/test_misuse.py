@@ -231,7 +231,7 @@ def test_stalled_clients_do_not_hold_up_others(live: Live, request: pytest.Fixtu
         for _ in range(20):
             r = raw_request(port, _get(live), timeout=2.0)
             assert r.status == 200
-            assert r.elapsed < 0.5
+            assert r.elapsed < 1.0
             served += 1
         # A stalled client that finally sends its body is answered normally.
         first = stalled[0]
