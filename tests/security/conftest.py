@@ -3,7 +3,9 @@
 Every test here takes the ``database_url``-based fixtures of ``tests/conftest.py``
 and so runs on SQLite and on PostgreSQL. Counts (matrix cells, requests) are
 printed by the tests that make them (visible with ``pytest -rA``), recorded as
-junit properties, and listed again in a "security counts" terminal section.
+junit properties, and listed again in a "security counts" terminal section when
+this folder is named on the command line (``pytest -n 2 tests/security``; in a
+whole-suite xdist run this conftest is not loaded by the controller).
 """
 
 from __future__ import annotations
