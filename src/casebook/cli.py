@@ -126,6 +126,7 @@ def serve(
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=8,
+        server_header=False,
     )
 
 

@@ -11,3 +11,5 @@ MAX_EMAIL_CHARS = 254
 MAX_CUSTOM_ATTRIBUTES = 100
 MAX_PAGE_SIZE = 100
 MAX_USERS_PAGE_SIZE = 1000
+MAX_OFFSET = 10_000_000
+"""Pages starting past this many results are empty without asking the database."""

@@ -249,6 +249,8 @@ def list_users(
                     f"invalid filter[status] {part.strip()!r}: use Active, Pending or Disabled"
                 )
             wanted.append(status)
+    if text is not None and "\x00" in text:
+        raise InvalidRequestError("invalid filter: NUL characters are not allowed")
     if not 1 <= page_size <= limits.MAX_USERS_PAGE_SIZE:
         raise InvalidRequestError(f"page[size] must be between 1 and {limits.MAX_USERS_PAGE_SIZE}")
     if page_number < 0:
@@ -261,7 +263,8 @@ def list_users(
             order_by=field,
             descending=descending,
             limit=page_size,
-            offset=page_number * page_size,
+            # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.
+            offset=min(page_number * page_size, limits.MAX_OFFSET),
         )
         total = tx.count_users(actor.org_id)
     return users, filtered, total

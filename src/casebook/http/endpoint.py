@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -30,6 +31,8 @@ T = TypeVar("T")
 Handler = Callable[[Request, "Context", Actor], Awaitable[Response]]
 
 _JSON_TYPES = ("application/json", "application/vnd.api+json")
+# A \u0000 escape that is not itself an escaped backslash followed by "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 @dataclass(slots=True)
@@ -88,6 +91,7 @@ def endpoint(style: Style) -> Callable[[Handler], Callable[[Request], Awaitable[
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             ctx: Context = request.app.state.ctx
+            decision: Decision | None = None
             try:
                 if ctx.faults and ctx.faults.fire("request_503"):
                     raise UnavailableError("injected fault: request refused before any work")
@@ -105,12 +109,14 @@ def endpoint(style: Style) -> Callable[[Handler], Callable[[Request], Awaitable[
                         name="cases",
                     )
                 response = await handler(request, ctx, actor)
-                response.headers.update(_limit_headers(decision))
-                return response
             except CasebookError as exc:
-                return error_response(exc, style)
+                response = error_response(exc, style)
             except Exception as exc:
-                return internal_error(exc, style)
+                response = internal_error(exc, style)
+            if decision is not None and decision.allowed:
+                # Every answer that counted against the limit says how much is left.
+                response.headers.update(_limit_headers(decision))
+            return response
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
@@ -148,6 +154,9 @@ async def decode(request: Request, ctx: Context, kind: type[T]) -> T:
     body = await read_body(request, ctx)
     if not body:
         raise InvalidRequestError("a JSON request body is required")
+    if b"u0000" in body and _JSON_NUL.search(body):
+        # PostgreSQL cannot store NUL in text; refuse it on every back end alike.
+        raise InvalidRequestError("invalid request body: NUL characters (\\u0000) are not allowed")
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:

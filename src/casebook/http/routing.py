@@ -22,11 +22,14 @@ from casebook.http.errors import Style, http_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 32 * 1024
+
 
 class CaseRefConvertor(Convertor[str]):
     """A case UUID or key; never ``projects``, so case routes may come first."""
 
-    regex = "(?!projects$)[^/]+"
+    regex = "(?!projects(?:/|$))[^/]+"
 
     def convert(self, value: str) -> str:
         return value
@@ -91,4 +94,16 @@ class CasebookApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            if (
+                len(headers) > MAX_HEADERS
+                or sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES
+            ):
+                detail = f"request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
+                response = http_error(
+                    431, "Request Header Fields Too Large", detail, _style(scope["path"])
+                )
+                await response(scope, receive, send)
+                return
         await self.router(scope, receive, send)
