@@ -148,3 +148,16 @@ def test_other_orgs_users_are_invisible(api: Api) -> None:
     assert other.get(f"/api/v2/users/{user['id']}").status_code == 404
     emails = [u["attributes"]["email"] for u in other.get("/api/v2/users").json()["data"]]
     assert emails == ["admin@acme.example"]
+
+
+def test_nobody_disables_themselves(api: Api) -> None:
+    me = api.get("/api/v2/users", filter="admin@casebook.local").json()["data"][0]["id"]
+    r = api.delete(f"/api/v2/users/{me}")
+    assert r.status_code == 400
+    assert r.json() == {"errors": ["you cannot disable your own account"]}
+    r = api.patch(
+        f"/api/v2/users/{me}",
+        {"data": {"id": me, "type": "users", "attributes": {"disabled": True}}},
+    )
+    assert r.status_code == 400
+    assert api.get("/api/v2/cases").status_code == 200

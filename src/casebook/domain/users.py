@@ -292,6 +292,8 @@ def update_user(
             user.email = normalise_email(str(changes["email"]))
             user.handle = user.email
         if "disabled" in changes:
+            if changes["disabled"] and user.id == actor.user_id:
+                raise InvalidValueError("you cannot disable your own account")
             if changes["disabled"]:
                 user.status = UserStatus.DISABLED
             elif user.status is UserStatus.DISABLED:
@@ -308,6 +310,9 @@ def disable_user(store: Store, user_id: str, *, actor: Actor) -> None:
         user = _access_user(tx, actor, user_id)
         if user.disabled:
             raise UserNotFoundError(user_id)
+        if user.id == actor.user_id:
+            # An organisation's last admin would lock everyone out of user management.
+            raise InvalidValueError("you cannot disable your own account")
         user.status = UserStatus.DISABLED
         user.modified_at = now_us()
         tx.update_user(user)
