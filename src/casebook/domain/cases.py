@@ -34,7 +34,6 @@ from casebook.errors import (
 )
 from casebook.search.parser import parse
 from casebook.storage.base import SortField, Store, Transaction
-from casebook.storage.sql_search import compile_filter
 
 SORT_FIELDS: tuple[SortField, ...] = ("created_at", "priority", "status")
 CREATION_SOURCE_MANUAL = "MANUAL"
@@ -293,15 +292,13 @@ def search_cases(
             f"invalid sort[field] {sort_field!r}: use one of {', '.join(SORT_FIELDS)}"
         )
     tree = parse(query, now_us=now_us())
-    where, params = compile_filter(
-        tree, dialect=store.dialect, org_id=actor.org_id, actor_user_id=actor.user_id
-    )
-    offset = (max(page_number, 1) - 1) * page_size
+    # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.
+    offset = min((max(page_number, 1) - 1) * page_size, limits.MAX_OFFSET)
     with store.read(snapshot=True) as tx:
         items, total = tx.search_cases(
             actor.org_id,
-            where,
-            params,
+            tree,
+            actor_user_id=actor.user_id,
             sort=sort_field,
             ascending=ascending,
             limit=page_size,

@@ -28,6 +28,7 @@ from casebook.domain.models import (
     Scope,
     User,
 )
+from casebook.search.query import Query
 
 Dialect = Literal["sqlite", "postgres"]
 SortField = Literal["created_at", "priority", "status"]
@@ -154,16 +155,17 @@ class Transaction(Protocol):
     def search_cases(
         self,
         org_id: str,
-        where: str,
-        params: Sequence[object],
+        query: Query,
         *,
+        actor_user_id: str,
         sort: SortField,
         ascending: bool,
         limit: int,
         offset: int,
     ) -> tuple[list[Case], int]:
-        """A page of the org's cases of live projects matching the compiled filter,
-        and the number of all matches."""
+        """A page of the org's cases of live projects matching the search query
+        (``actor_user_id`` is ``me``), and the number of all matches, counted up
+        to ``sql_search.bounded_total(offset, limit)`` (past it, that bound)."""
         ...
 
 

@@ -13,6 +13,8 @@ and is created by the migrations only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -140,6 +143,83 @@ Index("ix_cases_org_created", cases.c.org_id, cases.c.created_at)
 Index("ix_cases_org_status_created", cases.c.org_id, cases.c.status, cases.c.created_at)
 Index("ix_cases_org_assignee", cases.c.org_id, cases.c.assignee_id)
 Index("ix_cases_project_created", cases.c.project_id, cases.c.created_at)
+
+# Search (migration 0002): the cases a search sees by default (not archived), in
+# each sort order after the organisation and one facet. See storage/sql_search.py.
+_LIVE: dict[str, Any] = {
+    "sqlite_where": text("archived_at IS NULL"),
+    "postgresql_where": text("archived_at IS NULL"),
+}
+Index("ix_cases_live_created", cases.c.org_id, cases.c.created_at, cases.c.seq, **_LIVE)
+Index(
+    "ix_cases_live_status",
+    cases.c.org_id,
+    cases.c.status.desc(),
+    cases.c.created_at,
+    cases.c.seq,
+    **_LIVE,
+)
+Index(
+    "ix_cases_live_priority",
+    cases.c.org_id,
+    cases.c.priority_rank,
+    cases.c.created_at,
+    cases.c.seq,
+    **_LIVE,
+)
+Index(
+    "ix_cases_live_assignee",
+    cases.c.org_id,
+    cases.c.assignee_id,
+    cases.c.created_at,
+    cases.c.seq,
+    cases.c.status,
+    cases.c.priority_rank,
+    **_LIVE,
+)
+Index(
+    "ix_cases_live_project",
+    cases.c.org_id,
+    cases.c.project_id,
+    cases.c.created_at,
+    cases.c.seq,
+    cases.c.status,
+    cases.c.priority_rank,
+    **_LIVE,
+)
+Index(
+    "ix_cases_archived_created",
+    cases.c.org_id,
+    cases.c.created_at,
+    cases.c.seq,
+    sqlite_where=text("archived_at IS NOT NULL"),
+    postgresql_where=text("archived_at IS NOT NULL"),
+)
+
+# One row per value of each case's ``attributes`` map, lower-cased; kept in step
+# with ``cases.attributes`` by triggers (created by migration 0002 only).
+case_attributes = Table(
+    "case_attributes",
+    metadata,
+    Column("case_seq", BigInteger, nullable=False),
+    Column("org_id", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    # Byte order on PostgreSQL too (SQLite's BINARY), so a prefix is an index range.
+    Column("value", Text().with_variant(Text(collation="C"), "postgresql")),
+)
+Index(
+    "ix_case_attributes_lookup",
+    case_attributes.c.org_id,
+    case_attributes.c.key,
+    case_attributes.c.value,
+    case_attributes.c.case_seq,
+)
+Index(
+    "ix_case_attributes_case",
+    case_attributes.c.case_seq,
+    case_attributes.c.key,
+    case_attributes.c.value,
+)
 
 case_events = Table(
     "case_events",

@@ -1,20 +1,31 @@
-"""Compile a search query tree (``casebook.search.query``) to a SQL condition.
+"""Compile a search query tree (``casebook.search.query``) to SQL, and plan the
+statements the store runs for one search.
 
-The condition goes into the store's search statement::
+``compile_filter`` gives a boolean condition for the store's search statement::
 
-    SELECT ... FROM cases c JOIN projects p ON p.id = c.project_id AND p.deleted_at IS NULL
-    WHERE c.org_id = ? AND (<condition>) ORDER BY ...
+    SELECT ... FROM cases c
+    WHERE c.org_id = ? [AND c.project_id NOT IN (deleted projects)] AND (<condition>)
+    ORDER BY ...
+
+``SearchPlanner`` writes the whole statements: a page of ``c.seq`` in sort
+order, and a count of the matches bounded by ``COUNT_LIMIT`` (see
+``docs/benchmarks-search.md``). It may look things up first, in the search's
+own transaction: the ids behind ``assignee:ann@example.com`` and ``project:SEC``
+(so the condition is an equality an index can serve in sort order), and, on
+SQLite, how many cases each full-text and attribute term matches (SQLite's
+planner has no statistics for them; PostgreSQL's has, and decides alone).
 
 Security invariant: **the compiled condition only narrows.** It is ANDed after
 the caller's organisation scope, so it can remove rows but never add one, and
 every subquery it contains that reads another table with an ``org_id``
-(``users``) is itself restricted to ``org_id``, so no value is resolved
-against another organisation's rows. Nothing the user typed reaches the SQL
-text: the text is assembled only from the fixed fragments in this module, and
-every value (words, keys, ids, times, full-text query strings) is a bound
-``?`` parameter. The fragments contain no ``?`` or ``%`` other than
-placeholders, because the PostgreSQL store rewrites ``?`` to ``%s`` and
-doubles every ``%``.
+(``users``, ``projects``, ``case_attributes``) is itself restricted to
+``org_id`` -- or, for ``case_attributes`` probes, to the rows of the case at
+hand -- so no value is resolved against another organisation's rows. Nothing
+the user typed reaches the SQL text: the text is assembled only from the fixed
+fragments in this module, and every value (words, keys, ids, times, full-text
+query strings, looked-up ids) is a bound ``?`` parameter. The fragments contain
+no ``?`` or ``%`` other than placeholders, because the PostgreSQL store rewrites
+``?`` to ``%s`` and doubles every ``%``.
 
 Every leaf is two-valued (true or false, never NULL), so ``NOT`` means
 "everything else": ``-assignee:<id>`` includes unassigned cases and
@@ -26,13 +37,18 @@ with each term passed as one quoted FTS5 string; PostgreSQL matches the
 generated ``cases.search_vector`` column with ``phraseto_tsquery`` (its own
 parser splits the words, as it did when indexing) or, for ``kube*``, a
 ``to_tsquery`` string whose only lexeme is quoted and marked ``:*``. Neither
-uses ``LIKE`` scans.
+uses ``LIKE`` scans. Attributes read ``case_attributes`` (one lower-cased row
+per value, kept by triggers); a prefix is an index range there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from casebook.domain.models import Priority
 from casebook.search.query import (
     And,
     ArchivedIs,
@@ -58,7 +74,19 @@ from casebook.search.query import (
 )
 from casebook.storage.base import Dialect
 
+COUNT_LIMIT = 1_000
+"""Matches counted beyond the requested page: ``meta.total_cases`` is exact up to
+``max(COUNT_LIMIT, offset + page size)`` matches and ``that + 1`` ("more") past it."""
+
+MAX_ROWS = 2**62
+"""More rows than any table holds, and less than SQL's largest integer (2**63 - 1):
+offsets and count bounds stop here, so ``page[number]=10**20`` is an empty page."""
+
+Fetch = Callable[[str, Sequence[object]], Sequence[Sequence[Any]]]
+"""Runs one query in the search's transaction and returns its rows."""
+
 _TRUE = "1 = 1"
+_FALSE = "0 = 1"
 
 _USER_COLUMNS = {UserField.ASSIGNEE: "c.assignee_id", UserField.CREATED_BY: "c.created_by"}
 _TIME_COLUMNS = {
@@ -68,30 +96,27 @@ _TIME_COLUMNS = {
     TimeField.ARCHIVED_AT: "c.archived_at",
 }
 
-# The values of one attribute key, whether stored as a list (the norm) or a
-# single scalar, as rows of a one-column table `e`; a missing key gives no rows.
-_SQLITE_ATTRIBUTE_VALUES = (
-    "json_each(c.attributes) AS a, "
-    "json_each(CASE a.type WHEN 'array' THEN a.value ELSE json_array(a.value) END) AS e"
+_FTS_SEQS = "SELECT rowid AS seq FROM cases_fts WHERE cases_fts MATCH ?"
+_FTS_PROBE = "EXISTS (SELECT 1 FROM cases_fts WHERE cases_fts MATCH ? AND rowid = c.seq)"
+_DELETED_PROJECTS = (
+    "c.project_id NOT IN"
+    " (SELECT p.id FROM projects p WHERE p.org_id = ? AND p.deleted_at IS NOT NULL)"
 )
-_SQLITE_ATTRIBUTE_KEY = "a.key = ?"
-_SQLITE_ATTRIBUTE_VALUE = "e.value"
-_POSTGRES_ATTRIBUTE_VALUES = (
-    "(SELECT c.attributes::jsonb -> CAST(? AS TEXT) AS v) AS a, "
-    "jsonb_array_elements_text(CASE WHEN a.v IS NULL THEN '[]'::jsonb "
-    "WHEN jsonb_typeof(a.v) = 'array' THEN a.v ELSE jsonb_build_array(a.v) END) AS e(x)"
-)
-_POSTGRES_ATTRIBUTE_VALUE = "e.x"
+
+# How a full-text or attribute term is tested on SQLite (see SearchPlanner).
+Mode = Literal["list", "probe"]
+_SEQ_SET = (Text, AttributeIs)
 
 
 def compile_filter(
     query: Query, *, dialect: Dialect, org_id: str, actor_user_id: str
 ) -> tuple[str, list[object]]:
-    """A boolean SQL expression over ``cases c`` and ``projects p``, and its parameters.
+    """A boolean SQL expression over ``cases c``, and its parameters.
 
     Applies the default scope first: unless the query mentions archiving,
-    archived cases are left out. ``org_id`` scopes the user lookups of
-    ``assignee:`` and ``created_by:``; ``actor_user_id`` is ``me``.
+    archived cases are left out. ``org_id`` scopes the lookups of users
+    (``assignee:``, ``created_by:``), projects (``project:``) and attributes;
+    ``actor_user_id`` is ``me``. Needs no database: lookups are subqueries.
     """
     fragment = _Compiler(dialect, org_id, actor_user_id).compile(with_default_scope(query))
     return fragment.sql, fragment.params
@@ -104,13 +129,72 @@ class _Fragment:
     top: str  # the loosest operator outside parentheses: "AND", "OR" or "" (none)
 
 
+def _fts_match(query: Text) -> str:
+    # One FTS5 string: every character inside is literal but '"', doubled. The
+    # tokenizer splits it into a phrase; a trailing * makes the last word a prefix.
+    return '"' + query.text.replace('"', '""') + '"' + ("*" if query.prefix else "")
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (code point order)."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:
+        last = 0xE000
+    return None if last > 0x10FFFF else prefix[:-1] + chr(last)
+
+
+def _attribute_values(query: AttributeIs) -> tuple[str, list[object]]:
+    """Conditions on ``case_attributes a`` beyond its case: the key, and the value."""
+    if query.value is None:
+        return "a.key = ?", [query.key]
+    if not query.prefix:
+        return "a.key = ? AND a.value = ?", [query.key, query.value]
+    end = _prefix_end(query.value)
+    if end is not None:
+        # Byte order (BINARY, COLLATE "C") is code point order: an index range.
+        return "a.key = ? AND a.value >= ? AND a.value < ?", [query.key, query.value, end]
+    return (
+        "a.key = ? AND a.value >= ? AND substr(a.value, 1, CAST(? AS INTEGER)) = ?",
+        [query.key, query.value, len(query.value), query.value],
+    )
+
+
+def _seq_set(query: Text | AttributeIs, org_id: str) -> tuple[str, list[object]]:
+    """``SELECT`` of the ``seq`` of the cases the term matches (SQLite; attributes on both)."""
+    if isinstance(query, Text):
+        return _FTS_SEQS, [_fts_match(query)]
+    values, params = _attribute_values(query)
+    return (
+        f"SELECT a.case_seq AS seq FROM case_attributes a WHERE a.org_id = ? AND {values}",
+        [org_id, *params],
+    )
+
+
 class _Compiler:
-    def __init__(self, dialect: Dialect, org_id: str, actor_user_id: str) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        org_id: str,
+        actor_user_id: str,
+        *,
+        fetch: Fetch | None = None,
+        priority_rank: Mapping[Priority, int] | None = None,
+        modes: Mapping[Query, Mode] | None = None,
+        window: _Window | None = None,
+    ) -> None:
+        """``fetch`` turns user and project lookups into parameters;
+        ``priority_rank`` compiles ``priority:`` to the indexed rank column;
+        ``modes`` says how SQLite tests each full-text or attribute term;
+        ``window`` restricts full-text sets to the window's rowids (SQLite)."""
         if dialect not in ("sqlite", "postgres"):
             raise ValueError(f"unknown SQL dialect {dialect!r}")
         self.dialect = dialect
         self.org_id = org_id
         self.actor_user_id = actor_user_id
+        self.fetch = fetch
+        self.priority_rank = priority_rank
+        self.modes = modes or {}
+        self.window = window
 
     def compile(self, query: Query, negated: bool = False) -> _Fragment:
         """SQL for ``query``, or for its negation, with NOT pushed down to the leaves.
@@ -125,7 +209,17 @@ class _Compiler:
             query, negated = query.term, not negated
         if isinstance(query, And | Or):
             conjunction = isinstance(query, And) != negated
-            parts = [self.compile(term, negated) for term in query.terms]
+            terms = list(query.terms)
+            parts = []
+            if isinstance(query, Or) and self.dialect == "postgres":
+                # team:(a OR b): one EXISTS over both, which PostgreSQL can make
+                # a semi-join when it is a top-level term (see ``attribute``).
+                attributes = [term for term in terms if isinstance(term, AttributeIs)]
+                if len(attributes) > 1:
+                    terms = [term for term in terms if not isinstance(term, AttributeIs)]
+                    sql, leaf_params = self.attributes_exist(attributes)
+                    parts.append(_Fragment(f"NOT ({sql})" if negated else sql, leaf_params, ""))
+            parts += [self.compile(term, negated) for term in terms]
             params = [param for part in parts for param in part.params]
             if len(parts) == 1:
                 return parts[0]
@@ -145,9 +239,11 @@ class _Compiler:
         if isinstance(query, StatusIs):
             return "c.status = ?", [query.status.value]
         if isinstance(query, PriorityIs):
+            if self.priority_rank is not None:
+                return "c.priority_rank = ?", [self.priority_rank[query.priority]]
             return "c.priority = ?", [query.priority.value]
         if isinstance(query, ProjectKeyIs):
-            return "p.key = ?", [query.key]
+            return self.project_key(query)
         if isinstance(query, ProjectIdIs):
             return "c.project_id = ?", [query.project_id]
         if isinstance(query, CaseKeyIs):
@@ -170,16 +266,61 @@ class _Compiler:
 
     def text(self, query: Text) -> tuple[str, list[object]]:
         if self.dialect == "sqlite":
-            # One FTS5 string: every character inside is literal but '"', doubled.
-            # The tokenizer splits it into a phrase; a trailing * makes the
-            # last word a prefix.
-            match = '"' + query.text.replace('"', '""') + '"' + ("*" if query.prefix else "")
-            return "c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)", [match]
+            match = _fts_match(query)
+            if self.window is not None:
+                # The statement reads only the window's cases: so does the set.
+                bound = self.window.condition.replace("c.seq", "rowid")
+                return f"+c.seq IN ({_FTS_SEQS} AND {bound})", [match, self.window.bound]
+            mode = self.modes.get(query)
+            if mode == "probe":
+                return _FTS_PROBE, [match]
+            # "+" keeps SQLite from driving the search from this set (the planner chose not to).
+            column = "+c.seq" if mode == "list" else "c.seq"
+            return f"{column} IN ({_FTS_SEQS})", [match]
         if query.prefix:
             # One quoted tsquery lexeme: '' and \\ are its only escapes.
             lexeme = query.text.replace("\\", "\\\\").replace("'", "''")
             return "c.search_vector @@ to_tsquery('simple', ?)", [f"'{lexeme}':*"]
         return "c.search_vector @@ phraseto_tsquery('simple', ?)", [query.text]
+
+    def attributes_exist(self, queries: Sequence[AttributeIs]) -> tuple[str, list[object]]:
+        """PostgreSQL: the case holds any of these attribute values.
+
+        A correlated EXISTS, restricted to the organisation too: PostgreSQL
+        makes it a semi-join when it is a top-level term, and can then start
+        from either side (the case's rows by ``case_seq``, or the value's rows
+        by ``org_id, key, value``) or, under OR or NOT, probe or hash it.
+        """
+        conditions = [_attribute_values(query) for query in queries]
+        params: list[object] = [self.org_id]
+        for _, values in conditions:
+            params += values
+        test = " OR ".join(f"({sql})" for sql, _ in conditions)
+        return (
+            "EXISTS (SELECT 1 FROM case_attributes a"
+            f" WHERE a.case_seq = c.seq AND a.org_id = ? AND ({test}))"
+        ), params
+
+    def attribute(self, query: AttributeIs) -> tuple[str, list[object]]:
+        if self.dialect == "postgres":
+            return self.attributes_exist([query])
+        mode = self.modes.get(query)
+        if mode == "probe" or self.window is not None:
+            values, params = _attribute_values(query)
+            return (
+                f"EXISTS (SELECT 1 FROM case_attributes a WHERE a.case_seq = c.seq AND {values})",
+                params,
+            )
+        seqs, params = _seq_set(query, self.org_id)
+        column = "+c.seq" if mode == "list" else "c.seq"
+        return f"{column} IN ({seqs})", params
+
+    def project_key(self, query: ProjectKeyIs) -> tuple[str, list[object]]:
+        lookup = "SELECT p.id FROM projects p WHERE p.org_id = ? AND p.key = ?"
+        params: list[object] = [self.org_id, query.key]
+        if self.fetch is None:
+            return f"c.project_id IN ({lookup})", params
+        return self.one_of("c.project_id", [row[0] for row in self.fetch(lookup, params)])
 
     def user(self, query: UserIs) -> tuple[str, list[object]]:
         column = _USER_COLUMNS[query.field]
@@ -190,10 +331,22 @@ class _Compiler:
         if query.match is UserMatch.ID:
             return f"({column} IS NOT NULL AND {column} = ?)", [query.value]
         # Emails are stored lower-case; handles may not be.
-        return (
-            f"({column} IS NOT NULL AND {column} IN (SELECT u.id FROM users u "
-            "WHERE u.org_id = ? AND (u.email = ? OR lower(u.handle) = ?)))"
-        ), [self.org_id, query.value, query.value]
+        lookup = (
+            "SELECT u.id FROM users u WHERE u.org_id = ? AND (u.email = ? OR lower(u.handle) = ?)"
+        )
+        params: list[object] = [self.org_id, query.value, query.value]
+        if self.fetch is None:
+            return f"({column} IS NOT NULL AND {column} IN ({lookup}))", params
+        return self.one_of(column, [row[0] for row in self.fetch(lookup, params)])
+
+    @staticmethod
+    def one_of(column: str, ids: list[object]) -> tuple[str, list[object]]:
+        """``column`` is one of ``ids`` (an equality when there is one: index order)."""
+        if not ids:
+            return _FALSE, []
+        if len(ids) == 1:
+            return f"({column} IS NOT NULL AND {column} = ?)", ids
+        return f"({column} IS NOT NULL AND {column} IN ({', '.join('?' * len(ids))}))", ids
 
     def time_range(self, query: TimeRange) -> tuple[str, list[object]]:
         column = _TIME_COLUMNS[query.field]
@@ -207,21 +360,349 @@ class _Compiler:
             params.append(query.end)
         return "(" + " AND ".join(parts) + ")", params
 
-    def attribute(self, query: AttributeIs) -> tuple[str, list[object]]:
-        params: list[object] = [query.key]
-        if self.dialect == "sqlite":
-            source, value = _SQLITE_ATTRIBUTE_VALUES, _SQLITE_ATTRIBUTE_VALUE
-            where = [_SQLITE_ATTRIBUTE_KEY]
+
+# --- planning the statements --------------------------------------------------------
+
+# SQLite: estimates are exact counts up to these caps (a few milliseconds at
+# most); "capped" means "at least this many", a common term.
+TEXT_ESTIMATE_CAP = 5_000
+ATTRIBUTE_ESTIMATE_CAP = 5_000
+# Relative costs per row (bench/search.py on SQLite): looking a case up by seq
+# and sorting it, against reading it from an index in sort order.
+_DRIVE_ROW = 1.0
+_SCAN_ROW = 0.2
+# A window holds this many times the newest cases the estimates say a page
+# needs, and grows this many times when the page comes back short.
+USE_WINDOWS = True
+_WINDOW_SLACK = 4.0
+_WINDOW_GROWTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    params: list[object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Only the newest (``c.seq >= ?``) or oldest (``c.seq <= ?``) cases."""
+
+    condition: str
+    bound: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Drive:
+    """A set of case seqs the statement starts from, standing for some top-level terms."""
+
+    terms: tuple[Query, ...]
+    sql: str
+    params: list[object]
+    repeats: bool  # the set may hold a case twice
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    drive: _Drive | None
+    modes: dict[Query, Mode]
+    window_rows: int | None  # a window of this many newest (or oldest) seqs
+
+
+@dataclass
+class SearchPlanner:
+    """The statements of one search, planned and run in the search's transaction.
+
+    ``page`` returns the ``seq`` of the cases of one page in ``order_by`` order;
+    ``count`` counts the matches, no further than a bound. ``created_order``
+    is "desc" or "asc" when the order is by creation time (else None).
+
+    On SQLite the planner also chooses, from estimates, how the search reads
+    full-text and attribute terms, which SQLite's own planner cannot weigh:
+
+    * **drive**: start from the term's set of cases (the FTS5 rowids of a rare
+      word -- all top-level words in one FTS5 query -- or the cases holding a
+      rare attribute value) and look each case up: cheap when the set is
+      small, and for counting, which stops after ``bound`` matches;
+    * **window**: for a common word, sorted by creation time: read only the
+      newest (or oldest) cases, where the page's matches are bound to be as
+      cases are written in creation order; the page is kept only if no case
+      outside the window could sort into it (else a bigger window, or none);
+    * **list**: read cases in sort order from an index and test each against
+      the term's set, built once (``+c.seq IN (...)``);
+    * **probe**: as list, asking FTS5 or the attribute index about each case.
+
+    PostgreSQL plans from its own statistics (``ANALYZE``); only the lookups apply.
+    """
+
+    query: Query
+    dialect: Dialect
+    org_id: str
+    actor_user_id: str
+    fetch: Fetch
+    priority_rank: Mapping[Priority, int]
+    exclude_deleted_projects: bool
+    order_by: str
+    created_order: Literal["desc", "asc"] | None = None
+    _estimates: dict[str, int] = field(default_factory=dict)
+    _seq_range: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        self.query = with_default_scope(self.query)
+
+    # --- pages ----------------------------------------------------------------------
+    def page_statement(self, limit: int, offset: int) -> Statement:
+        """The first statement ``page`` runs (for EXPLAIN)."""
+        choice = self._choose(offset + limit, counting=False)
+        return self._page_statement(choice, limit, offset, self._window(choice))
+
+    def page(self, limit: int, offset: int) -> list[int]:
+        """The ``seq`` of the cases of one page, in order."""
+        if offset + limit > MAX_ROWS:
+            return []
+        choice = self._choose(offset + limit, counting=False)
+        window = self._window(choice)
+        while window is not None:
+            statement = self._page_statement(choice, limit, offset, window)
+            rows = self.fetch(statement.sql, statement.params)
+            if len(rows) == limit and not self._outside_window_sorts_first(window, rows[-1][1]):
+                return [int(row[0]) for row in rows]
+            window = self._grow(window)
+        statement = self._page_statement(choice, limit, offset, None)
+        return [int(row[0]) for row in self.fetch(statement.sql, statement.params)]
+
+    def _page_statement(
+        self, choice: _Choice, limit: int, offset: int, window: _Window | None
+    ) -> Statement:
+        source, where, params = self._where(choice, window)
+        distinct = "DISTINCT " if choice.drive is not None and choice.drive.repeats else ""
+        return Statement(
+            f"SELECT {distinct}c.seq, c.created_at FROM {source} WHERE {where}"
+            f" ORDER BY {self.order_by} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
+    def _window(self, choice: _Choice) -> _Window | None:
+        if choice.window_rows is None:
+            return None
+        low, high = self._seqs()
+        if self.created_order == "desc":
+            return _Window("c.seq >= ?", high - choice.window_rows + 1)
+        return _Window("c.seq <= ?", low + choice.window_rows - 1)
+
+    def _grow(self, window: _Window) -> _Window | None:
+        low, high = self._seqs()
+        if window.condition == "c.seq >= ?":
+            rows = (high - window.bound + 1) * _WINDOW_GROWTH
+            return _Window(window.condition, high - rows + 1) if rows < high - low else None
+        rows = (window.bound - low + 1) * _WINDOW_GROWTH
+        return _Window(window.condition, low + rows - 1) if rows < high - low else None
+
+    def _outside_window_sorts_first(self, window: _Window, last_created_at: object) -> bool:
+        """Whether a case outside the window was created after (before, ascending)
+        the page's last case: it would sort into the page. Any case counts, even
+        one the filter would drop, so this reads one index range and no more."""
+        if window.condition == "c.seq >= ?":
+            check = "c.created_at > ? AND c.seq < ?"
         else:
-            source, value = _POSTGRES_ATTRIBUTE_VALUES, _POSTGRES_ATTRIBUTE_VALUE
-            where = []
-        if query.value is not None:
-            if query.prefix:
-                # substr rather than LIKE: nothing in the value is a pattern character.
-                where.append(f"substr(lower({value}), 1, CAST(? AS INTEGER)) = ?")
-                params += [len(query.value), query.value]
-            else:
-                where.append(f"lower({value}) = ?")
-                params.append(query.value)
-        condition = " WHERE " + " AND ".join(where) if where else ""
-        return f"EXISTS (SELECT 1 FROM {source}{condition})", params
+            check = "c.created_at < ? AND c.seq > ?"
+        found = self.fetch(
+            f"SELECT 1 FROM cases c WHERE c.org_id = ? AND {check} LIMIT 1",
+            [self.org_id, last_created_at, window.bound],
+        )
+        return bool(found)
+
+    # --- counts ---------------------------------------------------------------------
+    def count_statement(self, bound: int) -> Statement:
+        """How many cases match, counting no further than ``bound``."""
+        choice = self._choose(bound, counting=True)
+        source, where, params = self._where(choice, None)
+        select = "DISTINCT c.seq" if choice.drive is not None and choice.drive.repeats else "1"
+        return Statement(
+            f"SELECT count(*) FROM (SELECT {select} FROM {source} WHERE {where} LIMIT ?) AS t",
+            [*params, bound],
+        )
+
+    def count(self, bound: int) -> int:
+        statement = self.count_statement(bound)
+        return int(self.fetch(statement.sql, statement.params)[0][0])
+
+    # --- the condition --------------------------------------------------------------
+    def _where(self, choice: _Choice, window: _Window | None) -> tuple[str, str, list[object]]:
+        conjuncts = _conjuncts(self.query)
+        drive = choice.drive
+        rest = [term for term in conjuncts if drive is None or term not in drive.terms]
+        compiler = _Compiler(
+            self.dialect,
+            self.org_id,
+            self.actor_user_id,
+            fetch=self.fetch,
+            priority_rank=self.priority_rank,
+            modes=choice.modes,
+            window=window,
+        )
+        scope = ["c.org_id = ?"]
+        params: list[object] = [self.org_id]
+        if self.exclude_deleted_projects:
+            scope.append(_DELETED_PROJECTS)
+            params.append(self.org_id)
+        if window is not None:
+            scope.append(window.condition)
+            params.append(window.bound)
+        source = "cases c"
+        if drive is not None:
+            source = f"({drive.sql}) AS d CROSS JOIN cases c"
+            scope.insert(0, "c.seq = d.seq")
+            params = [*drive.params, *params]
+        if rest:
+            condition = compiler.compile(And(tuple(rest)) if len(rest) > 1 else rest[0])
+            scope.append(f"({condition.sql})")
+            params += condition.params
+        return source, " AND ".join(scope), params
+
+    # --- SQLite's choices ------------------------------------------------------------
+    def _choose(self, rows: int, counting: bool) -> _Choice:
+        """Which set drives the statement, and how the other terms are tested."""
+        leaves = _all_seq_set_leaves(self.query)
+        if self.dialect != "sqlite" or not leaves:
+            return _Choice(None, {}, None)
+        total = max(self._seqs()[1] - self._seqs()[0] + 1, 1)
+        candidates = self._drive_candidates()
+        drive = None
+        if candidates:
+            size, capped, best = min(candidates, key=lambda c: c[0])
+            # Counting stops after `rows` matches, wherever it starts; a page in
+            # sort order must otherwise read about rows * total / size cases.
+            if counting or (not capped and size * size * _DRIVE_ROW <= rows * total * _SCAN_ROW):
+                drive = best
+        common_text = [
+            leaf
+            for leaf in leaves
+            if isinstance(leaf, Text)
+            and (drive is None or leaf not in _drive_leaves(drive))
+            and self._estimate_leaf(leaf) >= TEXT_ESTIMATE_CAP
+        ]
+        if not counting and drive is None and common_text and self.created_order and USE_WINDOWS:
+            window_rows = max(
+                rows, math.ceil(rows * total / max(TEXT_ESTIMATE_CAP, 1) * _WINDOW_SLACK)
+            )
+            if window_rows < total:
+                return _Choice(None, {}, window_rows)
+        modes: dict[Query, Mode] = {}
+        for leaf in leaves:
+            capped = self._estimate_leaf(leaf) >= (
+                TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP
+            )
+            # A prefix probe merges the doclists of every word with that prefix,
+            # for every case read: build the set once instead.
+            prefix = isinstance(leaf, Text) and leaf.prefix
+            modes[leaf] = "probe" if capped and not prefix else "list"
+        return _Choice(drive, modes, None)
+
+    def _drive_candidates(self) -> list[tuple[int, bool, _Drive]]:
+        """(estimated size, whether capped, set) for each way to start the search."""
+        conjuncts = _conjuncts(self.query)
+        found = []
+        words = [term for term in conjuncts if _fts_expression(term) is not None]
+        if words:
+            # All top-level full-text terms in one FTS5 query: FTS5 intersects them.
+            expression = " AND ".join(str(_fts_expression(term)) for term in words)
+            size = self._estimate(_FTS_SEQS, [expression], TEXT_ESTIMATE_CAP)
+            drive = _Drive(tuple(words), _FTS_SEQS, [expression], repeats=False)
+            found.append((size, size >= TEXT_ESTIMATE_CAP, drive))
+        for term in conjuncts:
+            leaves = _seq_set_leaves(term)
+            if leaves is None or term in words:
+                continue
+            parts = [_seq_set(leaf, self.org_id) for leaf in leaves]
+            sizes = [self._estimate_leaf(leaf) for leaf in leaves]
+            capped = any(
+                size >= (TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP)
+                for leaf, size in zip(leaves, sizes, strict=True)
+            )
+            # UNION ALL streams (UNION would build the whole set first); the
+            # statement drops the repeats with DISTINCT.
+            drive = _Drive(
+                (term,),
+                " UNION ALL ".join(sql for sql, _ in parts),
+                [param for _, part in parts for param in part],
+                repeats=True,
+            )
+            found.append((sum(sizes), capped, drive))
+        return found
+
+    def _seqs(self) -> tuple[int, int]:
+        """The lowest and highest case seq: the ends of the cases table."""
+        if self._seq_range is None:
+            # Two subqueries: each is one step to an end of the rowid b-tree
+            # (a single SELECT of both aggregates would read the whole table).
+            row = self.fetch(
+                "SELECT (SELECT min(seq) FROM cases), (SELECT max(seq) FROM cases)", []
+            )
+            self._seq_range = (int(row[0][0] or 0), int(row[0][1] or 0))
+        return self._seq_range
+
+    def _estimate_leaf(self, leaf: Text | AttributeIs) -> int:
+        sql, params = _seq_set(leaf, self.org_id)
+        cap = TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP
+        return self._estimate(sql, params, cap)
+
+    def _estimate(self, sql: str, params: list[object], cap: int) -> int:
+        key = repr((sql, params, cap))
+        if key not in self._estimates:
+            rows = self.fetch(f"SELECT count(*) FROM ({sql} LIMIT ?) AS t", [*params, cap])
+            self._estimates[key] = int(rows[0][0])
+        return self._estimates[key]
+
+
+def _conjuncts(query: Query) -> tuple[Query, ...]:
+    return query.terms if isinstance(query, And) else (query,)
+
+
+def _drive_leaves(drive: _Drive) -> list[Text | AttributeIs]:
+    return [leaf for term in drive.terms for leaf in _seq_set_leaves(term) or []]
+
+
+def _fts_expression(query: Query) -> str | None:
+    """An FTS5 query for a full-text term or an OR of them (SQLite), else None."""
+    if isinstance(query, Text):
+        return _fts_match(query)
+    if isinstance(query, Or):
+        parts = [_fts_expression(term) for term in query.terms]
+        if all(part is not None for part in parts):
+            return "(" + " OR ".join(str(part) for part in parts) + ")"
+    return None
+
+
+def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
+    """The terms of ``query`` if it is a full-text or attribute term or an OR of them."""
+    if isinstance(query, _SEQ_SET):
+        return [query]
+    if isinstance(query, Or):
+        leaves: list[Text | AttributeIs] = []
+        for term in query.terms:
+            inner = _seq_set_leaves(term)
+            if inner is None:
+                return None
+            leaves += inner
+        return leaves
+    return None
+
+
+def _all_seq_set_leaves(query: Query) -> list[Text | AttributeIs]:
+    found: list[Text | AttributeIs] = []
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SEQ_SET):
+            found.append(node)
+        elif isinstance(node, And | Or):
+            stack.extend(node.terms)
+        elif isinstance(node, Not):
+            stack.append(node.term)
+    return found
+
+
+def bounded_total(offset: int, limit: int) -> int:
+    """How far a count goes for a full page at ``offset``: the bound of ``count``."""
+    return min(max(COUNT_LIMIT, offset + limit) + 1, MAX_ROWS)

@@ -28,7 +28,9 @@ from casebook.domain.models import (
     UserStatus,
 )
 from casebook.errors import ConflictError
+from casebook.search.query import Query
 from casebook.storage.base import Dialect, SortField
+from casebook.storage.sql_search import SearchPlanner, bounded_total
 
 _json_encode = msgspec.json.encode
 _json_decode = msgspec.json.decode
@@ -150,19 +152,22 @@ def _case(row: Sequence[Any]) -> Case:
 
 
 _SORT_SQL: dict[SortField, tuple[str, str]] = {
+    # (descending, ascending); seq breaks ties, so pages never overlap. Each
+    # order is an index's order (migration 0002), read forwards or backwards.
     "created_at": ("c.created_at DESC, c.seq DESC", "c.created_at ASC, c.seq ASC"),
     "priority": (
         "c.priority_rank DESC, c.created_at DESC, c.seq DESC",
         "c.priority_rank ASC, c.created_at ASC, c.seq ASC",
     ),
-    # Workflow order: OPEN, IN_PROGRESS, CLOSED.
+    # Workflow order OPEN, IN_PROGRESS, CLOSED is exactly the reverse of the
+    # names' order (CLOSED < IN_PROGRESS < OPEN, in any collation), so
+    # "status descending" (CLOSED first) is the column ascending.
     "status": (
-        "CASE c.status WHEN 'OPEN' THEN 0 WHEN 'IN_PROGRESS' THEN 1 ELSE 2 END DESC,"
-        " c.created_at DESC, c.seq DESC",
-        "CASE c.status WHEN 'OPEN' THEN 0 WHEN 'IN_PROGRESS' THEN 1 ELSE 2 END ASC,"
-        " c.created_at ASC, c.seq ASC",
+        "c.status ASC, c.created_at DESC, c.seq DESC",
+        "c.status DESC, c.created_at ASC, c.seq ASC",
     ),
 }
+assert sorted(s.value for s in Status) == ["CLOSED", "IN_PROGRESS", "OPEN"]
 
 
 def _scopes_text(scopes: frozenset[Scope] | None) -> str | None:
@@ -472,8 +477,9 @@ class SqlTransaction:
         row = self._one(
             "INSERT INTO cases (id, org_id, project_id, number, key, title, description,"
             " priority, priority_rank, status, type_id, attributes, custom_attributes,"
-            " creation_source, created_at, created_by, assignee_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            " creation_source, created_at, created_by, assignee_id, modified_at, modified_by,"
+            " closed_at, archived_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (
                 case.id,
                 case.org_id,
@@ -492,6 +498,10 @@ class SqlTransaction:
                 case.created_at,
                 created_by_id,
                 None if case.assignee is None else case.assignee.id,
+                case.modified_at,
+                None if case.modified_by is None else case.modified_by.id,
+                case.closed_at,
+                case.archived_at,
             ),
         )
         return int(row[0])
@@ -526,12 +536,13 @@ class SqlTransaction:
         at: int,
         changes: Sequence[CaseChange],
     ) -> None:
-        self._cur.executemany(
-            self._fmt(
-                "INSERT INTO case_events (case_id, org_id, actor_id, at, field, old_value,"
-                " new_value) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ),
-            [(case_id, org_id, actor_id, at, c.field, c.old, c.new) for c in changes],
+        # One multi-row INSERT: one round trip (executemany would switch psycopg
+        # into pipeline mode, which costs more for the usual single row).
+        rows = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in changes)
+        self._exec(
+            "INSERT INTO case_events (case_id, org_id, actor_id, at, field, old_value,"
+            f" new_value) VALUES {rows}",
+            [v for c in changes for v in (case_id, org_id, actor_id, at, c.field, c.old, c.new)],
         )
 
     def list_changes(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
@@ -545,30 +556,38 @@ class SqlTransaction:
     def search_cases(
         self,
         org_id: str,
-        where: str,
-        params: Sequence[object],
+        query: Query,
         *,
+        actor_user_id: str,
         sort: SortField,
         ascending: bool,
         limit: int,
         offset: int,
     ) -> tuple[list[Case], int]:
-        condition = f"c.org_id = ? AND ({where})"
-        total = int(
-            self._one(
-                "SELECT count(*) FROM cases c JOIN projects p ON p.id = c.project_id"
-                f" AND p.deleted_at IS NULL WHERE {condition}",
-                [org_id, *params],
-            )[0]
+        deleted = self._one(
+            "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", (org_id,)
         )
-        if total <= offset:
+        planner = SearchPlanner(
+            query,
+            dialect=self.dialect,
+            org_id=org_id,
+            actor_user_id=actor_user_id,
+            fetch=self._all,
+            priority_rank=PRIORITY_RANK,
+            exclude_deleted_projects=deleted is not None,
+            order_by=_SORT_SQL[sort][1 if ascending else 0],
+            created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+        )
+        seqs = planner.page(limit, offset)
+        if len(seqs) < limit and (seqs or offset == 0):
+            total = offset + len(seqs)  # the page reached the last match
+        else:
+            total = planner.count(bounded_total(offset, limit))
+        if not seqs:
             return [], total
-        order = _SORT_SQL[sort][1 if ascending else 0]
-        rows = self._all(
-            f"{_CASE_SELECT} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
-            [org_id, *params, limit, offset],
-        )
-        return [_case(r) for r in rows], total
+        marks = ", ".join("?" * len(seqs))
+        rows = {row[1]: row for row in self._all(f"{_CASE_SELECT} WHERE c.seq IN ({marks})", seqs)}
+        return [_case(rows[seq]) for seq in seqs], total
 
 
 def _same(sql: str) -> str:

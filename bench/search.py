@@ -1,0 +1,813 @@
+"""Search at scale: seed N cases through the storage layer, then time a fixed mix
+of searches through the HTTP API of one ``casebook serve`` process.
+
+    python -m bench.search --backend sqlite --cases 10000
+    python -m bench.search --backend postgres --cases 1000000
+
+The data (seeded with one fixed random seed, so every run holds the same cases):
+three organisations (``default``, which the benchmark searches, holds 90% of
+the cases), 10 projects (one deleted), 60 users, statuses and priorities in
+realistic proportions, 30% of cases unassigned, 10% of closed cases archived,
+an ``attributes`` map on 90% of the cases (``service``, ``team``, ``env``,
+sometimes ``region`` or a second service), and titles and descriptions drawn
+from a Zipf-distributed vocabulary of about 2,300 words plus title templates
+that make a few phrases common. Cases are written in creation-time order, as
+they would be in production, in transactions of ``BATCH`` cases.
+
+The mix (``MIX``) runs round-robin, ``--rounds`` times per query after a warm-up,
+one request at a time over one keep-alive connection; the table shows p50 and
+p99 of the full HTTP round trip. ``--explain`` prints the query plan of every
+query of the mix, as the store runs it. ``--keep`` leaves the database (and,
+for PostgreSQL, the cluster) in place and prints how to reuse it
+(``--database-url``, ``--no-seed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import multiprocessing.queues
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from casebook.domain import users as users_domain
+from casebook.domain.clock import new_id, now_us
+from casebook.domain.models import (
+    STANDARD_CASE_TYPE_ID,
+    Case,
+    Priority,
+    Project,
+    Status,
+    User,
+    UserRef,
+    UserStatus,
+)
+from casebook.search.parser import parse
+from casebook.storage import Store, open_store
+from casebook.storage.sql_search import SearchPlanner, bounded_total
+from casebook.storage.sqlstore import _SORT_SQL, PRIORITY_RANK
+from casebook.storage.urls import DatabaseUrl
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH = 10_000
+SEED = 20260201
+DAY_US = 86_400_000_000
+SPAN_DAYS = 730  # cases are created over the two years before now
+
+console = Console(stderr=True)
+
+# --- the data -------------------------------------------------------------------
+
+ORGS = [("default", 0.90), ("acme", 0.06), ("globex", 0.04)]
+PROJECTS = [  # key, share of the organisation's cases
+    ("SEC", 0.30),
+    ("NOC", 0.20),
+    ("WEB", 0.12),
+    ("DB", 0.10),
+    ("NET", 0.08),
+    ("APP", 0.07),
+    ("OPS", 0.05),
+    ("SUP", 0.04),
+    ("OLD", 0.03),  # deleted once seeding is done: its cases must never be found
+    ("LAB", 0.01),
+]
+DELETED_PROJECT = "OLD"
+USERS_PER_ORG = {"default": 40, "acme": 12, "globex": 8}
+STATUSES = [(Status.OPEN, 0.25), (Status.IN_PROGRESS, 0.15), (Status.CLOSED, 0.60)]
+PRIORITIES = [
+    (Priority.P1, 0.03),
+    (Priority.P2, 0.10),
+    (Priority.P3, 0.30),
+    (Priority.P4, 0.25),
+    (Priority.P5, 0.12),
+    (Priority.NOT_DEFINED, 0.20),
+]
+SERVICES = [
+    "web-store",
+    "checkout",
+    "payments",
+    "auth",
+    "web-gateway",
+    "search",
+    "inventory",
+    "shipping",
+    "billing",
+    "notifications",
+    "recommendations",
+    "catalog",
+    "ledger",
+    "reporting",
+    "mobile-api",
+    "admin",
+    "scheduler",
+    "media",
+    "cdn",
+    "dns",
+    "vault",
+    "kafka",
+    "postgres",
+    "redis",
+    "elastic",
+    "identity",
+    "fraud",
+    "risk",
+    "pricing",
+    "email",
+]
+TEAMS = ["case-management", "event-management", "payments", "identity", "platform", "sre"]
+TEAMS += ["security", "data"]
+ENVS = [("prod", 0.6), ("staging", 0.3), ("dev", 0.1)]
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"]
+
+# Words of an ops and security vocabulary (the head of the Zipf curve, in this
+# order), then generated host names and codes for the long tail.
+WORDS = """
+error the on in for failed alert high timeout service user login host disk latency
+request from with cpu memory network database connection to is after at pod node
+kubernetes deploy rollback certificate expired suspicious access denied token api
+gateway queue backlog spike rate limit exceeded crash loop restart container image
+pull dns resolution outage degraded partial region cluster replica lag lock wait
+deadlock query slow index scan backup restore snapshot volume full quota storage
+bucket permission policy role escalation phishing malware ransomware exfiltration
+brute force password reset mfa bypass session hijack cookie xss injection sql
+vulnerability cve patch upgrade version mismatch config drift secret leak key
+rotation audit log missing alarm pager noise flapping threshold breach sla customer
+complaint checkout payment declined refund invoice billing email bounce spam webhook
+retry duplicate event ordering consumer producer kafka topic partition offset redis
+cache eviction miss hit ratio cdn edge origin tls handshake ssl firewall rule port
+blocked vpn tunnel bgp route packet loss jitter load balancer health check probe
+readiness liveness oom killed throttled autoscaling capacity shard rebalance
+migration schema job cron scheduler batch etl pipeline stuck stale report dashboard
+metric gap trace sampling span agent ingestion delay
+""".split()  # noqa: SIM905 -- a paragraph reads better than a list
+TITLE_TEMPLATES = [
+    "Disk full on {host}",
+    "Suspicious login from {country}",
+    "Crash loop in {service}",
+    "High latency on {service}",
+    "Certificate expired for {service}",
+    "Database connection timeout in {service}",
+    "Rate limit exceeded for {service} api",
+    "Phishing email reported by {team}",
+    "Kubernetes node not ready in {region}",
+    "Replica lag on {host}",
+    "Payment declined spike in {region}",
+    "Access denied for service account in {service}",
+    "Malware detected on {host}",
+    "Packet loss between {region} and {region2}",
+    "Memory leak in {service}",
+    "Backup failed on {host}",
+    "DNS resolution failure for {service}",
+    "Queue backlog growing in {service}",
+    "Error rate above threshold on {service}",
+    "Unusual data exfiltration from {host}",
+]
+COUNTRIES = ["brazil", "germany", "india", "nigeria", "russia", "vietnam", "canada", "france"]
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
+
+
+class Vocabulary:
+    """Words with Zipf weights: word ``r`` (0-based) has weight 1 / (r + 2)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        tail = [f"host-{i}" for i in range(500)] + [
+            f"err{rng.randrange(16**5):05x}" for _ in range(1500)
+        ]
+        self.words = WORDS + tail
+        self.cum = _cumulative([1 / (rank + 2) for rank in range(len(self.words))])
+
+    def sample(self, rng: random.Random, k: int) -> str:
+        return " ".join(rng.choices(self.words, cum_weights=self.cum, k=k))
+
+
+@dataclass
+class OrgData:
+    name: str
+    org_id: str
+    admin: User
+    users: list[User]
+    user_cum: list[float]
+    projects: list[Project]
+    project_cum: list[float]
+
+
+@dataclass
+class SeedResult:
+    cases: int
+    seconds: float
+    per_org: dict[str, int]
+
+
+def _make_user(org_id: str, email: str, name: str, at: int, *, admin: bool = False) -> User:
+    return User(
+        id=new_id(),
+        org_id=org_id,
+        email=email,
+        handle=email,
+        name=name,
+        title=None,
+        status=UserStatus.ACTIVE,
+        is_admin=admin,
+        service_account=False,
+        created_at=at,
+        modified_at=at,
+    )
+
+
+def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
+    """Organisations, users and projects (the default organisation exists after bootstrap)."""
+    orgs: list[OrgData] = []
+    with store.write() as tx:
+        for name, _share in ORGS:
+            org = users_domain.ensure_org(tx, name)
+            admin_email = (
+                users_domain.BOOTSTRAP_ADMIN_EMAIL if name == "default" else f"admin@{name}.example"
+            )
+            admin = tx.get_user_by_email(org.id, admin_email)
+            if admin is None:
+                admin = _make_user(org.id, admin_email, f"{name} admin", at, admin=True)
+                tx.insert_user(admin)
+            users = []
+            for i in range(USERS_PER_ORG[name]):
+                user = _make_user(org.id, f"user{i}@{name}.example", f"User {i}", at)
+                tx.insert_user(user)
+                users.append(user)
+            projects = []
+            for key, _ in PROJECTS:
+                project = Project(
+                    id=new_id(),
+                    org_id=org.id,
+                    key=key,
+                    name=f"Project {key}",
+                    enabled_custom_case_types=[],
+                    team_uuid=None,
+                    created_at=at - SPAN_DAYS * DAY_US,
+                    created_by=admin.id,
+                )
+                tx.insert_project(project)
+                projects.append(project)
+            orgs.append(
+                OrgData(
+                    name=name,
+                    org_id=org.id,
+                    admin=admin,
+                    users=users,
+                    # Zipf over assignees: a few people hold most cases.
+                    user_cum=_cumulative([1 / (i + 1) for i in range(len(users))]),
+                    projects=projects,
+                    project_cum=_cumulative([share for _, share in PROJECTS]),
+                )
+            )
+    return orgs
+
+
+def _ref(user: User) -> UserRef:
+    return UserRef(id=user.id, email=user.email, handle=user.handle, name=user.name, active=True)
+
+
+def _attributes(rng: random.Random) -> dict[str, list[str]]:
+    if rng.random() < 0.10:
+        return {}
+    services = [SERVICES[min(int(rng.paretovariate(1.2)) - 1, len(SERVICES) - 1)]]
+    if rng.random() < 0.15:
+        services.append(rng.choice(SERVICES))
+    attributes = {
+        "service": services,
+        "team": [rng.choice(TEAMS)],
+        "env": [rng.choices(ENVS, cum_weights=_ENV_CUM, k=1)[0][0]],
+    }
+    if rng.random() < 0.3:
+        attributes["region"] = [rng.choice(REGIONS)]
+    return attributes
+
+
+_ENV_CUM = _cumulative([w for _, w in ENVS])
+_STATUS_CUM = _cumulative([w for _, w in STATUSES])
+_PRIORITY_CUM = _cumulative([w for _, w in PRIORITIES])
+_ORG_CUM = _cumulative([w for _, w in ORGS])
+
+
+def _title(rng: random.Random, vocabulary: Vocabulary) -> str:
+    if rng.random() < 0.6:
+        template = rng.choice(TITLE_TEMPLATES)
+        return template.format(
+            host=f"host-{rng.randrange(500)}",
+            country=rng.choice(COUNTRIES),
+            service=rng.choice(SERVICES),
+            team=rng.choice(TEAMS),
+            region=rng.choice(REGIONS),
+            region2=rng.choice(REGIONS),
+        )
+    return vocabulary.sample(rng, rng.randint(3, 8)).capitalize()
+
+
+@dataclass(frozen=True)
+class _OrgSpec:
+    """What the generator needs of an organisation (picklable)."""
+
+    name: str
+    org_id: str
+    creator: UserRef
+    users: list[UserRef]
+    user_cum: list[float]
+    projects: list[tuple[str, str]]  # (id, key)
+    project_cum: list[float]
+
+
+def _generate(
+    specs: list[_OrgSpec], cases: int, now: int, out: multiprocessing.queues.Queue[Any]
+) -> None:
+    """Make the cases, in creation-time order, and send them in batches to ``out``.
+
+    Runs in its own process while the parent writes, so both cores work.
+    Sends lists of cases; then the last number of each project and the
+    number of cases per organisation.
+    """
+    rng = random.Random(SEED)
+    vocabulary = Vocabulary(rng)
+    step = SPAN_DAYS * DAY_US // max(cases, 1)
+    first_at = now - SPAN_DAYS * DAY_US
+    numbers: dict[str, int] = {}
+    per_org = {spec.name: 0 for spec in specs}
+    org_indexes = range(len(specs))
+    batch: list[Case] = []
+    for i in range(cases):
+        spec = specs[rng.choices(org_indexes, cum_weights=_ORG_CUM, k=1)[0]]
+        project_id, project_key = rng.choices(spec.projects, cum_weights=spec.project_cum, k=1)[0]
+        number = numbers.get(project_id, 0) + 1
+        numbers[project_id] = number
+        status = rng.choices(STATUSES, cum_weights=_STATUS_CUM, k=1)[0][0]
+        priority = rng.choices(PRIORITIES, cum_weights=_PRIORITY_CUM, k=1)[0][0]
+        assignee = None
+        if rng.random() >= 0.30:
+            assignee = rng.choices(spec.users, cum_weights=spec.user_cum, k=1)[0]
+        created = first_at + i * step + rng.randrange(step or 1)
+        case = Case(
+            id=new_id(),
+            seq=0,
+            org_id=spec.org_id,
+            project_id=project_id,
+            number=number,
+            key=f"{project_key}-{number}",
+            title=_title(rng, vocabulary),
+            description=vocabulary.sample(rng, rng.randint(8, 40)),
+            priority=priority,
+            status=status,
+            type_id=STANDARD_CASE_TYPE_ID,
+            attributes=_attributes(rng),
+            custom_attributes={},
+            creation_source="MANUAL",
+            created_at=created,
+            created_by=spec.creator,
+            assignee=assignee,
+        )
+        per_org[spec.name] += 1
+        if status is not Status.OPEN:
+            case.modified_at = created + rng.randrange(1, 14 * DAY_US)
+            case.modified_by = spec.creator
+            if status is Status.CLOSED:
+                case.closed_at = case.modified_at
+                if rng.random() < 0.10:
+                    case.archived_at = case.modified_at + DAY_US
+        batch.append(case)
+        if len(batch) == BATCH:
+            out.put(batch)
+            batch = []
+    if batch:
+        out.put(batch)
+    out.put((numbers, per_org))
+
+
+def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
+    """Migrate, then write ``cases`` cases in creation-time order through the store
+    (``insert_case``), in transactions of ``BATCH`` cases."""
+    started = time.perf_counter()
+    store.migrate()
+    if store.dialect == "sqlite":
+        with store.read() as tx:
+            # This connection only (a bulk load of throwaway data): a cache that
+            # holds the indexes being filled, and no flushes to disk.
+            tx._exec("PRAGMA cache_size = -1000000")  # type: ignore[attr-defined]
+            tx._exec("PRAGMA synchronous = OFF")  # type: ignore[attr-defined]
+    now = now_us()
+    orgs = _prepare_orgs(store, now)
+    specs = [
+        _OrgSpec(
+            name=org.name,
+            org_id=org.org_id,
+            creator=_ref(org.admin),
+            users=[_ref(u) for u in org.users],
+            user_cum=org.user_cum,
+            projects=[(p.id, p.key) for p in org.projects],
+            project_cum=org.project_cum,
+        )
+        for org in orgs
+    ]
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.queues.Queue[Any] = context.Queue(maxsize=4)
+    generator = context.Process(target=_generate, args=(specs, cases, now, queue), daemon=True)
+    generator.start()
+    columns = [
+        TextColumn("seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} cases/s"),
+        TimeElapsedColumn(),
+    ]
+    try:
+        with Progress(*columns, console=console, disable=not progress) as bar:
+            task = bar.add_task("seed", total=cases, rate="-")
+            done = 0
+            while True:
+                item = queue.get(timeout=600)
+                if isinstance(item, tuple):
+                    numbers, per_org = item
+                    break
+                with store.write() as tx:
+                    for case in item:
+                        assert case.created_by is not None
+                        tx.insert_case(case, created_by_id=case.created_by.id)
+                done += len(item)
+                bar.update(
+                    task, completed=done, rate=f"{done / (time.perf_counter() - started):,.0f}"
+                )
+    finally:
+        generator.join(timeout=60)
+        if generator.is_alive():
+            generator.kill()
+    with store.write() as tx:
+        for org in orgs:
+            for project in org.projects:
+                # The project's counter, as allocate_case_number would have left it.
+                tx._exec(  # type: ignore[attr-defined]
+                    "UPDATE projects SET last_case_number = ? WHERE org_id = ? AND id = ?",
+                    (numbers.get(project.id, 0), org.org_id, project.id),
+                )
+                if project.key == DELETED_PROJECT:
+                    tx.set_project_deleted(org.org_id, project.id, now, org.admin.id)
+    if store.dialect == "postgres":
+        # What autovacuum does soon after a bulk load: planner statistics and
+        # the visibility map (for index-only scans).
+        vacuum_analyze(store)
+    return SeedResult(cases, time.perf_counter() - started, per_org)
+
+
+def vacuum_analyze(store: Store) -> None:
+    import psycopg
+
+    url: DatabaseUrl = store.url  # type: ignore[attr-defined]
+    with psycopg.connect(url.postgres_dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+# --- the query mix ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str  # facet, facet+sort, text, phrase, or-group, deep page
+    filter: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in self.params)
+        return f"{self.filter or '(empty)'} {extra}".strip()
+
+    def query_string(self) -> str:
+        pairs = [("filter", self.filter)] if self.filter else []
+        return urllib.parse.urlencode([*pairs, *self.params])
+
+
+def _sort(field_: str, ascending: bool = False) -> tuple[tuple[str, str], ...]:
+    return (("sort[field]", field_), ("sort[asc]", "true" if ascending else "false"))
+
+
+MIX: list[Query] = [
+    Query("facet", "status:open"),
+    Query("facet", "priority:P1"),
+    Query("facet", "assignee:user3@default.example"),
+    Query("facet", "project:NET status:in_progress"),
+    Query("facet", "service:payments"),
+    Query("facet", "-assignee:* status:open"),
+    Query("facet", "created_at:>now-30d"),
+    Query("facet", "archived:true"),
+    Query("facet+sort", "status:open", _sort("priority")),
+    Query("facet+sort", "project:SEC", _sort("status", ascending=True)),
+    Query("facet+sort", "team:payments", _sort("created_at", ascending=True)),
+    Query("text", "kubernetes"),
+    Query("text", "timeout"),
+    Query("text", "cert*"),
+    Query("text", "replica status:open"),
+    Query("phrase", '"disk full"'),
+    Query("phrase", '"rate limit exceeded"'),
+    Query("or-group", "priority:(P1 OR P2) status:(open OR in_progress)"),
+    Query("or-group", "(team:payments OR team:identity) -status:closed"),
+    Query("or-group", "(service:checkout OR service:payments) (timeout OR latency)"),
+    Query("deep page", "", (("page[size]", "100"), ("page[number]", "50"))),
+    Query("deep page", "status:closed", (("page[size]", "10"), ("page[number]", "500"))),
+]
+
+
+# --- the server and the measurement ----------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, api_key: str, app_key: str) -> Iterator[int]:
+    """One ``casebook serve`` process (one worker) on a free loopback port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": database_url,
+        "CASEBOOK_API_KEY": api_key,
+        "CASEBOOK_APP_KEY": app_key,
+        "CASEBOOK_RATE_LIMIT": "off",
+    }
+    cmd = [sys.executable, "-m", "casebook", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise RuntimeError(f"casebook serve exited:\n{err}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("casebook serve did not become healthy")
+            time.sleep(0.1)
+        yield port
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=20)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@dataclass
+class Timing:
+    query: Query
+    samples: list[float] = field(default_factory=list)  # seconds
+    total_cases: int = 0
+    returned: int = 0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure(
+    port: int, api_key: str, app_key: str, mix: Sequence[Query], rounds: int
+) -> list[Timing]:
+    """Each query ``rounds`` times, round-robin, after two warm-up rounds."""
+    headers = {"DD-API-KEY": api_key, "DD-APPLICATION-KEY": app_key}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    timings = [Timing(q) for q in mix]
+    paths = [f"/api/v2/cases?{q.query_string()}" for q in mix]
+    with Progress(
+        TextColumn("searching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("rounds", total=rounds + 2)
+        for round_ in range(rounds + 2):
+            for timing, path in zip(timings, paths, strict=True):
+                start = time.perf_counter()
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                elapsed = time.perf_counter() - start
+                if response.status != 200:
+                    raise RuntimeError(f"{timing.query.label}: {response.status} {body[:300]!r}")
+                if round_ >= 2:
+                    timing.samples.append(elapsed)
+                else:
+                    document = json.loads(body)
+                    timing.total_cases = document["meta"]["total_cases"]
+                    timing.returned = len(document["data"])
+            bar.update(task, advance=1)
+    conn.close()
+    return timings
+
+
+# --- query plans -----------------------------------------------------------------
+
+
+def explain(store: Store, org_name: str, actor_email: str, mix: Sequence[Query]) -> str:
+    """The plan of each statement the store runs for each query of the mix (Markdown)."""
+    with store.read(snapshot=True) as tx:
+        org = tx.get_org_by_name(org_name)
+        assert org is not None
+        actor = tx.get_user_by_email(org.id, actor_email)
+        assert actor is not None
+        run = tx._all  # type: ignore[attr-defined]
+        deleted = run(
+            "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", [org.id]
+        )
+        out: list[str] = []
+        for query in mix:
+            params = dict(query.params)
+            size = int(params.get("page[size]", "10"))
+            offset = (int(params.get("page[number]", "1")) - 1) * size
+            sort = params.get("sort[field]", "created_at")
+            ascending = params.get("sort[asc]") == "true"
+            planner = SearchPlanner(
+                parse(query.filter, now_us=now_us()),
+                dialect=store.dialect,
+                org_id=org.id,
+                actor_user_id=actor.id,
+                fetch=run,
+                priority_rank=PRIORITY_RANK,
+                exclude_deleted_projects=bool(deleted),
+                order_by=_SORT_SQL[sort][1 if ascending else 0],  # type: ignore[index]
+                created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+            )
+            statements = [
+                ("page", planner.page_statement(size, offset)),
+                (
+                    "count (when the page is full)",
+                    planner.count_statement(bounded_total(offset, size)),
+                ),
+            ]
+            out.append(f"#### {query.kind}: `{query.label}`\n")
+            for name, statement in statements:
+                if store.dialect == "sqlite":
+                    rows = run("EXPLAIN QUERY PLAN " + statement.sql, statement.params)
+                    lines = _sqlite_plan(rows)
+                else:
+                    prefix = "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) "
+                    lines = [str(r[0]) for r in run(prefix + statement.sql, statement.params)]
+                out.append(f"{name}:\n```\n{statement.sql}\n\n" + "\n".join(lines) + "\n```\n")
+        return "\n".join(out)
+
+
+def _sqlite_plan(rows: Sequence[Sequence[object]]) -> list[str]:
+    depth: dict[object, int] = {0: -1}
+    lines = []
+    for node_id, parent, _unused, detail in rows:
+        depth[node_id] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node_id] + str(detail))
+    return lines
+
+
+# --- the command -------------------------------------------------------------------
+
+
+def _fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def report(timings: Sequence[Timing], title: str) -> Table:
+    table = Table(title=title)
+    for name in ("kind", "query", "matches", "p50 ms", "p99 ms"):
+        table.add_column(
+            name, justify="right" if name.endswith("ms") or name == "matches" else "left"
+        )
+    for t in timings:
+        table.add_row(
+            t.query.kind,
+            escape(t.query.label),
+            f"{t.total_cases:,}",
+            _fmt_ms(t.percentile(50)),
+            _fmt_ms(t.percentile(99)),
+        )
+    return table
+
+
+def markdown(timings: Sequence[Timing]) -> str:
+    lines = ["| kind | query | total_cases | p50 ms | p99 ms |", "|---|---|---:|---:|---:|"]
+    for t in timings:
+        label = t.query.label.replace("|", "\\|")
+        p50, p99 = _fmt_ms(t.percentile(50)), _fmt_ms(t.percentile(99))
+        lines.append(f"| {t.query.kind} | `{label}` | {t.total_cases:,} | {p50} | {p99} |")
+    return "\n".join(lines)
+
+
+@contextmanager
+def database(backend: str, url: str | None, keep: bool) -> Iterator[str]:
+    if url is not None:
+        yield url
+        return
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="casebook-bench-search-"))
+        try:
+            yield f"sqlite:///{folder / 'bench.db'}"
+        finally:
+            if keep:
+                console.print(f"kept the database: --database-url sqlite:///{folder / 'bench.db'}")
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+        return
+    sys.path.insert(0, str(REPO))
+    from tests.support.postgres import PostgresCluster
+
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster.create_database("bench")
+    finally:
+        if keep:
+            console.print(
+                f"kept the cluster in {cluster.root}: --database-url {cluster.url_for('bench')}"
+            )
+        else:
+            cluster.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=200, help="timed requests per query")
+    parser.add_argument("--database-url", help="use this database instead of a fresh one")
+    parser.add_argument("--no-seed", action="store_true", help="search an already seeded database")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and cluster)")
+    parser.add_argument("--explain", action="store_true", help="print the query plans")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--only", help="run only the queries whose label contains this text")
+    args = parser.parse_args(argv)
+    api_key, app_key = secrets.token_hex(16), secrets.token_hex(20)
+    mix = [q for q in MIX if args.only is None or args.only in q.label]
+    with database(args.backend, args.database_url, args.keep) as url:
+        store = open_store(DatabaseUrl.parse(url), sqlite_synchronous="NORMAL")
+        try:
+            if not args.no_seed:
+                result = seed(store, args.cases)
+                console.print(
+                    f"seeded {result.cases:,} cases in {result.seconds:.1f} s"
+                    f" ({result.cases / result.seconds:,.0f}/s): "
+                    + ", ".join(f"{k} {v:,}" for k, v in result.per_org.items())
+                )
+            store.migrate()
+            if args.explain:
+                print(explain(store, "default", "user0@default.example", mix))
+        finally:
+            store.close()
+        with running_server(url, api_key, app_key) as port:
+            timings = measure(port, api_key, app_key, mix, args.rounds)
+    title = f"{args.backend}, {args.cases:,} cases, {args.rounds} requests per query"
+    if args.markdown:
+        print(f"\n{title}\n\n{markdown(timings)}")
+    else:
+        Console().print(report(timings, title))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
