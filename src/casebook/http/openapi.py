@@ -156,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("CreateUser", "post", "/api/v2/users", "Create a user", "user_access_invite", 201, schemas.UserDocument, schemas.UserCreateRequest, errors=(400, 403, 409, 413, 429), style="legacy"),
     Operation("GetUser", "get", "/api/v2/users/{user_id}", "Get user details", "user_access_read", 200, schemas.UserDocument, errors=(403, 404, 429), style="legacy"),
     Operation("UpdateUser", "patch", "/api/v2/users/{user_id}", "Update a user", "user_access_manage", 200, schemas.UserDocument, schemas.UserUpdateRequest, errors=(400, 403, 404, 409, 413, 422, 429), style="legacy"),
-    Operation("DisableUser", "delete", "/api/v2/users/{user_id}", "Disable a user", "user_access_manage", 204, None, errors=(403, 404, 429), style="legacy"),
+    Operation("DisableUser", "delete", "/api/v2/users/{user_id}", "Disable a user", "user_access_manage", 204, None, errors=(400, 403, 404, 429), style="legacy"),
 )  # fmt: skip
 
 _ERROR_TITLES = {
