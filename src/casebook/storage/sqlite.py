@@ -130,10 +130,18 @@ class SQLiteStore:
             try:
                 conn = self._connection()
                 cur = conn.cursor()
+                # BEGIN IMMEDIATE may wait only for what is left of the one deadline.
+                left_ms = int((deadline - time.monotonic()) * 1000)
+                shortened = left_ms < self.busy_timeout_ms - 20  # waited for the flock
+                if shortened:
+                    cur.execute(f"PRAGMA busy_timeout={max(left_ms, 0)}")
                 try:
                     cur.execute("BEGIN IMMEDIATE")
                 except sqlite3.OperationalError as exc:
                     raise UnavailableError(f"the database is busy: {exc}") from exc
+                finally:
+                    if shortened:
+                        cur.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
                 try:
                     yield SqlTransaction(cur, "sqlite", _is_unique_violation)
                     cur.execute("COMMIT")
