@@ -342,13 +342,18 @@ class _OrgSpec:
 
 
 def _generate(
-    specs: list[_OrgSpec], cases: int, now: int, out: multiprocessing.queues.Queue[Any]
+    specs: list[_OrgSpec],
+    cases: int,
+    now: int,
+    out: multiprocessing.queues.Queue[Any],
+    writers: int,
+    stats: multiprocessing.queues.Queue[Any],
 ) -> None:
     """Make the cases, in creation-time order, and send them in batches to ``out``.
 
     Runs in its own process while the parent writes, so both cores work.
-    Sends lists of cases; then the last number of each project and the
-    number of cases per organisation.
+    Sends lists of cases, then one None per writer; and to ``stats`` the
+    last number of each project and the number of cases per organisation.
     """
     rng = random.Random(SEED)
     vocabulary = Vocabulary(rng)
@@ -402,7 +407,31 @@ def _generate(
             batch = []
     if batch:
         out.put(batch)
-    out.put((numbers, per_org))
+    for _ in range(writers):
+        out.put(None)
+    stats.put((numbers, per_org))
+
+
+def _write(store: Store, batches: multiprocessing.queues.Queue[Any], done: Any) -> None:
+    """Write batches from the generator until its None, counting cases in ``done``."""
+    while True:
+        batch = batches.get(timeout=600)
+        if batch is None:
+            return
+        with store.write() as tx:
+            for case in batch:
+                assert case.created_by is not None
+                tx.insert_case(case, created_by_id=case.created_by.id)
+        with done.get_lock():
+            done.value += len(batch)
+
+
+def _helper_writer(url: str, batches: multiprocessing.queues.Queue[Any], done: Any) -> None:
+    store = open_store(DatabaseUrl.parse(url))
+    try:
+        _write(store, batches, done)
+    finally:
+        store.close()
 
 
 def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
@@ -430,10 +459,27 @@ def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
         )
         for org in orgs
     ]
+    # SQLite has one writer at a time; PostgreSQL spends most of an insert in
+    # its own process (indexes, trigger), so a second connection fills the
+    # other core while the first waits.
+    writers = 2 if store.dialect == "postgres" else 1
     context = multiprocessing.get_context("fork")
-    queue: multiprocessing.queues.Queue[Any] = context.Queue(maxsize=4)
-    generator = context.Process(target=_generate, args=(specs, cases, now, queue), daemon=True)
+    batches: multiprocessing.queues.Queue[Any] = context.Queue(maxsize=4)
+    stats: multiprocessing.queues.Queue[Any] = context.Queue()
+    done = context.Value("q", 0)
+    generator = context.Process(
+        target=_generate, args=(specs, cases, now, batches, writers, stats), daemon=True
+    )
     generator.start()
+    helpers = []
+    if writers > 1:
+        url = str(store.url.raw)  # type: ignore[attr-defined]
+        helpers = [
+            context.Process(target=_helper_writer, args=(url, batches, done), daemon=True)
+            for _ in range(writers - 1)
+        ]
+        for helper in helpers:
+            helper.start()
     columns = [
         TextColumn("seeding"),
         BarColumn(),
@@ -444,24 +490,35 @@ def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
     try:
         with Progress(*columns, console=console, disable=not progress) as bar:
             task = bar.add_task("seed", total=cases, rate="-")
-            done = 0
-            while True:
-                item = queue.get(timeout=600)
-                if isinstance(item, tuple):
-                    numbers, per_org = item
-                    break
-                with store.write() as tx:
-                    for case in item:
-                        assert case.created_by is not None
-                        tx.insert_case(case, created_by_id=case.created_by.id)
-                done += len(item)
-                bar.update(
-                    task, completed=done, rate=f"{done / (time.perf_counter() - started):,.0f}"
-                )
+
+            class _Progress:
+                """``done`` that also moves the bar."""
+
+                def get_lock(self) -> Any:
+                    return done.get_lock()
+
+                @property
+                def value(self) -> int:
+                    return int(done.value)
+
+                @value.setter
+                def value(self, count: int) -> None:
+                    done.value = count
+                    rate = count / (time.perf_counter() - started)
+                    bar.update(task, completed=count, rate=f"{rate:,.0f}")
+
+            _write(store, batches, _Progress())
+            for helper in helpers:
+                helper.join(timeout=600)
+                if helper.exitcode != 0:
+                    raise RuntimeError(f"a writer process failed ({helper.exitcode})")
+            numbers, per_org = stats.get(timeout=600)
+            bar.update(task, completed=int(done.value))
     finally:
         generator.join(timeout=60)
-        if generator.is_alive():
-            generator.kill()
+        for process in [generator, *helpers]:
+            if process.is_alive():
+                process.kill()
     with store.write() as tx:
         for org in orgs:
             for project in org.projects:

@@ -70,6 +70,7 @@ from casebook.search.query import (
     UserField,
     UserIs,
     UserMatch,
+    mentions_archived,
     with_default_scope,
 )
 from casebook.storage.base import Dialect
@@ -277,6 +278,15 @@ class _Compiler:
             # "+" keeps SQLite from driving the search from this set (the planner chose not to).
             column = "+c.seq" if mode == "list" else "c.seq"
             return f"{column} IN ({_FTS_SEQS})", [match]
+        if self.window is not None:
+            # Read in sort order within the window, never through the GIN
+            # index: IS TRUE is not an operator an index can serve.
+            sql, params = self.tsquery(query)
+            return f"({sql}) IS TRUE", params
+        return self.tsquery(query)
+
+    @staticmethod
+    def tsquery(query: Text) -> tuple[str, list[object]]:
         if query.prefix:
             # One quoted tsquery lexeme: '' and \\ are its only escapes.
             lexeme = query.text.replace("\\", "\\\\").replace("'", "''")
@@ -374,6 +384,7 @@ _SCAN_ROW = 0.2
 # A window holds this many times the newest cases the estimates say a page
 # needs, and grows this many times when the page comes back short.
 USE_WINDOWS = True
+POSTGRES_WINDOW_FACTOR = 100
 _WINDOW_SLACK = 4.0
 _WINDOW_GROWTH = 16
 
@@ -448,6 +459,7 @@ class SearchPlanner:
     _seq_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        self._live_only = not mentions_archived(self.query)
         self.query = with_default_scope(self.query)
 
     # --- pages ----------------------------------------------------------------------
@@ -491,6 +503,8 @@ class SearchPlanner:
         return _Window("c.seq <= ?", low + choice.window_rows - 1)
 
     def _grow(self, window: _Window) -> _Window | None:
+        if self.dialect == "postgres":
+            return None  # its planner does well enough with a word that rare
         low, high = self._seqs()
         if window.condition == "c.seq >= ?":
             rows = (high - window.bound + 1) * _WINDOW_GROWTH
@@ -506,6 +520,8 @@ class SearchPlanner:
             check = "c.created_at > ? AND c.seq < ?"
         else:
             check = "c.created_at < ? AND c.seq > ?"
+        if self._live_only:
+            check += " AND c.archived_at IS NULL"  # the index of live cases holds it all
         found = self.fetch(
             f"SELECT 1 FROM cases c WHERE c.org_id = ? AND {check} LIMIT 1",
             [self.org_id, last_created_at, window.bound],
@@ -564,9 +580,18 @@ class SearchPlanner:
     def _choose(self, rows: int, counting: bool) -> _Choice:
         """Which set drives the statement, and how the other terms are tested."""
         leaves = _all_seq_set_leaves(self.query)
-        if self.dialect != "sqlite" or not leaves:
+        if not leaves:
             return _Choice(None, {}, None)
         total = max(self._seqs()[1] - self._seqs()[0] + 1, 1)
+        if self.dialect == "postgres":
+            # PostgreSQL's statistics say how common one word is, but not a
+            # phrase (it multiplies its words' shares): "rate limit exceeded"
+            # looks rare and is read whole from the GIN index and sorted. Try
+            # the newest (oldest) cases first, where a common one is found.
+            window_rows = rows * POSTGRES_WINDOW_FACTOR
+            texts = any(isinstance(leaf, Text) for leaf in leaves)
+            wanted = texts and not counting and self.created_order and USE_WINDOWS
+            return _Choice(None, {}, window_rows if wanted and window_rows < total else None)
         candidates = self._drive_candidates()
         drive = None
         if candidates:

@@ -564,6 +564,11 @@ class SqlTransaction:
         limit: int,
         offset: int,
     ) -> tuple[list[Case], int]:
+        if self.dialect == "postgres":
+            # psycopg prepares a statement run five times, and PostgreSQL may then
+            # plan it once for all values: a plan for "some organisation, some
+            # word" that can be far off for this one. Plan each search for its values.
+            self._exec("SET LOCAL plan_cache_mode = force_custom_plan")
         deleted = self._one(
             "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", (org_id,)
         )
