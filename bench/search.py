@@ -19,7 +19,7 @@ one request at a time over one keep-alive connection; the table shows p50 and
 p99 of the full HTTP round trip. ``--explain`` prints the query plan of every
 query of the mix, as the store runs it. ``--keep`` leaves the database (and,
 for PostgreSQL, the cluster) in place and prints how to reuse it
-(``--database-url``, ``--no-seed``).
+(``--database-url``, ``--no-seed``). Results: ``docs/benchmarks-search.md``.
 """
 
 from __future__ import annotations
@@ -786,12 +786,20 @@ def report(timings: Sequence[Timing], title: str) -> Table:
     return table
 
 
-def markdown(timings: Sequence[Timing]) -> str:
-    lines = ["| kind | query | total_cases | p50 ms | p99 ms |", "|---|---|---:|---:|---:|"]
-    for t in timings:
+def markdown(passes: Sequence[Sequence[Timing]]) -> str:
+    """One row per query: p50 and p99 of each pass."""
+    heads = " | ".join("p50 ms | p99 ms" for _ in passes)
+    lines = [
+        f"| kind | query | total_cases | {heads} |",
+        "|---|---|---:|" + "---:|---:|" * len(passes),
+    ]
+    for row in zip(*passes, strict=True):
+        t = row[0]
         label = t.query.label.replace("|", "\\|")
-        p50, p99 = _fmt_ms(t.percentile(50)), _fmt_ms(t.percentile(99))
-        lines.append(f"| {t.query.kind} | `{label}` | {t.total_cases:,} | {p50} | {p99} |")
+        cells = " | ".join(
+            f"{_fmt_ms(p.percentile(50))} | {_fmt_ms(p.percentile(99))}" for p in row
+        )
+        lines.append(f"| {t.query.kind} | `{label}` | {t.total_cases:,} | {cells} |")
     return "\n".join(lines)
 
 
@@ -806,7 +814,7 @@ def database(backend: str, url: str | None, keep: bool) -> Iterator[str]:
             yield f"sqlite:///{folder / 'bench.db'}"
         finally:
             if keep:
-                console.print(f"kept the database: --database-url sqlite:///{folder / 'bench.db'}")
+                print(f"kept: --database-url sqlite:///{folder / 'bench.db'}", file=sys.stderr)
             else:
                 shutil.rmtree(folder, ignore_errors=True)
         return
@@ -818,8 +826,9 @@ def database(backend: str, url: str | None, keep: bool) -> Iterator[str]:
         yield cluster.create_database("bench")
     finally:
         if keep:
-            console.print(
-                f"kept the cluster in {cluster.root}: --database-url {cluster.url_for('bench')}"
+            print(
+                f"kept: --database-url {cluster.url_for('bench')} (cluster in {cluster.root})",
+                file=sys.stderr,
             )
         else:
             cluster.stop()
@@ -832,6 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per query")
+    parser.add_argument("--passes", type=int, default=1, help="measure the mix this many times")
     parser.add_argument("--database-url", help="use this database instead of a fresh one")
     parser.add_argument("--no-seed", action="store_true", help="search an already seeded database")
     parser.add_argument("--keep", action="store_true", help="keep the database (and cluster)")
@@ -857,12 +867,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             store.close()
         with running_server(url, api_key, app_key) as port:
-            timings = measure(port, api_key, app_key, mix, args.rounds)
+            passes = [measure(port, api_key, app_key, mix, args.rounds) for _ in range(args.passes)]
     title = f"{args.backend}, {args.cases:,} cases, {args.rounds} requests per query"
     if args.markdown:
-        print(f"\n{title}\n\n{markdown(timings)}")
+        print(f"\n{title}, {args.passes} passes\n\n{markdown(passes)}")
     else:
-        Console().print(report(timings, title))
+        for number, timings in enumerate(passes, 1):
+            Console().print(report(timings, f"{title} (pass {number} of {args.passes})"))
     return 0
 
 
