@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from casebook.domain import limits
 from casebook.domain.access import require_scope
 from casebook.domain.clock import new_id, now_us, parse_uuid
-from casebook.domain.keys import KeyPair, issue_keys, load_secret, parse_scopes
+from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes
 from casebook.domain.models import Actor, Org, Scope, User, UserStatus
 from casebook.errors import (
     ConflictError,
@@ -148,22 +148,12 @@ def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) 
     an admin is created with a fresh key pair, returned so it can be printed once.
     """
     secret = load_secret(store, secret_setting)
-    from casebook.domain.keys import digest
-
     with store.write() as tx:
         org = ensure_org(tx, DEFAULT_ORG)
         if api_key:
             admin = tx.get_user_by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
             if admin is None:
-                admin = _new_user(
-                    org.id,
-                    BOOTSTRAP_ADMIN_EMAIL,
-                    "casebook admin",
-                    None,
-                    is_admin=True,
-                    status=UserStatus.ACTIVE,
-                )
-                tx.insert_user(admin)
+                admin = _insert_bootstrap_admin(tx, org.id)
             have_api = tx.find_api_key(digest(secret, api_key))
             have_app = tx.find_app_key(digest(secret, app_key))
             if have_api is not None and have_app is not None:
@@ -176,16 +166,21 @@ def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) 
             return Bootstrap(None)
         if tx.count_users(org.id) > 0:
             return Bootstrap(None)
-        admin = _new_user(
-            org.id,
-            BOOTSTRAP_ADMIN_EMAIL,
-            "casebook admin",
-            None,
-            is_admin=True,
-            status=UserStatus.ACTIVE,
-        )
-        tx.insert_user(admin)
+        admin = _insert_bootstrap_admin(tx, org.id)
         return Bootstrap(issue_keys(tx, secret, admin, scopes=None))
+
+
+def _insert_bootstrap_admin(tx: Transaction, org_id: str) -> User:
+    admin = _new_user(
+        org_id,
+        BOOTSTRAP_ADMIN_EMAIL,
+        "casebook admin",
+        None,
+        is_admin=True,
+        status=UserStatus.ACTIVE,
+    )
+    tx.insert_user(admin)
+    return admin
 
 
 # --- users: the Users API ---------------------------------------------------------
