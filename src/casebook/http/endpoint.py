@@ -54,17 +54,34 @@ def _limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
+def _failure_bucket(request: Request) -> str:
+    client = request.scope.get("client")
+    return f"authfail:{client[0] if client else 'unknown'}"
+
+
+def _presented_keys(request: Request) -> tuple[str | None, str | None]:
+    """The first ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` (ASGI names are lower case)."""
+    api_key: str | None = None
+    app_key: str | None = None
+    for name, value in request.scope["headers"]:
+        if name == b"dd-api-key":
+            if api_key is None:
+                api_key = value.decode("latin-1")
+        elif name == b"dd-application-key" and app_key is None:
+            app_key = value.decode("latin-1")
+    return api_key, app_key
+
+
 def _authenticate(request: Request, ctx: Context) -> Actor:
     """The caller; failures count against the auth-failure limit of the client address."""
-    headers = request.headers
+    api_key, app_key = _presented_keys(request)
     limit = ctx.settings.auth_failure_limit
     if ctx.limiter is None or limit is None:
-        return ctx.auth.authenticate(headers.get("dd-api-key"), headers.get("dd-application-key"))
+        return ctx.auth.authenticate(api_key, app_key)
     limiter = ctx.limiter
-    name = f"authfail:{request.client.host if request.client else 'unknown'}"
 
     def refuse_if_throttled() -> None:
-        seen = limiter.hit(name, limit, cost=0)
+        seen = limiter.hit(_failure_bucket(request), limit, cost=0)
         if not seen.allowed:
             raise RateLimitedError(
                 "too many failed authentications from this address",
@@ -75,13 +92,9 @@ def _authenticate(request: Request, ctx: Context) -> Actor:
             )
 
     try:
-        return ctx.auth.authenticate(
-            headers.get("dd-api-key"),
-            headers.get("dd-application-key"),
-            before_lookup=refuse_if_throttled,
-        )
+        return ctx.auth.authenticate(api_key, app_key, before_lookup=refuse_if_throttled)
     except AuthenticationError:
-        limiter.hit(name, limit)
+        limiter.hit(_failure_bucket(request), limit)
         raise
 
 
@@ -201,9 +214,25 @@ def query_bool(request: Request, name: str, default: bool) -> bool:
     raise InvalidRequestError(f"invalid {name} {raw!r}: expected true or false")
 
 
+class EncodedResponse(Response):
+    """An encoded JSON body with its two headers built directly (the hot path's response)."""
+
+    def __init__(self, body: bytes, status: int, content_type: bytes) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"content-length", b"%d" % len(body)),
+            (b"content-type", content_type),
+        ]
+
+
+_JSONAPI_BYTES = JSONAPI.encode()
+
+
 def jsonapi(document: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(document), status, media_type=JSONAPI)
+    return EncodedResponse(msgspec.json.encode(document), status, _JSONAPI_BYTES)
 
 
 def json(document: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(document), status, media_type="application/json")
+    return EncodedResponse(msgspec.json.encode(document), status, b"application/json")
