@@ -9,6 +9,7 @@ Unknown paths and methods answer in the error style of their API family.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from itertools import chain
 from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
@@ -98,7 +99,7 @@ class CasebookApp:
             headers = scope["headers"]
             if (
                 len(headers) > MAX_HEADERS
-                or sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES
+                or sum(map(len, chain.from_iterable(headers))) > MAX_HEADER_BYTES
             ):
                 detail = f"request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
                 response = http_error(

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from casebook.domain import limits
-from casebook.domain.models import Case, Project, User, UserRef
+from casebook.domain.models import Case, Project, Status, User, UserRef
 
 # --- requests -------------------------------------------------------------------
 
@@ -328,7 +328,12 @@ def _optional_time(us: int | None) -> str | None:
     return None if us is None else rfc3339(us)
 
 
+# Per status: (status, status_group, status_name) as sent; looked up once per case.
+_STATUS_WIRE = {status: (status.value, status.group, status.display_name) for status in Status}
+
+
 def case_public(case: Case) -> CasePublic:
+    status, status_group, status_name = _STATUS_WIRE[case.status]
     return CasePublic(
         id=case.id,
         type="case",
@@ -348,9 +353,9 @@ def case_public(case: Case) -> CasePublic:
             modified_at=_optional_time(case.modified_at),
             priority=case.priority.value,
             public_id=case.public_id,
-            status=case.status.value,
-            status_group=case.status.group,  # type: ignore[arg-type]
-            status_name=case.status.display_name,
+            status=status,  # type: ignore[arg-type]
+            status_group=status_group,  # type: ignore[arg-type]
+            status_name=status_name,
             title=case.title,
             type="STANDARD",
             type_id=case.type_id,

@@ -130,8 +130,8 @@ def _empty_body_command(command: cases.EmptyCommand) -> Endpoint:
 
 
 routes = [
+    route("/api/v2/cases/{case_id:caseref}", GET=get_case),  # the hottest path first
     route("/api/v2/cases", GET=search_cases, POST=create_case),
-    route("/api/v2/cases/{case_id:caseref}", GET=get_case),
     route("/api/v2/cases/{case_id:caseref}/status", POST=update_status),
     route("/api/v2/cases/{case_id:caseref}/priority", POST=update_priority),
     route("/api/v2/cases/{case_id:caseref}/assign", POST=assign_case),
