@@ -157,6 +157,7 @@ Index(
     cases.c.status.desc(),
     cases.c.created_at,
     cases.c.seq,
+    cases.c.priority_rank,  # migration 0003: status + priority counted from the index
     **_LIVE,
 )
 Index(
@@ -165,6 +166,7 @@ Index(
     cases.c.priority_rank,
     cases.c.created_at,
     cases.c.seq,
+    cases.c.status,  # migration 0003
     **_LIVE,
 )
 Index(
