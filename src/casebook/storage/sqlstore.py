@@ -205,6 +205,18 @@ class SqlTransaction:
         self._exec(sql, params)
         return list(self._cur.fetchall())
 
+    def _all_planned_each_time(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """``_all`` for search statements: never a prepared statement on PostgreSQL.
+
+        psycopg prepares a statement run five times, and PostgreSQL may then plan
+        it once for all values: a plan for "some organisation, some word" that can
+        be far off for this one. An unprepared statement is planned for its values.
+        """
+        if self.dialect == "postgres":
+            self._cur.execute(self._fmt(sql), params, prepare=False)
+            return list(self._cur.fetchall())
+        return self._all(sql, params)
+
     def _insert_unique(self, sql: str, params: Sequence[Any], conflict: str) -> None:
         try:
             self._exec(sql, params)
@@ -564,11 +576,6 @@ class SqlTransaction:
         limit: int,
         offset: int,
     ) -> tuple[list[Case], int]:
-        if self.dialect == "postgres":
-            # psycopg prepares a statement run five times, and PostgreSQL may then
-            # plan it once for all values: a plan for "some organisation, some
-            # word" that can be far off for this one. Plan each search for its values.
-            self._exec("SET LOCAL plan_cache_mode = force_custom_plan")
         deleted = self._one(
             "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", (org_id,)
         )
@@ -577,7 +584,7 @@ class SqlTransaction:
             dialect=self.dialect,
             org_id=org_id,
             actor_user_id=actor_user_id,
-            fetch=self._all,
+            fetch=self._all_planned_each_time,
             priority_rank=PRIORITY_RANK,
             exclude_deleted_projects=deleted is not None,
             order_by=_SORT_SQL[sort][1 if ascending else 0],
