@@ -515,6 +515,9 @@ def _measure_endpoints(
     ]
     if backend == "postgres":
         plan.append(("POST create (many projects)", "POST", "postgres many projects", None))
+    if args.only:
+        wanted = [word.lower() for word in args.only]
+        plan = [step for step in plan if any(word in step[0].lower() for word in wanted)]
     slices = max(1, args.slices)
     piece = max(1.0, round(args.seconds / slices))
     for name, kind, raw_name, target in plan:
@@ -718,6 +721,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--slices", type=int, default=5, help="runs per endpoint, alternating with its baselines"
     )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="WORDS",
+        help="measure only endpoints whose name contains WORDS (repeatable), e.g. 'status'",
+    )
     parser.add_argument("--cases", type=int, default=10_000, help="cases to seed")
     parser.add_argument(
         "--projects", type=int, default=64, help="extra projects (many-project creates)"
