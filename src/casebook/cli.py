@@ -98,7 +98,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
     """Migrate the database, make sure someone can log in, and serve the API."""
-    import uvicorn
+    from casebook.http.serve import run as serve_api
 
     settings = _settings()
     with _store(settings) as store:
@@ -115,19 +115,21 @@ def serve(
         )
     typer.echo(f"casebook {__version__} listening on http://{host}:{port}")
     sys.stdout.flush()
-    uvicorn.run(
-        "casebook.http.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if workers > 1 else None,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=8,
-        server_header=False,
-    )
+    try:
+        serve_api(
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=8,
+            server_header=False,
+        )
+    except OSError as exc:
+        typer.echo(f"casebook: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
