@@ -113,19 +113,31 @@ _PRIORITIES = {p.value: p for p in Priority}
 _ACTIVE = UserStatus.ACTIVE.value
 
 
-def _ref(row: Sequence[Any], at: int) -> UserRef | None:
-    if row[at] is None:
+def _ref(row: Sequence[Any], at: int, seen: dict[str, UserRef]) -> UserRef | None:
+    """The user whose columns start at ``at``; one object per user in ``seen``."""
+    user_id = row[at]
+    if user_id is None:
         return None
-    return UserRef(
-        id=row[at],
-        email=row[at + 1],
-        handle=row[at + 2],
-        name=row[at + 3],
-        active=row[at + 4] == _ACTIVE,
-    )
+    ref = seen.get(user_id)
+    if ref is None:
+        ref = seen[user_id] = UserRef(
+            id=user_id,
+            email=row[at + 1],
+            handle=row[at + 2],
+            name=row[at + 3],
+            active=row[at + 4] == _ACTIVE,
+        )
+    return ref
 
 
-def _case(row: Sequence[Any]) -> Case:
+def _json_object(text: str) -> Any:
+    return {} if text == "{}" else _json_decode(text)  # most cases have no attributes
+
+
+def _case(row: Sequence[Any], users: dict[str, UserRef] | None = None) -> Case:
+    """A case from a ``_CASE_SELECT`` row; ``users`` shares UserRefs across the rows of a query."""
+    if users is None:
+        users = {}
     return Case(
         id=row[0],
         seq=row[1],
@@ -138,16 +150,16 @@ def _case(row: Sequence[Any]) -> Case:
         priority=_PRIORITIES[row[8]],
         status=_STATUSES[row[9]],
         type_id=row[10],
-        attributes=_json_decode(row[11]),
-        custom_attributes=_json_decode(row[12]),
+        attributes=_json_object(row[11]),
+        custom_attributes=_json_object(row[12]),
         creation_source=row[13],
         created_at=row[14],
         modified_at=row[15],
         closed_at=row[16],
         archived_at=row[17],
-        created_by=_ref(row, 18),
-        modified_by=_ref(row, 23),
-        assignee=_ref(row, 28),
+        created_by=_ref(row, 18, users),
+        modified_by=_ref(row, 23, users),
+        assignee=_ref(row, 28, users),
     )
 
 
@@ -599,7 +611,8 @@ class SqlTransaction:
             return [], total
         marks = ", ".join("?" * len(seqs))
         rows = {row[1]: row for row in self._all(f"{_CASE_SELECT} WHERE c.seq IN ({marks})", seqs)}
-        return [_case(rows[seq]) for seq in seqs], total
+        users: dict[str, UserRef] = {}
+        return [_case(rows[seq], users) for seq in seqs], total
 
 
 def _same(sql: str) -> str:
