@@ -53,16 +53,6 @@ def test_nodes_survive_node_kills_terminated_connections_and_postgres_restarts(
     assert result.figures["answers_while_postgres_down"].get("503", 0) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "storage/postgres.py: no client-side deadline on queries: with PostgreSQL frozen"
-        " (SIGSTOP, like a network partition without a reset) a request blocks in psycopg"
-        " for as long as the database is frozen; statement_timeout is enforced by the"
-        " server, connect_timeout only covers connecting, and no TCP keepalive/user timeout"
-        " is set, so casebook neither answers 503 nor frees the worker (its /healthz hangs too)"
-    ),
-)
 def test_a_frozen_postgres_gets_503_not_a_hang(
     durable_cluster: PostgresCluster, tmp_path: Path
 ) -> None:
@@ -89,6 +79,21 @@ def test_a_frozen_postgres_gets_503_not_a_hang(
         except httpx.TimeoutException:
             answer = "no answer"
         took = time.monotonic() - began
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        frozen = []
+        # Thawed, the node reconnects; the refused create left no case and no gap.
+        deadline = time.monotonic() + 15
+        while True:
+            after = httpx.post(
+                node.url + "/api/v2/cases",
+                json=case_body(project_id, "after the thaw", "P3"),
+                headers=keys.headers,
+                timeout=CLIENT_TIMEOUT,
+            )
+            if after.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     finally:
         for pid in frozen:
             with contextlib.suppress(ProcessLookupError):
@@ -96,3 +101,6 @@ def test_a_frozen_postgres_gets_503_not_a_hang(
         node.stop()
         durable_cluster.drop_database(name)
     assert answer == "503", f"{answer} after {took:.1f} s with PostgreSQL frozen"
+    assert took < CLIENT_TIMEOUT
+    assert after.status_code == 201, after.text
+    assert after.json()["data"]["attributes"]["key"] == "SEC-1"

@@ -6,6 +6,12 @@ the transaction was not committed — except when the connection died during
 COMMIT itself, when nobody can know, and the client is told so by the 503.
 Case numbers stay gap-free across processes because ``allocate_case_number``
 updates the project's counter row, which PostgreSQL locks until commit.
+
+Every wait for the server has a client-side deadline (the statement timeout
+plus a margin): a database that stops answering without closing the
+connection (a frozen process, a partition without a reset) gets a 503 after
+it, not a request that hangs. The connection is then dropped, since the
+protocol was cut mid-exchange.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 import psycopg.errors
+from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
 from casebook.errors import UnavailableError
@@ -25,6 +33,29 @@ from casebook.storage.sqlstore import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 
 _OPEN = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+RV = TypeVar("RV")
+
+
+class DeadlineConnection(psycopg.Connection[tuple[object, ...]]):
+    """A psycopg connection whose every wait for the server ends at ``deadline_s``."""
+
+    deadline_s: float | None = None
+
+    def wait(
+        self,
+        gen: PQGen[RV],
+        interval: float = 0.1,
+        timeout: float | None = None,
+    ) -> RV:
+        try:
+            return super().wait(gen, interval, self.deadline_s if timeout is None else timeout)
+        except psycopg.errors._WaitTimeout as exc:  # psycopg raises it for timeout=
+            # Cut mid-exchange: nothing more can be said on this connection, and
+            # closing it now makes the rollback that follows fail fast, not wait again.
+            self.close()
+            raise psycopg.OperationalError(
+                f"no answer from the database within {self.deadline_s} s"
+            ) from exc
 
 
 def _is_unique_violation(exc: BaseException) -> bool:
@@ -40,11 +71,16 @@ class PostgresStore:
         *,
         connect_timeout_s: int = 3,
         statement_timeout_ms: int = 10_000,
+        deadline_margin_s: float = 2.0,
         retry_after_fault_s: float = 0.25,
     ) -> None:
         self.url = url
         self.connect_timeout_s = connect_timeout_s
         self.statement_timeout_ms = statement_timeout_ms
+        # Past the server's own statement timeout: a live server answers first.
+        self.deadline_s: float | None = (
+            statement_timeout_ms / 1000 + deadline_margin_s if statement_timeout_ms > 0 else None
+        )
         self.retry_after_fault_s = retry_after_fault_s
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
@@ -62,7 +98,7 @@ class PostgresStore:
         if time.monotonic() < self._fault_until:
             raise UnavailableError("the database is unreachable")
         try:
-            conn = psycopg.connect(
+            conn = DeadlineConnection.connect(
                 self.url.postgres_dsn,
                 autocommit=True,
                 connect_timeout=self.connect_timeout_s,
@@ -72,6 +108,7 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             self._fault_until = time.monotonic() + self.retry_after_fault_s
             raise UnavailableError("the database is unreachable") from exc
+        conn.deadline_s = self.deadline_s
         self._conn = conn
         self._cursor = conn.cursor()
         return conn
