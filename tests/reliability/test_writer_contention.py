@@ -79,3 +79,35 @@ def test_a_write_waits_at_most_the_busy_timeout(tmp_path: Path) -> None:
     assert second_waited[0] <= busy_ms / 1000 + slack, (
         f"the second writer waited {second_waited[0]:.2f} s with a {busy_ms} ms busy timeout"
     )
+
+
+def test_writes_queued_behind_a_timed_out_write_fail_at_once(tmp_path: Path) -> None:
+    """One worker's queue: the first write waits the busy timeout, the next ones do not."""
+    busy_ms = 500
+    db = tmp_path / "casebook.db"
+    store = SQLiteStore(db, busy_timeout_ms=busy_ms, retry_after_busy_s=0.5)
+    store.migrate()
+    store.ping()
+    holding = threading.Event()
+    side = threading.Thread(target=scenarios.hold_write_lock, args=(db, 3.0, holding))
+    side.start()
+    try:
+        assert holding.wait(10)
+        waited = []
+        for _ in range(3):  # requests served one after another by the same worker
+            began = time.monotonic()
+            with pytest.raises(UnavailableError), store.write():
+                pass
+            waited.append(time.monotonic() - began)
+        assert waited[0] >= busy_ms / 1000 - 0.05
+        assert waited[1] < 0.05 and waited[2] < 0.05, waited
+        time.sleep(0.5)  # past retry_after_busy_s: a write tries, and waits, again
+        began = time.monotonic()
+        with pytest.raises(UnavailableError), store.write():
+            pass
+        assert time.monotonic() - began >= busy_ms / 1000 - 0.05
+    finally:
+        side.join(15)
+    with store.write() as tx:  # the lock is free again: writes go through
+        tx.set_meta_if_absent("after", "ok")
+    store.close()

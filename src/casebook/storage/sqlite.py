@@ -12,6 +12,11 @@ polled every 50 to 200 µs, then ``BEGIN IMMEDIATE``. Both waits share
 one deadline (the busy timeout); past it the request fails with
 ``UnavailableError`` before anything was written. The kernel drops the flock of
 a killed process, so a crash never leaves the lock held.
+
+A worker serves one request at a time, so writes queued behind one that timed
+out would each wait out a busy timeout of their own (three queued writes: three
+times the timeout). After a write times out, the store refuses writes at once
+for ``retry_after_busy_s`` (0.25 s), as the PostgreSQL store does after a fault.
 """
 
 from __future__ import annotations
@@ -47,10 +52,13 @@ class SQLiteStore:
         *,
         synchronous: Synchronous = "FULL",
         busy_timeout_ms: int = 5000,
+        retry_after_busy_s: float = 0.25,
     ) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout_ms = busy_timeout_ms
+        self.retry_after_busy_s = retry_after_busy_s
+        self._busy_until = 0.0
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
@@ -125,8 +133,17 @@ class SQLiteStore:
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
         with self._lock:
-            deadline = time.monotonic() + self.busy_timeout_ms / 1000
-            fd = self._acquire_writelock(deadline)
+            now = time.monotonic()
+            if now < self._busy_until:
+                raise UnavailableError(
+                    "the database is busy: a write just waited past the busy timeout"
+                )
+            deadline = now + self.busy_timeout_ms / 1000
+            try:
+                fd = self._acquire_writelock(deadline)
+            except UnavailableError:
+                self._busy_until = time.monotonic() + self.retry_after_busy_s
+                raise
             try:
                 conn = self._connection()
                 cur = conn.cursor()
@@ -138,6 +155,7 @@ class SQLiteStore:
                 try:
                     cur.execute("BEGIN IMMEDIATE")
                 except sqlite3.OperationalError as exc:
+                    self._busy_until = time.monotonic() + self.retry_after_busy_s
                     raise UnavailableError(f"the database is busy: {exc}") from exc
                 finally:
                     if shortened:
