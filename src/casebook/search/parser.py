@@ -472,10 +472,9 @@ def _split_wildcard(token: _Token) -> tuple[str, bool]:
 def _plain_value(facet: _Facet, token: _Token) -> str | None:
     """The value of a facet other than times and attributes; ``None`` for a bare ``*``."""
     _refuse_ranges(facet, token)
-    value, prefix = _split_wildcard(token)
-    if not prefix:
-        return value
-    if not value:
+    if token.kind is not _Kind.WORD or "*" not in token.value:
+        return token.value
+    if token.value == "*":
         return None
     raise InvalidQueryError(
         f'wildcard in "{token.raw}" at {token.pos}; only text and attribute values '
