@@ -457,6 +457,9 @@ class SearchPlanner:
     created_order: Literal["desc", "asc"] | None = None
     _estimates: dict[str, int] = field(default_factory=dict)
     _seq_range: tuple[int, int] | None = None
+    _lookups: dict[tuple[str, tuple[object, ...]], Sequence[Sequence[Any]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._live_only = not mentions_archived(self.query)
@@ -552,7 +555,7 @@ class SearchPlanner:
             self.dialect,
             self.org_id,
             self.actor_user_id,
-            fetch=self.fetch,
+            fetch=self._lookup,
             priority_rank=self.priority_rank,
             modes=choice.modes,
             window=window,
@@ -582,7 +585,6 @@ class SearchPlanner:
         leaves = _all_seq_set_leaves(self.query)
         if not leaves:
             return _Choice(None, {}, None)
-        total = max(self._seqs()[1] - self._seqs()[0] + 1, 1)
         if self.dialect == "postgres":
             # PostgreSQL's statistics say how common one word is, but not a
             # phrase (it multiplies its words' shares): "rate limit exceeded"
@@ -590,8 +592,10 @@ class SearchPlanner:
             # the newest (oldest) cases first, where a common one is found.
             window_rows = rows * POSTGRES_WINDOW_FACTOR
             texts = any(isinstance(leaf, Text) for leaf in leaves)
-            wanted = texts and not counting and self.created_order and USE_WINDOWS
-            return _Choice(None, {}, window_rows if wanted and window_rows < total else None)
+            if not (texts and not counting and self.created_order and USE_WINDOWS):
+                return _Choice(None, {}, None)
+            return _Choice(None, {}, window_rows if window_rows < self._seq_span() else None)
+        total = self._seq_span()
         candidates = self._drive_candidates()
         drive = None
         if candidates:
@@ -656,6 +660,14 @@ class SearchPlanner:
             found.append((sum(sizes), capped, drive))
         return found
 
+    def _lookup(self, sql: str, params: Sequence[object]) -> Sequence[Sequence[Any]]:
+        """A user or project lookup, run once per search though every statement needs it."""
+        key = (sql, tuple(params))
+        rows = self._lookups.get(key)
+        if rows is None:
+            rows = self._lookups[key] = self.fetch(sql, params)
+        return rows
+
     def _seqs(self) -> tuple[int, int]:
         """The lowest and highest case seq: the ends of the cases table."""
         if self._seq_range is None:
@@ -666,6 +678,10 @@ class SearchPlanner:
             )
             self._seq_range = (int(row[0][0] or 0), int(row[0][1] or 0))
         return self._seq_range
+
+    def _seq_span(self) -> int:
+        low, high = self._seqs()
+        return max(high - low + 1, 1)
 
     def _estimate_leaf(self, leaf: Text | AttributeIs) -> int:
         sql, params = _seq_set(leaf, self.org_id)
