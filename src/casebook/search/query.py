@@ -13,6 +13,7 @@ in the same shape, which is what the parser's table-driven tests compare.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -195,20 +196,25 @@ Query: TypeAlias = (
 """Any node of a search query tree."""
 
 
-def mentions_archived(query: Query) -> bool:
-    """Whether any term of ``query`` is about archiving (``archived:`` or ``archived_at:``)."""
+def iter_nodes(query: Query) -> Iterator[Query]:
+    """Every node of the tree, ``query`` first (depth first, last branch first)."""
     stack: list[Query] = [query]
     while stack:
         node = stack.pop()
-        if isinstance(node, ArchivedIs):
-            return True
-        if isinstance(node, TimeRange) and node.field is TimeField.ARCHIVED_AT:
-            return True
+        yield node
         if isinstance(node, And | Or):
             stack.extend(node.terms)
         elif isinstance(node, Not):
             stack.append(node.term)
-    return False
+
+
+def mentions_archived(query: Query) -> bool:
+    """Whether any term of ``query`` is about archiving (``archived:`` or ``archived_at:``)."""
+    return any(
+        isinstance(node, ArchivedIs)
+        or (isinstance(node, TimeRange) and node.field is TimeField.ARCHIVED_AT)
+        for node in iter_nodes(query)
+    )
 
 
 def with_default_scope(query: Query) -> Query:

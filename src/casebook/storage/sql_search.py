@@ -70,6 +70,7 @@ from casebook.search.query import (
     UserField,
     UserIs,
     UserMatch,
+    iter_nodes,
     mentions_archived,
     with_default_scope,
 )
@@ -731,17 +732,7 @@ def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
 
 
 def _all_seq_set_leaves(query: Query) -> list[Text | AttributeIs]:
-    found: list[Text | AttributeIs] = []
-    stack = [query]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _SEQ_SET):
-            found.append(node)
-        elif isinstance(node, And | Or):
-            stack.extend(node.terms)
-        elif isinstance(node, Not):
-            stack.append(node.term)
-    return found
+    return [node for node in iter_nodes(query) if isinstance(node, _SEQ_SET)]
 
 
 def bounded_total(offset: int, limit: int) -> int:
