@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def now_us() -> int:
@@ -23,7 +23,7 @@ def parse_uuid(value: str) -> str | None:
     """The canonical lower-case form of a UUID string, or None if it is not one."""
     if len(value) != 36:
         return None
-    if _CANONICAL_UUID.fullmatch(value):  # the usual shape, without building a UUID
+    if CANONICAL_UUID.fullmatch(value):  # the usual shape, without building a UUID
         return value.lower()
     try:
         return str(uuid.UUID(value))

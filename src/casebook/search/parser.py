@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+from casebook.domain.clock import CANONICAL_UUID
 from casebook.domain.models import STANDARD_CASE_TYPE_ID, Priority, Status
 from casebook.errors import InvalidQueryError
 from casebook.search.query import (
@@ -432,7 +433,6 @@ class _Facet:
 
 
 _NAME = re.compile(r"[a-z][a-z0-9_.-]*\Z")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.I)
 _PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}\Z", re.I | re.ASCII)
 _CASE_KEY = re.compile(r"([A-Z][A-Z0-9]{0,9})-([0-9]{1,18})\Z", re.I | re.ASCII)
 _ATTRIBUTES_PREFIX = "attributes."
@@ -530,7 +530,7 @@ def _uuid(facet: _Facet, token: _Token) -> str | None:
     value = _plain_value(facet, token)
     if value is None:
         return None
-    if not _UUID.match(value):
+    if not CANONICAL_UUID.fullmatch(value):
         raise _invalid(facet, token, "must be a UUID")
     return value.lower()
 
@@ -589,7 +589,7 @@ def _user_builder(field: UserField) -> _Builder:
             return UserIs(field, UserMatch.ANY)
         if value.casefold() == "me":
             return UserIs(field, UserMatch.ME)
-        if _UUID.match(value):
+        if CANONICAL_UUID.fullmatch(value):
             return UserIs(field, UserMatch.ID, value.lower())
         return UserIs(field, UserMatch.NAME, value.lower())
 
