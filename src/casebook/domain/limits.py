@@ -12,4 +12,4 @@ MAX_CUSTOM_ATTRIBUTES = 100
 MAX_PAGE_SIZE = 100
 MAX_USERS_PAGE_SIZE = 1000
 MAX_OFFSET = 10_000_000
-"""Pages starting past this many results are empty without asking the database."""
+"""Offsets are clamped to this, so the number sent to the database stays bounded."""

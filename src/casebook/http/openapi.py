@@ -11,7 +11,7 @@ operationId, status codes and scope. Paths, operationIds and parameters match
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -19,9 +19,8 @@ import msgspec
 from casebook import __version__
 from casebook.domain import limits
 from casebook.http import schemas
-
-JSONAPI = "application/vnd.api+json"
-JSON = "application/json"
+from casebook.http.errors import JSON, JSONAPI, Style
+from casebook.search import MAX_QUERY_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +34,8 @@ class Operation:
     response: type | None
     request: type | None = None
     errors: tuple[int, ...] = (400, 403, 404, 429)
-    style: str = "jsonapi"  # "legacy": the Users API's string-array errors, application/json
-    query: tuple[dict[str, Any], ...] = field(default=())
+    style: Style = "jsonapi"  # "legacy": the Users API's string-array errors, application/json
+    query: tuple[dict[str, Any], ...] = ()
 
 
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -49,27 +48,19 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
-_CASE_ID = {
-    "name": "case_id",
-    "in": "path",
-    "required": True,
-    "description": "Case's UUID or key",
-    "schema": {"type": "string", "maxLength": 64},
-}
-_PROJECT_ID = {
-    "name": "project_id",
-    "in": "path",
-    "required": True,
-    "description": "Project UUID.",
-    "schema": {"type": "string", "maxLength": 64},
-}
-_USER_ID = {
-    "name": "user_id",
-    "in": "path",
-    "required": True,
-    "description": "The ID of the user.",
-    "schema": {"type": "string", "maxLength": 64},
-}
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "maxLength": 64},
+    }
+
+
+_CASE_ID = _path_param("case_id", "Case's UUID or key")
+_PROJECT_ID = _path_param("project_id", "Project UUID.")
+_USER_ID = _path_param("user_id", "The ID of the user.")
 
 _SEARCH_QUERY = (
     _param(
@@ -93,7 +84,11 @@ _SEARCH_QUERY = (
         {"type": "string", "enum": ["created_at", "priority", "status"]},
         "Specify which field to sort",
     ),
-    _param("filter", {"type": "string", "maxLength": 2000}, "Search query (see docs/search.md)"),
+    _param(
+        "filter",
+        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        "Search query (see docs/search.md)",
+    ),
     _param(
         "sort[asc]", {"type": "boolean", "default": False}, "Specify if order is ascending or not"
     ),

@@ -3,10 +3,11 @@
 Request structs ignore fields they do not declare: server-owned fields that a
 client sends (``id``, ``key``, ``created_at``, ``created_by``, another org...)
 are never read, so they cannot be assigned (one rule, tested in
-tests/http/test_mass_assignment.py).
+tests/security/test_mass_assignment.py).
 
-Responses are built as plain dicts in Datadog's JSON:API shapes and encoded
-with msgspec; unset optional members are omitted rather than null.
+Responses are msgspec Structs in Datadog's JSON:API shapes (which also give
+the OpenAPI document its schemas); unset optional members are omitted rather
+than null.
 """
 
 from __future__ import annotations
