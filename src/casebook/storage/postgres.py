@@ -83,16 +83,16 @@ class PostgresStore:
         )
         self.retry_after_fault_s = retry_after_fault_s
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-        # One cursor per connection, reused by every request (a new psycopg
-        # cursor costs ~15 µs, a tenth of a GET); requests hold ``_lock``.
+        # One connection, and one cursor on it reused by every request (a new
+        # psycopg cursor costs ~15 µs, a tenth of a GET); requests hold ``_lock``.
         self._cursor: psycopg.Cursor[tuple[object, ...]] | None = None
         self._fault_until = 0.0
 
-    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
-        conn = self._conn
-        if conn is not None and not conn.closed:
-            return conn
+    def _cur(self) -> psycopg.Cursor[tuple[object, ...]]:
+        """The cursor of the open connection; connects first if there is none."""
+        cur = self._cursor
+        if cur is not None and not cur.connection.closed:
+            return cur
         # After a fault, answer at once for a short while instead of making
         # every queued request wait out its own connect timeout.
         if time.monotonic() < self._fault_until:
@@ -109,22 +109,18 @@ class PostgresStore:
             self._fault_until = time.monotonic() + self.retry_after_fault_s
             raise UnavailableError("the database is unreachable") from exc
         conn.deadline_s = self.deadline_s
-        self._conn = conn
         self._cursor = conn.cursor()
-        return conn
-
-    def _cur(self) -> psycopg.Cursor[tuple[object, ...]]:
-        conn = self._connection()
-        assert self._cursor is not None and self._cursor.connection is conn
         return self._cursor
 
-    def _fault(self, exc: BaseException) -> UnavailableError:
-        if self._conn is not None:
+    def _disconnect(self) -> None:
+        if self._cursor is not None:
             try:
-                self._conn.close()
+                self._cursor.connection.close()
             finally:
-                self._conn = None
                 self._cursor = None
+
+    def _fault(self, exc: BaseException) -> UnavailableError:
+        self._disconnect()
         self._fault_until = time.monotonic() + self.retry_after_fault_s
         return UnavailableError(f"database error: {type(exc).__name__}")
 
@@ -170,7 +166,4 @@ class PostgresStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-                self._cursor = None
+            self._disconnect()
