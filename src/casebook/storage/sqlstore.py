@@ -562,6 +562,8 @@ class SqlTransaction:
     ) -> None:
         # One multi-row INSERT: one round trip (executemany would switch psycopg
         # into pipeline mode, which costs more for the usual single row).
+        if not changes:
+            return
         rows = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in changes)
         self._exec(
             "INSERT INTO case_events (case_id, org_id, actor_id, at, field, old_value,"
