@@ -64,8 +64,7 @@ from casebook.domain.models import (
 )
 from casebook.search.parser import parse
 from casebook.storage import Store, open_store
-from casebook.storage.sql_search import SearchPlanner, bounded_total
-from casebook.storage.sqlstore import _SORT_SQL, PRIORITY_RANK
+from casebook.storage.sql_search import bounded_total
 from casebook.storage.urls import DatabaseUrl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -713,9 +712,6 @@ def explain(store: Store, org_name: str, actor_email: str, mix: Sequence[Query])
         actor = tx.get_user_by_email(org.id, actor_email)
         assert actor is not None
         run = tx._all  # type: ignore[attr-defined]
-        deleted = run(
-            "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", [org.id]
-        )
         out: list[str] = []
         for query in mix:
             params = dict(query.params)
@@ -723,16 +719,12 @@ def explain(store: Store, org_name: str, actor_email: str, mix: Sequence[Query])
             offset = (int(params.get("page[number]", "1")) - 1) * size
             sort = params.get("sort[field]", "created_at")
             ascending = params.get("sort[asc]") == "true"
-            planner = SearchPlanner(
+            planner = tx.search_planner(  # type: ignore[attr-defined]
+                org.id,
                 parse(query.filter, now_us=now_us()),
-                dialect=store.dialect,
-                org_id=org.id,
                 actor_user_id=actor.id,
-                fetch=run,
-                priority_rank=PRIORITY_RANK,
-                exclude_deleted_projects=bool(deleted),
-                order_by=_SORT_SQL[sort][1 if ascending else 0],  # type: ignore[index]
-                created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+                sort=sort,
+                ascending=ascending,
             )
             statements = [
                 ("page", planner.page_statement(size, offset)),

@@ -579,6 +579,25 @@ class SqlTransaction:
         )
         return [(r[0], r[1], CaseChange(r[2], r[3], r[4])) for r in rows]
 
+    def search_planner(
+        self, org_id: str, query: Query, *, actor_user_id: str, sort: SortField, ascending: bool
+    ) -> SearchPlanner:
+        """The statements of one search, as ``search_cases`` runs them (also for EXPLAIN)."""
+        deleted = self._one(
+            "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", (org_id,)
+        )
+        return SearchPlanner(
+            query,
+            dialect=self.dialect,
+            org_id=org_id,
+            actor_user_id=actor_user_id,
+            fetch=self._all_planned_each_time,
+            priority_rank=PRIORITY_RANK,
+            exclude_deleted_projects=deleted is not None,
+            order_by=_SORT_SQL[sort][1 if ascending else 0],
+            created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+        )
+
     def search_cases(
         self,
         org_id: str,
@@ -590,19 +609,8 @@ class SqlTransaction:
         limit: int,
         offset: int,
     ) -> tuple[list[Case], int]:
-        deleted = self._one(
-            "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1", (org_id,)
-        )
-        planner = SearchPlanner(
-            query,
-            dialect=self.dialect,
-            org_id=org_id,
-            actor_user_id=actor_user_id,
-            fetch=self._all_planned_each_time,
-            priority_rank=PRIORITY_RANK,
-            exclude_deleted_projects=deleted is not None,
-            order_by=_SORT_SQL[sort][1 if ascending else 0],
-            created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+        planner = self.search_planner(
+            org_id, query, actor_user_id=actor_user_id, sort=sort, ascending=ascending
         )
         seqs = planner.page(limit, offset)
         if len(seqs) < limit and (seqs or offset == 0):
