@@ -267,9 +267,8 @@ def run_python(
     connections: int,
     keys: tuple[str, str],
     max_requests: int = 200,
-    probe: Callable[[], dict[str, int]] | None = None,
 ) -> LoadResult:
-    """The fallback; ``probe`` is accepted for symmetry and not called."""
+    """The fallback: a small async Python generator (for smoke runs)."""
     return asyncio.run(
         _python_load(
             base_url,

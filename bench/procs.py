@@ -6,6 +6,7 @@ group by the id of the process we started, and only it.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -230,11 +231,7 @@ class RssSampler:
         self._thread.join()
 
     def peak_per_worker(self) -> dict[int, float]:
-        peak: dict[int, float] = {}
-        for _, sizes in self.samples:
-            for pid, size in sizes.items():
-                peak[pid] = max(peak.get(pid, 0.0), size)
-        return peak
+        return self.window(-math.inf, math.inf)
 
     def window(self, start: float, end: float) -> dict[int, float]:
         """Largest RSS of each worker among samples taken between ``start`` and ``end``."""

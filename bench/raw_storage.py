@@ -107,10 +107,10 @@ _ALLOCATE_P = _INSERT_CASE_P = _INSERT_EVENT_P = ""
 
 def _use_placeholders(style: str) -> None:
     global _ALLOCATE_P, _INSERT_CASE_P, _INSERT_EVENT_P
-    old, new = ("?", "?") if style == "qmark" else ("?", "%s")
-    _ALLOCATE_P = _ALLOCATE.replace(old, new)
-    _INSERT_CASE_P = _INSERT_CASE.replace(old, new)
-    _INSERT_EVENT_P = _INSERT_EVENT.replace(old, new)
+    mark = "?" if style == "qmark" else "%s"
+    _ALLOCATE_P = _ALLOCATE.replace("?", mark)
+    _INSERT_CASE_P = _INSERT_CASE.replace("?", mark)
+    _INSERT_EVENT_P = _INSERT_EVENT.replace("?", mark)
 
 
 def _identity(cur: Any, project_keys: list[str] | None) -> tuple[str, str, list[str]]:
@@ -213,8 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     cluster = PostgresCluster(durable=True).start()
     try:
         url = cluster.create_database("raw")
-        seeded = seed(url, api_key="a" * 32, app_key="b" * 40, cases=1000, projects=64)
-        del seeded
+        seed(url, api_key="a" * 32, app_key="b" * 40, cases=1000, projects=64)
         for label, keys in (("one project", ["BENCH"]), ("many", [f"M{i}" for i in range(64)])):
             print(
                 run_postgres(

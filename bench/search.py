@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import multiprocessing
 import multiprocessing.queues
@@ -52,6 +53,7 @@ from rich.table import Table
 
 from casebook.domain import users as users_domain
 from casebook.domain.clock import new_id, now_us
+from casebook.domain.keys import user_ref
 from casebook.domain.models import (
     STANDARD_CASE_TYPE_ID,
     Case,
@@ -185,11 +187,7 @@ COUNTRIES = ["brazil", "germany", "india", "nigeria", "russia", "vietnam", "cana
 
 
 def _cumulative(weights: Sequence[float]) -> list[float]:
-    total, out = 0.0, []
-    for weight in weights:
-        total += weight
-        out.append(total)
-    return out
+    return list(itertools.accumulate(weights))
 
 
 class Vocabulary:
@@ -285,10 +283,6 @@ def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
                 )
             )
     return orgs
-
-
-def _ref(user: User) -> UserRef:
-    return UserRef(id=user.id, email=user.email, handle=user.handle, name=user.name, active=True)
 
 
 def _attributes(rng: random.Random) -> dict[str, list[str]]:
@@ -433,7 +427,7 @@ def _helper_writer(url: str, batches: multiprocessing.queues.Queue[Any], done: A
         store.close()
 
 
-def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
+def seed(store: Store, cases: int) -> SeedResult:
     """Migrate, then write ``cases`` cases in creation-time order through the store
     (``insert_case``), in transactions of ``BATCH`` cases."""
     started = time.perf_counter()
@@ -450,8 +444,8 @@ def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
         _OrgSpec(
             name=org.name,
             org_id=org.org_id,
-            creator=_ref(org.admin),
-            users=[_ref(u) for u in org.users],
+            creator=user_ref(org.admin),
+            users=[user_ref(u) for u in org.users],
             user_cum=org.user_cum,
             projects=[(p.id, p.key) for p in org.projects],
             project_cum=org.project_cum,
@@ -487,7 +481,7 @@ def seed(store: Store, cases: int, *, progress: bool = True) -> SeedResult:
         TimeElapsedColumn(),
     ]
     try:
-        with Progress(*columns, console=console, disable=not progress) as bar:
+        with Progress(*columns, console=console) as bar:
             task = bar.add_task("seed", total=cases, rate="-")
 
             class _Progress:
