@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import pytest
+from datadog_api_client import ApiClient, Configuration
 
-from tests.support.server import ServerProcess
+from tests.support.server import Keys, ServerProcess, new_keys
 
-# Every server these tests start turns rate limiting off (a no-op where unsupported).
-SERVER_ENV = {"CASEBOOK_RATE_LIMIT": "off"}
+TIMEOUT = 15  # seconds, for every request of the official client
 
 
-@dataclass(frozen=True)
-class Keys:
-    api_key: str
-    app_key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"DD-API-KEY": self.api_key, "DD-APPLICATION-KEY": self.app_key}
+@pytest.fixture
+def keys() -> Keys:
+    return new_keys()
 
 
-def new_keys() -> Keys:
-    """Fresh random keys shaped like Datadog's (32 and 40 hex digits)."""
-    return Keys(secrets.token_hex(16), secrets.token_hex(20))
-
-
-@contextmanager
-def running_server(database_url: str, keys: Keys, *, workers: int = 1) -> Iterator[ServerProcess]:
-    """``casebook serve`` on a free loopback port; always stopped on exit."""
-    server = ServerProcess(
-        database_url, api_key=keys.api_key, app_key=keys.app_key, workers=workers, env=SERVER_ENV
+def make_client(server: ServerProcess, keys: Keys) -> ApiClient:
+    """The official Python client, pointed at ``server`` with ``keys``."""
+    configuration = Configuration(
+        host=server.base_url,
+        api_key={"apiKeyAuth": keys.api_key, "appKeyAuth": keys.app_key},
+        request_timeout=TIMEOUT,
     )
-    try:
-        server.start(timeout=30)
-        yield server
-    finally:
-        server.stop()
+    return ApiClient(configuration)

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.conftest import Keys, new_keys, running_server
 from tests.support.postgres import PostgresCluster
+from tests.support.server import Keys, new_keys, running_server
 
 pytestmark = pytest.mark.slow
 

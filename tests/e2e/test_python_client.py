@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from datadog_api_client import ApiClient, Configuration
+from datadog_api_client import ApiClient
 from datadog_api_client.exceptions import ApiException
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.api.users_api import UsersApi
@@ -55,33 +55,18 @@ from datadog_api_client.v2.models import (
     UserUpdateRequest,
 )
 
-from tests.e2e.conftest import Keys, new_keys, running_server
-from tests.support.server import ServerProcess
+from tests.e2e.conftest import TIMEOUT, make_client
+from tests.support.server import Keys, ServerProcess, new_keys, running_server
 
 pytestmark = pytest.mark.slow
 
 STANDARD = "00000000-0000-0000-0000-000000000001"
-TIMEOUT = 15  # seconds, for every request
-
-
-@pytest.fixture
-def keys() -> Keys:
-    return new_keys()
 
 
 @pytest.fixture
 def server(database_url: str, keys: Keys) -> Iterator[ServerProcess]:
     with running_server(database_url, keys) as server:
         yield server
-
-
-def make_client(server: ServerProcess, keys: Keys) -> ApiClient:
-    configuration = Configuration(
-        host=server.base_url,
-        api_key={"apiKeyAuth": keys.api_key, "appKeyAuth": keys.app_key},
-        request_timeout=TIMEOUT,
-    )
-    return ApiClient(configuration)
 
 
 @pytest.fixture

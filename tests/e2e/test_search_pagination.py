@@ -14,7 +14,6 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.model.case_sortable_field import CaseSortableField
 
@@ -25,7 +24,8 @@ from casebook.domain.models import STANDARD_CASE_TYPE_ID, Case, Priority, Projec
 from casebook.storage import open_store
 from casebook.storage.sql_search import COUNT_LIMIT
 from casebook.storage.urls import DatabaseUrl
-from tests.e2e.conftest import Keys, new_keys, running_server
+from tests.e2e.conftest import make_client
+from tests.support.server import Keys, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -92,23 +92,12 @@ def seed(database_url: str, keys: Keys) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def keys() -> Keys:
-    return new_keys()
-
-
-@pytest.fixture
 def cases_api(
     database_url: str, keys: Keys
 ) -> Iterator[tuple[CaseManagementApi, dict[str, set[str]]]]:
     made = seed(database_url, keys)
-    with running_server(database_url, keys) as server:
-        configuration = Configuration(
-            host=server.base_url,
-            api_key={"apiKeyAuth": keys.api_key, "appKeyAuth": keys.app_key},
-            request_timeout=15,
-        )
-        with ApiClient(configuration) as client:
-            yield CaseManagementApi(client), made
+    with running_server(database_url, keys) as server, make_client(server, keys) as client:
+        yield CaseManagementApi(client), made
 
 
 def test_each_matching_case_exactly_once(

@@ -26,8 +26,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.conftest import Keys, new_keys, running_server
-from tests.support.server import ServerProcess
+from tests.support.server import Keys, ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +70,6 @@ def node() -> str:
                     + done.stderr[-2000:]
                 )
     return node
-
-
-@pytest.fixture
-def keys() -> Keys:
-    return new_keys()
 
 
 @pytest.fixture

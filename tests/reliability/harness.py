@@ -25,29 +25,16 @@ from typing import Any
 
 import httpx2 as httpx
 
+from casebook.domain.models import STANDARD_CASE_TYPE_ID
 from tests.reliability.ledger import Ledger, Write, classify
 from tests.support.postgres import free_port
+from tests.support.server import Keys
 
 REPO = Path(__file__).resolve().parents[2]
-STANDARD = "00000000-0000-0000-0000-000000000001"
 CLIENT_TIMEOUT = 15.0  # seconds: a request slower than this is a hang
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 STATUSES = ("OPEN", "IN_PROGRESS", "CLOSED")
 LOAD_ENV = {"CASEBOOK_RATE_LIMIT": "off", "CASEBOOK_AUTH_FAILURE_LIMIT": "off"}
-
-
-@dataclass(frozen=True)
-class Keys:
-    api_key: str
-    app_key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"DD-API-KEY": self.api_key, "DD-APPLICATION-KEY": self.app_key}
-
-
-def new_keys() -> Keys:
-    return Keys(secrets.token_hex(16), secrets.token_hex(20))
 
 
 class Node:
@@ -75,7 +62,6 @@ class Node:
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
 
     @property
     def url(self) -> str:
@@ -99,7 +85,6 @@ class Node:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -244,11 +229,20 @@ def make_projects(base_url: str, default: Keys, other: Keys) -> list[Tenant]:
     return [first, second]
 
 
+def one_tenant(base_url: str, keys: Keys) -> Tenant:
+    """The default organisation with two projects, SEC and OPS."""
+    return Tenant(
+        "default",
+        keys,
+        [create_project(base_url, keys, "SEC", "S"), create_project(base_url, keys, "OPS", "O")],
+    )
+
+
 def case_body(project_id: str, title: str, priority: str) -> dict[str, Any]:
     return {
         "data": {
             "type": "case",
-            "attributes": {"title": title, "type_id": STANDARD, "priority": priority},
+            "attributes": {"title": title, "type_id": STANDARD_CASE_TYPE_ID, "priority": priority},
             "relationships": {"project": {"data": {"id": project_id, "type": "project"}}},
         }
     }

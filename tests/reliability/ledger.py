@@ -56,10 +56,6 @@ def classify(response: httpx.Response | None, error: BaseException | None) -> tu
     return "unknown", str(status)
 
 
-def is_timeout(write: Write) -> bool:
-    return write.detail.endswith("Timeout")
-
-
 class Ledger:
     """Every write of a run, appended by many client threads."""
 
@@ -77,9 +73,6 @@ class Ledger:
     def snapshot(self) -> list[Write]:
         with self._lock:
             return list(self.writes)
-
-    def outcomes(self) -> Counter[str]:
-        return Counter(w.outcome for w in self.snapshot())
 
     def details(self) -> Counter[str]:
         return Counter(w.detail for w in self.snapshot())

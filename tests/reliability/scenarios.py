@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx2 as httpx
 
+from casebook.domain.models import STANDARD_CASE_TYPE_ID
 from tests.reliability.checker import (
     Report,
     check,
@@ -31,20 +32,19 @@ from tests.reliability.checker import (
 )
 from tests.reliability.harness import (
     CLIENT_TIMEOUT,
-    STANDARD,
     Client,
     Node,
     Owned,
-    Tenant,
     create_project,
     make_projects,
     merge_stats,
-    new_keys,
+    one_tenant,
     run_clients,
     second_org,
 )
 from tests.reliability.ledger import Ledger, Write
 from tests.support.postgres import PostgresCluster
+from tests.support.server import new_keys
 
 
 @dataclass
@@ -95,10 +95,6 @@ def _check(
     return report
 
 
-def _ledger_figures(result: Result, ledger: Ledger) -> None:
-    result.figures.update(ledger.figures())
-
-
 def _server_500s(result: Result, nodes: Sequence[Node]) -> None:
     logged = sum(node.unexpected_errors() for node in nodes)
     if logged:
@@ -126,8 +122,9 @@ def sqlite_kill(
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
     rng = random.Random(seed)
-    result = Result("sqlite-kill", {"seed": seed, "clients": clients, "workers": workers})
-    result.workdir = workdir
+    result = Result(
+        "sqlite-kill", {"seed": seed, "clients": clients, "workers": workers}, workdir=workdir
+    )
     db = workdir / "casebook.db"
     url = f"sqlite:///{db}"
     keys = new_keys()
@@ -185,7 +182,7 @@ def sqlite_kill(
     finally:
         node.stop()
     _server_500s(result, [node])
-    _ledger_figures(result, ledger)
+    result.figures.update(ledger.figures())
     result.figures["kill_cycles"] = cycles
     result.figures["seconds"] = round(time.monotonic() - began, 1)
     if cycles < min_cycles and result.ok:
@@ -255,8 +252,9 @@ def postgres_nodes(
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
     rng = random.Random(seed)
-    result = Result("postgres-nodes", {"seed": seed, "clients": clients, "nodes": nodes})
-    result.workdir = workdir
+    result = Result(
+        "postgres-nodes", {"seed": seed, "clients": clients, "nodes": nodes}, workdir=workdir
+    )
     name = f"reliability_{secrets.token_hex(4)}"
     url = cluster.create_database(name)
     keys = new_keys()
@@ -348,7 +346,7 @@ def postgres_nodes(
         result.problems.append("no write succeeded after the last fault: no recovery")
     _server_500s(result, servers)
     _check(result, lambda: read_postgres(url), ledger)
-    _ledger_figures(result, ledger)
+    result.figures.update(ledger.figures())
     result.figures["faults"] = dict(faults)
     result.figures["answers_while_postgres_down"] = dict(Counter(w.detail for w in during))
     result.figures["healthz_while_postgres_down"] = dict(healthz)
@@ -388,8 +386,8 @@ def sqlite_contention(
     result = Result(
         "sqlite-contention",
         {"busy_timeout_ms": busy_ms, "long_hold_s": long_hold_s, "short_hold_s": short_hold_s},
+        workdir=workdir,
     )
-    result.workdir = workdir
     db = workdir / "casebook.db"
     url = f"sqlite:///{db}"
     keys = new_keys()
@@ -399,14 +397,7 @@ def sqlite_contention(
     began = time.monotonic()
     try:
         node.start()
-        tenant = Tenant(
-            "default",
-            keys,
-            [
-                create_project(node.url, keys, "SEC", "S"),
-                create_project(node.url, keys, "OPS", "O"),
-            ],
-        )
+        tenant = one_tenant(node.url, keys)
         for phase, ledger, hold, holds in (
             ("long", long_ledger, long_hold_s, long_holds),
             ("short", short_ledger, short_hold_s, short_holds),
@@ -494,8 +485,9 @@ def rollback_after_allocate(
     max_seconds: float = 60.0,
 ) -> Result:
     """``create_after_allocate`` fails creates after the counter moved: no row, no gap."""
-    result = Result("rollback-after-allocate", {"fault_rate": rate, "clients": clients})
-    result.workdir = workdir
+    result = Result(
+        "rollback-after-allocate", {"fault_rate": rate, "clients": clients}, workdir=workdir
+    )
     keys = new_keys()
     node = Node(
         database_url,
@@ -508,14 +500,7 @@ def rollback_after_allocate(
     began = time.monotonic()
     try:
         node.start()
-        tenant = Tenant(
-            "default",
-            keys,
-            [
-                create_project(node.url, keys, "SEC", "S"),
-                create_project(node.url, keys, "OPS", "O"),
-            ],
-        )
+        tenant = one_tenant(node.url, keys)
         stop = threading.Event()
         group = [
             Client(
@@ -547,7 +532,7 @@ def rollback_after_allocate(
         result.problems.append(f"answers other than 201/503: {dict(unexpected)}")
     # The fault fires before commit: every 503 must have left no row and no hole.
     _check(result, _snapshot_reader(database_url), ledger, no_effect=lambda w: w.detail == "503")
-    _ledger_figures(result, ledger)
+    result.figures.update(ledger.figures())
     result.figures["seconds"] = round(time.monotonic() - began, 1)
     return result
 
@@ -563,8 +548,7 @@ def graceful_shutdown(
     exit_within_s: float = 10.0,
 ) -> Result:
     """SIGTERM under load: in-flight requests finish or never start; exit within 10 s."""
-    result = Result("graceful-shutdown", {"clients": clients, "workers": workers})
-    result.workdir = workdir
+    result = Result("graceful-shutdown", {"clients": clients, "workers": workers}, workdir=workdir)
     keys = new_keys()
     node = Node(database_url, keys, workdir, workers=workers)
     ledger = Ledger()
@@ -572,14 +556,7 @@ def graceful_shutdown(
     began = time.monotonic()
     try:
         node.start()
-        tenant = Tenant(
-            "default",
-            keys,
-            [
-                create_project(node.url, keys, "SEC", "S"),
-                create_project(node.url, keys, "OPS", "O"),
-            ],
-        )
+        tenant = one_tenant(node.url, keys)
         group = [
             Client(i, tenant, [node.url], ledger, stop, deadline=time.monotonic() + 60)
             for i in range(clients)
@@ -610,7 +587,7 @@ def graceful_shutdown(
         result.problems.append(f"the server took {exit_s:.1f} s to exit after SIGTERM")
     # Finish or refuse before any work: no unacknowledged write may be stored.
     _check(result, _snapshot_reader(database_url), ledger, no_effect=lambda w: True)
-    _ledger_figures(result, ledger)
+    result.figures.update(ledger.figures())
     result.figures["seconds"] = round(time.monotonic() - began, 1)
     return result
 
@@ -667,8 +644,8 @@ def client_retry(
     result = Result(
         "client-retry",
         {"rate_limit": rate_limit, "request_503": fault_rate, "max_retries": max_retries},
+        workdir=workdir,
     )
-    result.workdir = workdir
     db = workdir / "casebook.db"
     keys = new_keys()
     phases = {
@@ -687,7 +664,9 @@ def client_retry(
     def body(title: str) -> CaseCreateRequest:
         return CaseCreateRequest(
             data=CaseCreate(
-                attributes=CaseCreateAttributes(title=title, type_id=STANDARD, priority="P3"),
+                attributes=CaseCreateAttributes(
+                    title=title, type_id=STANDARD_CASE_TYPE_ID, priority="P3"
+                ),
                 relationships=CaseCreateRelationships(
                     project=ProjectRelationship(
                         data=ProjectRelationshipData(

@@ -25,8 +25,9 @@ import pytest
 
 from tests.reliability import scenarios
 from tests.reliability._report import assert_passed
-from tests.reliability.harness import CLIENT_TIMEOUT, Node, case_body, create_project, new_keys
+from tests.reliability.harness import CLIENT_TIMEOUT, Node, case_body, create_project
 from tests.support.postgres import PostgresCluster
+from tests.support.server import new_keys
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ would otherwise grant a second allowance.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from pathlib import Path
@@ -30,7 +29,6 @@ from datadog_api_client.v2.models import (
 )
 
 from casebook.domain import users as users_domain
-from casebook.domain.keys import KeyPair
 from casebook.domain.models import STANDARD_CASE_TYPE_ID as STANDARD
 from tests.security.conftest import (
     FORBIDDEN_BODY,
@@ -41,7 +39,7 @@ from tests.security.conftest import (
     unique,
 )
 from tests.support.api import Api
-from tests.support.server import ServerProcess
+from tests.support.server import new_keys, running_server
 
 INTEGER = re.compile(r"[0-9]+")
 RL_HEADERS = (
@@ -165,29 +163,19 @@ def _children(pid: int) -> set[int]:
 def test_limit_holds_across_two_worker_processes(
     database_url: str, request: pytest.FixtureRequest
 ) -> None:
-    keys = KeyPair(os.urandom(16).hex(), os.urandom(20).hex())
-    server = ServerProcess(
-        database_url,
-        api_key=keys.api_key,
-        app_key=keys.app_key,
-        workers=2,
-        env={"CASEBOOK_RATE_LIMIT": "20/60s", "CASEBOOK_AUTH_FAILURE_LIMIT": "off"},
-    )
-    server.start(timeout=30)
-    try:
+    keys = new_keys()
+    env = {"CASEBOOK_RATE_LIMIT": "20/60s", "CASEBOOK_AUTH_FAILURE_LIMIT": "off"}
+    with running_server(database_url, keys, workers=2, env=env) as server:
         assert server.proc is not None
         workers = [p for p in _children(server.proc.pid) if _is_python(p)]
         assert len(workers) >= 2, workers
-        headers = {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key}
         fresh_window(60, 8)
         codes = []
         for _ in range(60):  # a new connection each time: the workers share the load
             with httpx.Client(base_url=server.base_url, timeout=10) as client:
-                codes.append(client.get("/api/v2/cases", headers=headers).status_code)
+                codes.append(client.get("/api/v2/cases", headers=keys.headers).status_code)
         assert codes.count(200) == 20, codes
         assert codes.count(429) == 40
-    finally:
-        server.stop()
     report_count(request, "two_worker_requests", len(codes))
     report_count(request, "two_worker_successes", codes.count(200))
 
@@ -202,15 +190,9 @@ def _is_python(pid: int) -> bool:
 def test_official_client_retries_429_until_it_succeeds(
     database_url: str, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
 ) -> None:
-    keys = KeyPair(os.urandom(16).hex(), os.urandom(20).hex())
-    server = ServerProcess(
-        database_url,
-        api_key=keys.api_key,
-        app_key=keys.app_key,
-        env={"CASEBOOK_RATE_LIMIT": "3/1s", "CASEBOOK_AUTH_FAILURE_LIMIT": "off"},
-    )
-    server.start(timeout=30)
-    try:
+    keys = new_keys()
+    env = {"CASEBOOK_RATE_LIMIT": "3/1s", "CASEBOOK_AUTH_FAILURE_LIMIT": "off"}
+    with running_server(database_url, keys, env=env) as server:
         configuration = Configuration(
             host=server.base_url,
             api_key={"apiKeyAuth": keys.api_key, "appKeyAuth": keys.app_key},
@@ -219,10 +201,9 @@ def test_official_client_retries_429_until_it_succeeds(
             request_timeout=15,
         )
         project_key = unique("RL")
-        headers = {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key}
         r = httpx.post(
             server.base_url + "/api/v2/cases/projects",
-            headers=headers,
+            headers=keys.headers,
             json={"data": {"type": "project", "attributes": {"key": project_key, "name": "rl"}}},
         )
         assert r.status_code == 201, r.text
@@ -240,8 +221,6 @@ def test_official_client_retries_429_until_it_succeeds(
         keys_made = sorted(int(c.data.attributes.key.split("-")[1]) for c in created)
         assert keys_made == [1, 2, 3, 4, 5, 6]  # each create ran once, none was repeated
         assert all(len(page.data) == 6 for page in found)
-    finally:
-        server.stop()
     report_count(request, "client_retries_on_429", retries)
 
 

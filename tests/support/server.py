@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -15,6 +18,25 @@ import httpx2 as httpx
 from tests.support.postgres import free_port
 
 REPO = Path(__file__).resolve().parents[2]
+
+# Every server ``running_server`` starts turns rate limiting off (a no-op where unsupported)
+# unless its ``env`` says otherwise.
+SERVER_ENV = {"CASEBOOK_RATE_LIMIT": "off"}
+
+
+@dataclass(frozen=True)
+class Keys:
+    api_key: str
+    app_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"DD-API-KEY": self.api_key, "DD-APPLICATION-KEY": self.app_key}
+
+
+def new_keys() -> Keys:
+    """Fresh random keys shaped like Datadog's (32 and 40 hex digits)."""
+    return Keys(secrets.token_hex(16), secrets.token_hex(20))
 
 
 class ServerProcess:
@@ -103,3 +125,29 @@ class ServerProcess:
             self.output = self.proc.stdout.read()
             self.proc.stdout.close()
         self.proc = None
+
+
+@contextmanager
+def running_server(
+    database_url: str,
+    keys: Keys,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[ServerProcess]:
+    """``casebook serve`` on a free loopback port; always stopped on exit.
+
+    ``env`` is merged over ``SERVER_ENV``.
+    """
+    server = ServerProcess(
+        database_url,
+        api_key=keys.api_key,
+        app_key=keys.app_key,
+        workers=workers,
+        env={**SERVER_ENV, **(env or {})},
+    )
+    try:
+        server.start(timeout=30)
+        yield server
+    finally:
+        server.stop()
