@@ -26,6 +26,14 @@ from tests.support.postgres import PostgresCluster
 
 TEMPLATE = "casebook_template"
 
+# Settings of the in-process apps, besides the database URL. No auth cache: a
+# revoked key fails at once (the cache has its own test).
+TEST_ENV = {
+    "CASEBOOK_RATE_LIMIT": "off",
+    "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
+    "CASEBOOK_AUTH_CACHE_SECONDS": "0",
+}
+
 
 class _Collect(logging.Handler):
     def __init__(self) -> None:
@@ -91,15 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # No auth cache: a revoked key fails at once (the cache has its own test).
-    return load_settings(
-        {
-            "CASEBOOK_DATABASE_URL": database_url,
-            "CASEBOOK_RATE_LIMIT": "off",
-            "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
-            "CASEBOOK_AUTH_CACHE_SECONDS": "0",
-        }
-    )
+    return load_settings({"CASEBOOK_DATABASE_URL": database_url, **TEST_ENV})
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import Api
+from tests.support.api import Api, keys
 
 
 @pytest.fixture
@@ -28,11 +28,6 @@ def seeded(api: Api) -> dict:
     api.case_action("SEC-3", "status", {"status": "CLOSED"})
     api.case_action("SEC-4", "archive")
     return {"sec": sec, "noc": noc, "user": user}
-
-
-def keys(response) -> list[str]:
-    assert response.status_code == 200, response.text
-    return [c["attributes"]["key"] for c in response.json()["data"]]
 
 
 def test_default_is_newest_first_without_archived(api: Api, seeded: dict) -> None:

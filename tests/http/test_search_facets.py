@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 
 from casebook.domain import projects as projects_domain
+from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL as ADMIN
 from casebook.storage import sql_search
-from tests.support.api import Api
-
-ADMIN = "admin@casebook.local"
-STANDARD = "00000000-0000-0000-0000-000000000001"
+from tests.support.api import Api, keys
 
 
 def us(day: str) -> int:
@@ -64,8 +63,7 @@ def world(api: Api) -> World:
     with api.store.read() as tx:
         org = tx.get_org_by_name("default")
         assert org is not None
-        admin = tx.get_user_by_email(org.id, ADMIN)
-        assert admin is not None
+    admin_id = api.user_id(ADMIN)
     made: dict[str, str] = {}
 
     def case(project: dict, title: str, **kwargs: Any) -> str:
@@ -87,7 +85,7 @@ def world(api: Api) -> World:
         assignee_id=bob["id"],
         description="kubernetes is fine; rate limit exceeded on web",
     )
-    case(sec, "Disk full on host-7", priority="P3", assignee_id=admin.id)
+    case(sec, "Disk full on host-7", priority="P3", assignee_id=admin_id)
     case(sec, "Old incident", priority="P4")
     case(sec, "Login storm from 100% of hosts", priority="P5")
     case(noc, "Pager noise", priority="P2")
@@ -97,60 +95,44 @@ def world(api: Api) -> World:
     assert api.case_action("SEC-3", "status", {"status": "CLOSED"}).status_code == 200
     assert api.case_action("SEC-4", "archive").status_code == 200
     o = org.id
-    _set(
-        api,
-        o,
-        made["SEC-1"],
-        created_at=us("2026-01-05"),
-        attributes={"service": ["web-store"], "team": ["case-management"]},
-    )
-    _set(
-        api,
-        o,
-        made["SEC-2"],
-        created_at=us("2026-01-10"),
-        attributes={"service": ["auth", "Web-Gateway"], "team": ["event-management"]},
-    )
-    _set(
-        api,
-        o,
-        made["SEC-3"],
-        created_at=us("2026-01-15"),
-        closed_at=us("2026-01-20"),
-        attributes={"team": ["case-management"]},
-    )
-    _set(
-        api,
-        o,
-        made["SEC-4"],
-        created_at=us("2025-12-01"),
-        archived_at=us("2026-01-02"),
-        attributes={"service": ["web-store"]},
-    )
-    _set(
-        api,
-        o,
-        made["SEC-5"],
-        created_at=us("2026-01-25"),
-        attributes={"service": "Web Store", "weird.key": ["a_b"], "pct": ["100%"]},
-    )
-    _set(
-        api,
-        o,
-        made["NOC-1"],
-        created_at=us("2026-01-12"),
-        created_by=ann["id"],
-        attributes={"service": ["web-store"], "team": ["case-management"]},
-    )
-    _set(
-        api,
-        o,
-        made["NOC-2"],
-        created_at=time.time_ns() // 1000 - 3_600_000_000,
-        creation_source="EVENT_MANAGEMENT",
-        attributes={"weird.key": ["axb"], "empty": []},
-    )
-    _set(api, o, made["OLD-1"], attributes={"service": ["web-store"]})
+    # Columns no endpoint writes, set through the store, in this order.
+    columns: dict[str, dict[str, Any]] = {
+        "SEC-1": {
+            "created_at": us("2026-01-05"),
+            "attributes": {"service": ["web-store"], "team": ["case-management"]},
+        },
+        "SEC-2": {
+            "created_at": us("2026-01-10"),
+            "attributes": {"service": ["auth", "Web-Gateway"], "team": ["event-management"]},
+        },
+        "SEC-3": {
+            "created_at": us("2026-01-15"),
+            "closed_at": us("2026-01-20"),
+            "attributes": {"team": ["case-management"]},
+        },
+        "SEC-4": {
+            "created_at": us("2025-12-01"),
+            "archived_at": us("2026-01-02"),
+            "attributes": {"service": ["web-store"]},
+        },
+        "SEC-5": {
+            "created_at": us("2026-01-25"),
+            "attributes": {"service": "Web Store", "weird.key": ["a_b"], "pct": ["100%"]},
+        },
+        "NOC-1": {
+            "created_at": us("2026-01-12"),
+            "created_by": ann["id"],
+            "attributes": {"service": ["web-store"], "team": ["case-management"]},
+        },
+        "NOC-2": {
+            "created_at": time.time_ns() // 1000 - 3_600_000_000,
+            "creation_source": "EVENT_MANAGEMENT",
+            "attributes": {"weird.key": ["axb"], "empty": []},
+        },
+        "OLD-1": {"attributes": {"service": ["web-store"]}},
+    }
+    for key, values in columns.items():
+        _set(api, o, made[key], **values)
     assert api.delete(f"/api/v2/cases/projects/{old['id']}").status_code == 204
     # Another organisation with the same words and attributes sees only its own.
     other = api.new_org_admin("acme")
@@ -169,7 +151,7 @@ def world(api: Api) -> World:
         api,
         o,
         made,
-        {"ann@example.com": ann["id"], "bob@example.com": bob["id"], ADMIN: admin.id},
+        {"ann@example.com": ann["id"], "bob@example.com": bob["id"], ADMIN: admin_id},
         {"SEC": sec["id"], "NOC": noc["id"], "OLD": old["id"]},
     )
 
@@ -225,7 +207,7 @@ FILTERS: list[tuple[str, list[str]]] = [
     ("created_by:*", LIVE),
     # --- type and creation source
     ("type:standard", LIVE),
-    (f"type_id:{STANDARD}", LIVE),
+    (f"type_id:{STANDARD_CASE_TYPE_ID}", LIVE),
     ("-type:standard", []),
     ('creation_source:"Event Management"', ["NOC-2"]),
     ("creation_source:manual", but("NOC-2")),
@@ -336,11 +318,6 @@ FILTERS: list[tuple[str, list[str]]] = [
         ["NOC-2", "SEC-5", "NOC-1"],
     ),
 ]
-
-
-def keys(response: Any) -> list[str]:
-    assert response.status_code == 200, response.text
-    return [c["attributes"]["key"] for c in response.json()["data"]]
 
 
 def _mismatches(world: World) -> list[str]:

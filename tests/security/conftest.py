@@ -26,12 +26,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from casebook.config import Settings, load_settings
-from casebook.domain.models import ADMIN_ONLY_SCOPES, ALL_SCOPES, STANDARD_CASE_TYPE_ID, Scope
+from casebook.domain.models import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
 from casebook.http.app import create_app
 from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl
-from tests.conftest import TEMPLATE
-from tests.support.api import Api
+from tests.conftest import TEMPLATE, TEST_ENV
+from tests.support.api import Api, case_body
 from tests.support.server import ServerProcess
 
 FORBIDDEN_BODY = b'{"errors":["Forbidden"]}'
@@ -115,13 +115,7 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
     opened: list[tuple[TestClient, Store]] = []
 
     def build(**env: str) -> tuple[TestClient, Store, Settings]:
-        base = {
-            "CASEBOOK_DATABASE_URL": database_url,
-            "CASEBOOK_RATE_LIMIT": "off",
-            "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
-            "CASEBOOK_AUTH_CACHE_SECONDS": "0",
-        }
-        settings = load_settings({**base, **env})
+        settings = load_settings({"CASEBOOK_DATABASE_URL": database_url, **TEST_ENV, **env})
         store = open_store(settings.database_url)
         client = TestClient(create_app(settings, store), raise_server_exceptions=False)
         client.__enter__()
@@ -182,7 +176,6 @@ class Operation:
     ok: int
     prepare: Callable[[OrgWorld], tuple[str, Any]]
     takes_body: bool = False
-    takes_id: bool = False
 
     def call(self, client: TestClient, org: OrgWorld, headers: Any, **kw: Any) -> Any:
         path, body = self.prepare(org)
@@ -190,23 +183,21 @@ class Operation:
 
 
 def _case_body(org: OrgWorld) -> dict[str, Any]:
-    return {
-        "data": {
-            "type": "case",
-            "attributes": {"title": "matrix case", "type_id": STANDARD_CASE_TYPE_ID},
-            "relationships": {"project": {"data": {"id": org.project["id"], "type": "project"}}},
-        }
-    }
+    return case_body(org.project["id"], "matrix case")
 
 
-def _case_action(action: str, attributes: Callable[[OrgWorld], dict[str, Any]] | None):
+def _case_action_op(
+    name: str, action: str, attributes: Callable[[OrgWorld], dict[str, Any]] | None = None
+) -> Operation:
+    """``POST /api/v2/cases/{org's case}/{action}``, with ``attributes(org)`` if given."""
+
     def prepare(org: OrgWorld) -> tuple[str, Any]:
         data: dict[str, Any] = {"type": "case"}
         if attributes is not None:
             data["attributes"] = attributes(org)
         return f"/api/v2/cases/{org.case['id']}/{action}", {"data": data}
 
-    return prepare
+    return Operation(name, "POST", Scope.CASES_WRITE, 200, prepare, takes_body=True)
 
 
 def _fresh_project(org: OrgWorld) -> tuple[str, Any]:
@@ -243,74 +234,19 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "create_case", "POST", W, 201, lambda o: ("/api/v2/cases", _case_body(o)), takes_body=True
     ),
-    Operation(
-        "get_case", "GET", R, 200, lambda o: (f"/api/v2/cases/{o.case['id']}", None), takes_id=True
-    ),
-    Operation(
-        "update_status",
-        "POST",
-        W,
-        200,
-        _case_action("status", lambda o: {"status": "IN_PROGRESS"}),
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation(
-        "update_priority",
-        "POST",
-        W,
-        200,
-        _case_action("priority", lambda o: {"priority": "P2"}),
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation(
-        "assign_case",
-        "POST",
-        W,
-        200,
-        _case_action("assign", lambda o: {"assignee_id": o.member["id"]}),
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation(
-        "unassign_case",
-        "POST",
-        W,
-        200,
-        _case_action("unassign", None),
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation(
-        "archive_case",
-        "POST",
-        W,
-        200,
-        _case_action("archive", None),
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation(
-        "unarchive_case",
-        "POST",
-        W,
-        200,
-        _case_action("unarchive", None),
-        takes_body=True,
-        takes_id=True,
-    ),
+    Operation("get_case", "GET", R, 200, lambda o: (f"/api/v2/cases/{o.case['id']}", None)),
+    _case_action_op("update_status", "status", lambda o: {"status": "IN_PROGRESS"}),
+    _case_action_op("update_priority", "priority", lambda o: {"priority": "P2"}),
+    _case_action_op("assign_case", "assign", lambda o: {"assignee_id": o.member["id"]}),
+    _case_action_op("unassign_case", "unassign"),
+    _case_action_op("archive_case", "archive"),
+    _case_action_op("unarchive_case", "unarchive"),
     Operation("list_projects", "GET", R, 200, lambda o: ("/api/v2/cases/projects", None)),
     Operation("create_project", "POST", W, 201, _new_project_body, takes_body=True),
     Operation(
-        "get_project",
-        "GET",
-        R,
-        200,
-        lambda o: (f"/api/v2/cases/projects/{o.project['id']}", None),
-        takes_id=True,
+        "get_project", "GET", R, 200, lambda o: (f"/api/v2/cases/projects/{o.project['id']}", None)
     ),
-    Operation("delete_project", "DELETE", W, 204, _fresh_project, takes_id=True),
+    Operation("delete_project", "DELETE", W, 204, _fresh_project),
     Operation("list_users", "GET", Scope.USER_ACCESS_READ, 200, lambda o: ("/api/v2/users", None)),
     Operation(
         "create_user", "POST", Scope.USER_ACCESS_INVITE, 201, _new_user_body, takes_body=True
@@ -321,18 +257,9 @@ OPERATIONS: tuple[Operation, ...] = (
         Scope.USER_ACCESS_READ,
         200,
         lambda o: (f"/api/v2/users/{o.member['id']}", None),
-        takes_id=True,
     ),
-    Operation(
-        "update_user",
-        "PATCH",
-        Scope.USER_ACCESS_MANAGE,
-        200,
-        _patch_user,
-        takes_body=True,
-        takes_id=True,
-    ),
-    Operation("disable_user", "DELETE", Scope.USER_ACCESS_MANAGE, 204, _fresh_user, takes_id=True),
+    Operation("update_user", "PATCH", Scope.USER_ACCESS_MANAGE, 200, _patch_user, takes_body=True),
+    Operation("disable_user", "DELETE", Scope.USER_ACCESS_MANAGE, 204, _fresh_user),
 )
 assert len(OPERATIONS) == 18
 
@@ -358,7 +285,6 @@ class Live:
     server: ServerProcess
     api_key: str
     app_key: str
-    database_url: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -394,7 +320,7 @@ def live(
     )
     server.start(timeout=30)
     try:
-        yield Live(server, api_key, app_key, url)
+        yield Live(server, api_key, app_key)
     finally:
         server.stop()
         if name:

@@ -25,24 +25,22 @@ import pytest
 
 from casebook.domain import users as users_domain
 from casebook.domain.models import UserStatus
+from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from tests.security.conftest import report_count
+from tests.support.api import Api, case_body
 
 schemathesis = pytest.importorskip("schemathesis", reason="dev dependency schemathesis==4.32.5")
 from schemathesis.engine import events, from_schema  # noqa: E402
 
 SEED = 20240611
 MIN_REQUESTS = 5_000
-ADMIN_EMAIL = "admin@casebook.local"
 
 
 class CountingApp:
     """ASGI wrapper: counts answers by status, keeps every 5xx, revives the fuzzer's admin."""
 
-    def __init__(
-        self, inner: Any, store: Any, admin_id: str, org_id: str, *, postgres: bool
-    ) -> None:
+    def __init__(self, inner: Any, store: Any, admin_id: str, org_id: str) -> None:
         self.inner, self.store, self.admin_id, self.org_id = inner, store, admin_id, org_id
-        self.postgres = postgres
         self.statuses: Counter[int] = Counter()
         self.server_errors: list[tuple[str, str, str]] = []
         self.unavailable: list[tuple[str, str, str]] = []
@@ -80,11 +78,11 @@ class CountingApp:
         return sum(self.statuses.values())
 
 
-def _config(keys: Any) -> Any:
+def _config(headers: dict[str, str]) -> Any:
     return schemathesis.Config.from_dict(
         {
             "seed": SEED,
-            "headers": {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key},
+            "headers": headers,
             "continue-on-failure": True,
             "max-failures": 10_000,
             "generation": {"max-examples": 150, "database": "none", "no-shrink": True},
@@ -113,44 +111,32 @@ def _config(keys: Any) -> Any:
     )
 
 
-def _seed_data(client: Any, headers: dict[str, str]) -> None:
-    """A project with cases and a second user, so ids exist to be found."""
-    r = client.post(
-        "/api/v2/cases/projects",
-        headers=headers,
-        json={"data": {"type": "project", "attributes": {"key": "FUZZ", "name": "fuzz"}}},
-    )
-    assert r.status_code == 201
-    project = r.json()["data"]["id"]
+def _seed_data(api: Api) -> None:
+    """A project with cases (of no explicit type) and a second user, so ids exist to be found."""
+    project = api.create_project("FUZZ", "fuzz")["id"]
     for i in range(5):
-        body = {
-            "data": {
-                "type": "case",
-                "attributes": {"title": f"seed {i}"},
-                "relationships": {"project": {"data": {"id": project, "type": "project"}}},
-            }
-        }
-        assert client.post("/api/v2/cases", headers=headers, json=body).status_code == 201
-    user = {"data": {"type": "users", "attributes": {"email": "fuzz-member@example.com"}}}
-    assert client.post("/api/v2/users", headers=headers, json=user).status_code == 201
+        body = case_body(project, f"seed {i}", type_id=None)
+        assert api.post("/api/v2/cases", body).status_code == 201
+    api.create_user("fuzz-member@example.com")
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(
-    make_app: Any, database_url: str, request: pytest.FixtureRequest
+    make_app: Any, request: pytest.FixtureRequest
 ) -> None:
-    client, store, _ = make_app(CASEBOOK_SQLITE_SYNCHRONOUS="NORMAL")
+    client, store, settings = make_app(CASEBOOK_SQLITE_SYNCHRONOUS="NORMAL")
     keys = users_domain.bootstrap(store, "", api_key="", app_key="").created_keys
     assert keys is not None
-    headers = {"DD-API-KEY": keys.api_key, "DD-APPLICATION-KEY": keys.app_key}
-    _seed_data(client, headers)
+    api = Api(client, store, settings, keys)
+    _seed_data(api)
     with store.read() as tx:
         org = users_domain.get_org(tx, "default")
-        admin = tx.get_user_by_email(org.id, ADMIN_EMAIL)
+        admin = tx.get_user_by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
     assert admin is not None
-    postgres = database_url.startswith("postgres")
-    app = CountingApp(client.app, store, admin.id, org.id, postgres=postgres)
+    app = CountingApp(client.app, store, admin.id, org.id)
 
-    schema = schemathesis.openapi.from_asgi("/api/v2/openapi.json", app, config=_config(keys))
+    schema = schemathesis.openapi.from_asgi(
+        "/api/v2/openapi.json", app, config=_config(api.headers)
+    )
     start = time.monotonic()
     failures: list[str] = []
     phases: dict[str, str] = {}

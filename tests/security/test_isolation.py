@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from tests.security.conftest import OrgWorld, dump_database, report_count
+from tests.support.api import case_body
 
 A_CASES, B_CASES = 55, 50
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED"]
@@ -47,6 +48,12 @@ def _populate(org: OrgWorld, n: int, words: list[str], rng: random.Random) -> li
 
 def _normalised(r: Any, ref: str) -> tuple[int, str, str]:
     return r.status_code, r.headers["content-type"], r.text.replace(ref, "<ref>")
+
+
+def _same_404(theirs: Any, ref: str, absent: Any, missing: str, *context: Any) -> None:
+    """``theirs`` (aimed at ``ref``) is a 404 that reads like ``absent`` (aimed at ``missing``)."""
+    assert theirs.status_code == 404, (*context, theirs.text)
+    assert _normalised(theirs, ref) == _normalised(absent, missing)
 
 
 CASE_ACTIONS: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -97,8 +104,7 @@ def test_b_cannot_reach_a_by_id(
         for ref, missing in refs:
             theirs = call(method, f"/api/v2/cases/{ref}{suffix}", body)
             absent = call(method, f"/api/v2/cases/{missing}{suffix}", body)
-            assert theirs.status_code == 404, (method, suffix, ref, theirs.text)
-            assert _normalised(theirs, ref) == _normalised(absent, missing)
+            _same_404(theirs, ref, absent, missing, method, suffix, ref)
 
     # Colliding keys reach B's own case, never A's.
     for n in (1, 17, B_CASES):
@@ -110,27 +116,19 @@ def test_b_cannot_reach_a_by_id(
     for method in ("GET", "DELETE"):
         theirs = call(method, f"/api/v2/cases/projects/{a.project['id']}")
         absent = call(method, f"/api/v2/cases/projects/{fake_project}")
-        assert theirs.status_code == 404
-        assert _normalised(theirs, a.project["id"]) == _normalised(absent, fake_project)
+        _same_404(theirs, a.project["id"], absent, fake_project, method)
 
     def new_case(project_id: str, assignee_id: str | None = None) -> Any:
-        rels: dict[str, Any] = {"project": {"data": {"id": project_id, "type": "project"}}}
-        if assignee_id:
-            rels["assignee"] = {"data": {"id": assignee_id, "type": "user"}}
-        attrs = {"title": "cross-org", "type_id": STANDARD_CASE_TYPE_ID}
         return call(
-            "POST",
-            "/api/v2/cases",
-            {"data": {"type": "case", "attributes": attrs, "relationships": rels}},
+            "POST", "/api/v2/cases", case_body(project_id, "cross-org", assignee_id=assignee_id)
         )
 
     theirs, absent = new_case(a.project["id"]), new_case(fake_project)
-    assert theirs.status_code == 404
-    assert _normalised(theirs, a.project["id"]) == _normalised(absent, fake_project)
+    _same_404(theirs, a.project["id"], absent, fake_project)
 
     # Users: A's member and admin through every Users operation, and as assignees.
     fake_user = str(uuid.uuid4())
-    a_admin_id = a.admin.get("/api/v2/users", filter="admin@casebook.local").json()["data"][0]["id"]
+    a_admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
     for target in (a.member["id"], a_admin_id):
         for method, body_for in (
             ("GET", None),
@@ -139,22 +137,19 @@ def test_b_cannot_reach_a_by_id(
         ):
             theirs = call(method, f"/api/v2/users/{target}", body_for and body_for(target))
             absent = call(method, f"/api/v2/users/{fake_user}", body_for and body_for(fake_user))
-            assert theirs.status_code == 404, (method, theirs.text)
-            assert _normalised(theirs, target) == _normalised(absent, fake_user)
+            _same_404(theirs, target, absent, fake_user, method)
         theirs = new_case(b.project["id"], target)
         absent = new_case(b.project["id"], fake_user)
-        assert theirs.status_code == 404
-        assert _normalised(theirs, target) == _normalised(absent, fake_user)
+        _same_404(theirs, target, absent, fake_user)
         assign = {"data": {"type": "case", "attributes": {"assignee_id": target}}}
         missing = {"data": {"type": "case", "attributes": {"assignee_id": fake_user}}}
         theirs = call("POST", f"/api/v2/cases/{b.case['id']}/assign", assign)
         absent = call("POST", f"/api/v2/cases/{b.case['id']}/assign", missing)
-        assert theirs.status_code == 404
-        assert _normalised(theirs, target) == _normalised(absent, fake_user)
+        _same_404(theirs, target, absent, fake_user)
 
     listed = call("GET", "/api/v2/users").json()["data"]
     assert {u["relationships"]["org"]["data"]["id"] for u in listed} == {b.org_id}
-    assert "admin@casebook.local" not in {u["attributes"]["email"] for u in listed}
+    assert BOOTSTRAP_ADMIN_EMAIL not in {u["attributes"]["email"] for u in listed}
     assert call("GET", "/api/v2/users?filter=default.example").json()["data"] == []
 
     # Nothing of A's changed (B's writes on colliding keys went to B's cases).
@@ -215,7 +210,7 @@ def test_random_searches_never_return_other_orgs_cases(
     b_cases = _populate(b, B_CASES, B_WORDS, rng)
     a_ids = {c["id"] for c in a_cases}
     b_ids = {c["id"] for c in b_cases}
-    a_admin_id = a.admin.get("/api/v2/users", filter="admin@casebook.local").json()["data"][0]["id"]
+    a_admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
     searches = matched = a_matched = 0
     for _ in range(200):
         text = _random_filter(rng, a, a_admin_id)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from casebook.domain import limits
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
 from casebook.search import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS
 from tests.security.conftest import (
     BANNERS,
+    FORBIDDEN_BODY,
     LIVE_MAX_BODY,
     OPERATIONS,
     Live,
@@ -27,7 +27,7 @@ from tests.security.conftest import (
     raw_request,
     report_count,
 )
-from tests.support.api import Api
+from tests.support.api import Api, case_body
 
 FAST = 0.1  # seconds
 
@@ -43,14 +43,8 @@ def timed(send: Callable[[], Any]) -> tuple[Any, float]:
     raise AssertionError("unreachable")
 
 
-def _case(project_id: str, **attributes: Any) -> dict[str, Any]:
-    return {
-        "data": {
-            "type": "case",
-            "attributes": {"title": "t", "type_id": STANDARD_CASE_TYPE_ID, **attributes},
-            "relationships": {"project": {"data": {"id": project_id, "type": "project"}}},
-        }
-    }
+def _case(project_id: str, title: str = "t", **attributes: Any) -> dict[str, Any]:
+    return case_body(project_id, title, **attributes)
 
 
 def _user(**attributes: Any) -> dict[str, Any]:
@@ -240,7 +234,7 @@ def test_declared_oversize_body_is_refused_before_it_arrives(live: Live) -> None
     # Without keys the body is not read either (403 first).
     head = b"POST /api/v2/cases HTTP/1.1\r\nHost: casebook\r\nContent-Length: 1000000000\r\n\r\n{"
     r = raw_request(live.server.port, head)
-    assert r.status == 403 and r.body == b'{"errors":["Forbidden"]}'
+    assert r.status == 403 and r.body == FORBIDDEN_BODY
     assert r.elapsed < 1.0
 
 
@@ -279,9 +273,7 @@ def _nul_requests(a: OrgWorld) -> list[tuple[str, str, str, dict[str, Any]]]:
     ]
 
 
-def test_nul_characters_never_cause_a_500(
-    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
-) -> None:
+def test_nul_characters_never_cause_a_500(orgs: tuple[OrgWorld, OrgWorld]) -> None:
     a, _ = orgs
     for label, method, path, kwargs in _nul_requests(a):
         r = a.admin.client.request(method, path, headers=a.admin.headers, **kwargs)

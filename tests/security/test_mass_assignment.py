@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from tests.security.conftest import OPERATIONS, OrgWorld, dump_database, report_count
 
 POISON_ID = "66666666-6666-4666-8666-666666666666"
@@ -45,7 +46,7 @@ DECLARED: dict[str, set[str]] = {
 
 
 def _poison_attributes(b: OrgWorld) -> dict[str, Any]:
-    b_admin = b.admin.get("/api/v2/users", filter="admin@").json()["data"][0]["id"]
+    b_admin = b.admin.user_id("admin@")
     return {
         # case fields owned by the server
         "id": POISON_ID,
@@ -182,8 +183,7 @@ def _check_semantics(name: str, data: dict[str, Any], a: OrgWorld) -> None:
         assert data["relationships"]["project"]["data"]["id"] == a.project["id"]
         assert "assignee" not in data["relationships"]
         creator = data["relationships"]["created_by"]["data"]["id"]
-        me = a.admin.get("/api/v2/users", filter="admin@casebook.local").json()["data"][0]
-        assert creator == me["id"]
+        assert creator == a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
         # Only org A sees it.
         assert a.admin.get(f"/api/v2/cases/{data['id']}").status_code == 200
     elif name == "create_project":

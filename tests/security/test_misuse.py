@@ -18,6 +18,7 @@ import pytest
 
 from tests.security.conftest import (
     BANNERS,
+    FORBIDDEN_BODY,
     OPERATIONS,
     Live,
     OrgWorld,
@@ -88,7 +89,7 @@ BAD_TYPES = [
 
 
 def test_wrong_content_type_is_400_on_every_body_endpoint(
-    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
 ) -> None:
     a, _ = orgs
     checked = 0
@@ -186,7 +187,7 @@ def test_oversize_key_headers_are_refused(live: Live) -> None:
             + f"\r\nDD-APPLICATION-KEY: {live.app_key}\r\n\r\n".encode()
         )
         r = raw_request(live.server.port, data)
-        assert r.status == 403 and r.body == b'{"errors":["Forbidden"]}', size
+        assert r.status == 403 and r.body == FORBIDDEN_BODY, size
         assert r.elapsed < 1.0
     data = (
         b"GET /api/v2/cases HTTP/1.1\r\nHost: c\r\nDD-API-KEY: "

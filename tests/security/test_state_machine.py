@@ -24,6 +24,7 @@ from hypothesis.stateful import (
 )
 
 from tests.security.conftest import OrgWorld, report_count, unique
+from tests.support.api import case_body
 
 STATUSES = ["OPEN", "IN_PROGRESS", "CLOSED"]
 PRIORITIES = ["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
@@ -48,10 +49,7 @@ def test_cases_agree_with_a_model_across_two_orgs(
 ) -> None:
     a, b = orgs
     worlds = {"A": a, "B": b}
-    admin_ids = {
-        name: w.admin.get("/api/v2/users", filter="admin@").json()["data"][0]["id"]
-        for name, w in worlds.items()
-    }
+    admin_ids = {name: w.admin.user_id("admin@") for name, w in worlds.items()}
     stats = {"steps": 0, "requests": 0, "examples": 0}
 
     class CaseMachine(RuleBasedStateMachine):
@@ -76,10 +74,8 @@ def test_cases_agree_with_a_model_across_two_orgs(
             )
 
         def action(self, org: str, case_id: str, name: str, attrs: Any = None) -> Any:
-            data: dict[str, Any] = {"type": "case"}
-            if attrs is not None:
-                data["attributes"] = attrs
-            r = self.call(org, "POST", f"/api/v2/cases/{case_id}/{name}", {"data": data})
+            stats["requests"] += 1
+            r = worlds[org].admin.case_action(case_id, name, attrs)
             assert r.status_code == 200, (name, r.text)
             return r.json()["data"]
 
@@ -90,15 +86,7 @@ def test_cases_agree_with_a_model_across_two_orgs(
         @rule(target=cases, org=st.sampled_from(["A", "B"]), title=TITLES)
         def create(self, org: str, title: str) -> tuple[str, str]:
             stats["steps"] += 1
-            body = {
-                "data": {
-                    "type": "case",
-                    "attributes": {"title": title},
-                    "relationships": {
-                        "project": {"data": {"id": self.projects[org], "type": "project"}}
-                    },
-                }
-            }
+            body = case_body(self.projects[org], title, type_id=None)
             r = self.call(org, "POST", "/api/v2/cases", body)
             assert r.status_code == 201, r.text
             data = r.json()["data"]

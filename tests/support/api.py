@@ -16,6 +16,36 @@ from casebook.storage import Store
 _emails = itertools.count(1)
 
 
+def case_body(
+    project_id: str,
+    title: str,
+    *,
+    type_id: str | None = STANDARD_CASE_TYPE_ID,
+    assignee_id: str | None = None,
+    **attributes: Any,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v2/cases``; ``type_id=None`` leaves the type out."""
+    attrs: dict[str, Any] = {"title": title}
+    if type_id is not None:
+        attrs["type_id"] = type_id
+    relationships: dict[str, Any] = {"project": {"data": {"id": project_id, "type": "project"}}}
+    if assignee_id is not None:
+        relationships["assignee"] = {"data": {"id": assignee_id, "type": "user"}}
+    return {
+        "data": {
+            "type": "case",
+            "attributes": {**attrs, **attributes},
+            "relationships": relationships,
+        }
+    }
+
+
+def keys(response: Any) -> list[str]:
+    """The case keys of a 200 search response, in order."""
+    assert response.status_code == 200, response.text
+    return [c["attributes"]["key"] for c in response.json()["data"]]
+
+
 class Api:
     def __init__(self, client: TestClient, store: Store, settings: Settings, keys: KeyPair):
         self.client = client
@@ -57,18 +87,8 @@ class Api:
         assignee_id: str | None = None,
         **attributes: Any,
     ) -> dict[str, Any]:
-        relationships: dict[str, Any] = {"project": {"data": {"id": project_id, "type": "project"}}}
-        if assignee_id is not None:
-            relationships["assignee"] = {"data": {"id": assignee_id, "type": "user"}}
         r = self.post(
-            "/api/v2/cases",
-            {
-                "data": {
-                    "type": "case",
-                    "attributes": {"title": title, "type_id": STANDARD_CASE_TYPE_ID, **attributes},
-                    "relationships": relationships,
-                }
-            },
+            "/api/v2/cases", case_body(project_id, title, assignee_id=assignee_id, **attributes)
         )
         assert r.status_code == 201, r.text
         return r.json()["data"]
@@ -87,6 +107,10 @@ class Api:
         )
         assert r.status_code == 201, r.text
         return r.json()["data"]
+
+    def user_id(self, email: str) -> str:
+        """The id of the first user the Users API lists for ``filter=email``."""
+        return self.get("/api/v2/users", filter=email).json()["data"][0]["id"]
 
     def search(self, filter: str = "", **params: Any) -> Any:
         if filter:
