@@ -51,10 +51,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from casebook.domain import users as users_domain
-from casebook.domain.clock import new_id, now_us
-from casebook.domain.keys import user_ref
-from casebook.domain.models import (
+from casebook.core.clock import new_id, now_us
+from casebook.core.entities import (
     STANDARD_CASE_TYPE_ID,
     Case,
     Priority,
@@ -64,6 +62,8 @@ from casebook.domain.models import (
     UserRef,
     UserStatus,
 )
+from casebook.domain import users as users_domain
+from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
 from casebook.storage import Store, open_store
 from casebook.storage.sql_search import bounded_total

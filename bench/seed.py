@@ -12,10 +12,8 @@ import random
 from dataclasses import dataclass
 
 from bench.ceiling import DESCRIPTION
-from casebook.domain import users as users_domain
-from casebook.domain.clock import new_id, now_us
-from casebook.domain.keys import user_ref
-from casebook.domain.models import (
+from casebook.core.clock import new_id, now_us
+from casebook.core.entities import (
     STANDARD_CASE_TYPE_ID,
     Case,
     CaseChange,
@@ -23,6 +21,8 @@ from casebook.domain.models import (
     Project,
     Status,
 )
+from casebook.domain import users as users_domain
+from casebook.domain.keys import user_ref
 from casebook.storage import open_store
 from casebook.storage.urls import DatabaseUrl
 

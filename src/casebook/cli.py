@@ -21,10 +21,10 @@ from typer.core import TyperGroup
 
 from casebook import __version__
 from casebook.config import Settings, load_settings
+from casebook.core.errors import CasebookError, NotFoundError
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import users as users_domain
-from casebook.errors import CasebookError, NotFoundError
 from casebook.storage import Store, open_store
 
 

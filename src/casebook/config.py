@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from casebook.errors import InvalidRequestError
-from casebook.faults import Faults
+from casebook.core.errors import InvalidRequestError
+from casebook.core.faults import Faults
 from casebook.ratelimit import RateLimit
 from casebook.storage.urls import DatabaseUrl
 

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from casebook.errors import InvalidRequestError
+from casebook.core.errors import InvalidRequestError
 
 _SLOT = struct.Struct("<QQQQ")  # fingerprint, window number, count, unused
 _PROBE = 8

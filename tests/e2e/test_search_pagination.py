@@ -17,10 +17,10 @@ import pytest
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.model.case_sortable_field import CaseSortableField
 
+from casebook.core.clock import new_id, now_us
+from casebook.core.entities import STANDARD_CASE_TYPE_ID, Case, Priority, Project, Status
 from casebook.domain import users as users_domain
-from casebook.domain.clock import new_id, now_us
 from casebook.domain.keys import user_ref
-from casebook.domain.models import STANDARD_CASE_TYPE_ID, Case, Priority, Project, Status
 from casebook.storage import open_store
 from casebook.storage.sql_search import COUNT_LIMIT
 from casebook.storage.urls import DatabaseUrl

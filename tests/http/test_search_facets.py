@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.domain import projects as projects_domain
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL as ADMIN
 from casebook.storage import sql_search
 from tests.support.api import Api, keys

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.reliability.ledger import Ledger, Write, classify
 from tests.support.postgres import free_port
 from tests.support.server import Keys

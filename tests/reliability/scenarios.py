@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.reliability.checker import (
     Report,
     check,

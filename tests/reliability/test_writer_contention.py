@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.errors import UnavailableError
+from casebook.core.errors import UnavailableError
 from casebook.storage.sqlite import SQLiteStore
 from tests.reliability import scenarios
 from tests.reliability._report import assert_passed

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from casebook.domain.models import STANDARD_CASE_TYPE_ID, Priority, Status
-from casebook.errors import InvalidQueryError
+from casebook.core.entities import STANDARD_CASE_TYPE_ID, Priority, Status
+from casebook.core.errors import InvalidQueryError
 from casebook.search import (
     MAX_DEPTH,
     MAX_QUERY_LENGTH,

@@ -26,7 +26,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from casebook.config import Settings, load_settings
-from casebook.domain.models import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
+from casebook.core.entities import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
 from casebook.http.app import create_app
 from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from casebook.core.entities import ALL_SCOPES, Scope
 from casebook.domain import keys as keys_domain
 from casebook.domain.keys import KeyPair
-from casebook.domain.models import ALL_SCOPES, Scope
 from tests.security.conftest import (
     FORBIDDEN_BODY,
     MEMBER_SCOPES,

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from casebook.core.entities import UserStatus
 from casebook.domain import users as users_domain
-from casebook.domain.models import UserStatus
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from tests.security.conftest import report_count
 from tests.support.api import Api, case_body

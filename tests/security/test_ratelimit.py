@@ -28,8 +28,8 @@ from datadog_api_client.v2.models import (
     ProjectResourceType,
 )
 
+from casebook.core.entities import STANDARD_CASE_TYPE_ID as STANDARD
 from casebook.domain import users as users_domain
-from casebook.domain.models import STANDARD_CASE_TYPE_ID as STANDARD
 from tests.security.conftest import (
     FORBIDDEN_BODY,
     OPERATIONS,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from casebook.errors import UnavailableError
+from casebook.core.errors import UnavailableError
 from casebook.storage.postgres import PostgresStore
 from casebook.storage.urls import DatabaseUrl
 from tests.support.postgres import PostgresCluster

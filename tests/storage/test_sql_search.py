@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
-from casebook.errors import InvalidQueryError
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
+from casebook.core.errors import InvalidQueryError
 from casebook.search import (
     MAX_DEPTH,
     And,

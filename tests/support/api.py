@@ -8,9 +8,9 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from casebook.config import Settings
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.domain import users as users_domain
 from casebook.domain.keys import KeyPair, load_secret
-from casebook.domain.models import STANDARD_CASE_TYPE_ID
 from casebook.storage import Store
 
 _emails = itertools.count(1)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-from casebook.domain.clock import parse_uuid
-from casebook.domain.models import Actor, Case, Scope
-from casebook.errors import CaseNotFoundError, PermissionDeniedError
+from casebook.core.clock import parse_case_key, parse_uuid
+from casebook.core.entities import Actor, Case, Scope
+from casebook.core.errors import CaseNotFoundError, PermissionDeniedError
 from casebook.storage.base import Transaction
-
-CASE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9})-([1-9][0-9]{0,17})")
 
 
 def require_scope(actor: Actor, scope: Scope) -> None:
@@ -25,9 +21,8 @@ def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = F
     like a case that does not exist (CaseNotFoundError).
     """
     case: Case | None = None
-    if CASE_KEY.fullmatch(ref):
-        project_key, number = ref.split("-")
-        key = f"{project_key.upper()}-{int(number)}"
+    key = parse_case_key(ref)
+    if key is not None:
         case = tx.get_case_by_key(actor.org_id, key, for_update=for_update)
     else:
         case_id = parse_uuid(ref)

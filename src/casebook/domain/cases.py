@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from casebook.domain import limits
-from casebook.domain.access import access_case, require_scope
-from casebook.domain.clock import new_id, now_us, parse_uuid
-from casebook.domain.keys import user_ref
-from casebook.domain.models import (
+from casebook.core.clock import new_id, now_us, parse_uuid
+from casebook.core.entities import (
+    CASE_SORTS,
     STANDARD_CASE_TYPE_ID,
     Actor,
     Case,
@@ -25,17 +23,19 @@ from casebook.domain.models import (
     Status,
     UserRef,
 )
-from casebook.errors import (
+from casebook.core.errors import (
     CaseTypeNotFoundError,
     InvalidRequestError,
     InvalidValueError,
     ProjectNotFoundError,
     UserNotFoundError,
 )
+from casebook.domain import limits
+from casebook.domain.access import access_case, require_scope
+from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
-from casebook.storage.base import SortField, Store, Transaction
+from casebook.storage.base import Store, Transaction
 
-SORT_FIELDS: tuple[SortField, ...] = ("created_at", "priority", "status")
 CREATION_SOURCE_MANUAL = "MANUAL"
 
 
@@ -287,9 +287,9 @@ def search_cases(
         )
     if page_number < 0:
         raise InvalidRequestError(f"page[number] must not be negative, got {page_number}")
-    if sort_field not in SORT_FIELDS:
+    if sort_field not in CASE_SORTS:
         raise InvalidRequestError(
-            f"invalid sort[field] {sort_field!r}: use one of {', '.join(SORT_FIELDS)}"
+            f"invalid sort[field] {sort_field!r}: use one of {', '.join(CASE_SORTS)}"
         )
     tree = parse(query, now_us=now_us())
     # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.

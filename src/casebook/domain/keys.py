@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from casebook.domain.clock import new_id, now_us
-from casebook.domain.models import (
+from casebook.core.clock import new_id, now_us
+from casebook.core.entities import (
     ADMIN_ONLY_SCOPES,
     ALL_SCOPES,
     Actor,
@@ -36,7 +36,7 @@ from casebook.domain.models import (
     UserRef,
     UserStatus,
 )
-from casebook.errors import AuthenticationError, InvalidRequestError, NotFoundError
+from casebook.core.errors import AuthenticationError, InvalidRequestError, NotFoundError
 from casebook.storage.base import Store, Transaction
 
 SECRET_META = "key_hash_secret"  # noqa: S105 -- the name of a meta row, not a secret

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 
-from casebook.domain import limits
-from casebook.domain.access import require_scope
-from casebook.domain.clock import new_id, now_us, parse_uuid
-from casebook.domain.models import Actor, Project, Scope
-from casebook.domain.users import get_org
-from casebook.errors import (
+from casebook.core.clock import new_id, now_us, parse_uuid
+from casebook.core.entities import Actor, Project, Scope
+from casebook.core.errors import (
     CaseTypeNotFoundError,
     ConflictError,
     InvalidValueError,
     ProjectNotFoundError,
 )
+from casebook.domain import limits
+from casebook.domain.access import require_scope
+from casebook.domain.users import get_org
 from casebook.storage.base import Store, Transaction
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}")

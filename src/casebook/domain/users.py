@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from casebook.domain import limits
-from casebook.domain.access import require_scope
-from casebook.domain.clock import new_id, now_us, parse_uuid
-from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes
-from casebook.domain.models import Actor, Org, Scope, User, UserStatus
-from casebook.errors import (
+from casebook.core.clock import new_id, now_us, parse_uuid
+from casebook.core.entities import Actor, Org, Scope, User, UserStatus
+from casebook.core.errors import (
     ConflictError,
     IdMismatchError,
     InvalidRequestError,
@@ -18,6 +15,9 @@ from casebook.errors import (
     OrgNotFoundError,
     UserNotFoundError,
 )
+from casebook.domain import limits
+from casebook.domain.access import require_scope
+from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes
 from casebook.storage.base import Store, Transaction
 
 DEFAULT_ORG = "default"

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from casebook.config import Settings, load_settings
+from casebook.core.errors import CasebookError
 from casebook.domain.keys import Authenticator, load_secret
-from casebook.errors import CasebookError
 from casebook.http import openapi
 from casebook.http.endpoint import Context, json
 from casebook.http.errors import error_response, internal_error

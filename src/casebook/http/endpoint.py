@@ -12,9 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from casebook.config import Settings
-from casebook.domain.keys import Authenticator
-from casebook.domain.models import Actor
-from casebook.errors import (
+from casebook.core.entities import Actor
+from casebook.core.errors import (
     AuthenticationError,
     CasebookError,
     InvalidRequestError,
@@ -22,7 +21,8 @@ from casebook.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from casebook.faults import Faults
+from casebook.core.faults import Faults
+from casebook.domain.keys import Authenticator
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
 from casebook.ratelimit import Decision, RateLimiter
 from casebook.storage.base import Store

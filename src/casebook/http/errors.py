@@ -21,7 +21,7 @@ from typing import Any, Literal
 import msgspec
 from starlette.responses import Response
 
-from casebook import errors
+from casebook.core import errors
 
 Style = Literal["jsonapi", "legacy"]
 JSONAPI = "application/vnd.api+json"

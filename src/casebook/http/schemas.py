@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from casebook.core.entities import Case, Project, Status, User, UserRef
 from casebook.domain import limits
-from casebook.domain.models import Case, Project, Status, User, UserRef
 
 # --- requests -------------------------------------------------------------------
 
@@ -447,7 +447,7 @@ def _gravatar(email: str) -> str:
 
 def check_user_changes(changes: dict[str, Any]) -> None:
     """Type-check the attributes of a user update (name/title nullable strings...)."""
-    from casebook.errors import InvalidRequestError
+    from casebook.core.errors import InvalidRequestError
 
     for name in ("name", "email"):
         if name in changes and not isinstance(changes[name], str):

@@ -46,9 +46,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from casebook.domain.clock import CANONICAL_UUID
-from casebook.domain.models import STANDARD_CASE_TYPE_ID, Priority, Status
-from casebook.errors import InvalidQueryError
+from casebook.core.clock import CANONICAL_UUID, parse_case_key
+from casebook.core.entities import STANDARD_CASE_TYPE_ID, Priority, Status
+from casebook.core.errors import InvalidQueryError
 from casebook.search.query import (
     And,
     ArchivedIs,
@@ -434,7 +434,6 @@ class _Facet:
 
 _NAME = re.compile(r"[a-z][a-z0-9_.-]*\Z")
 _PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}\Z", re.I | re.ASCII)
-_CASE_KEY = re.compile(r"([A-Z][A-Z0-9]{0,9})-([0-9]{1,18})\Z", re.I | re.ASCII)
 _ATTRIBUTES_PREFIX = "attributes."
 
 _STATUS_NAMES: dict[str, Status] = {}
@@ -544,10 +543,10 @@ def _build_case_key(facet: _Facet, token: _Token, now_us: int) -> Query:
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
-    match = _CASE_KEY.match(value)
-    if match is None:
+    key = parse_case_key(value)
+    if key is None:
         raise _invalid(facet, token, "a case key is a project key and a number, as in SEC-12")
-    return CaseKeyIs(f"{match[1].upper()}-{int(match[2])}")
+    return CaseKeyIs(key)
 
 
 def _build_type(facet: _Facet, token: _Token, now_us: int) -> Query:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from casebook.domain.models import Priority, Status
+from casebook.core.entities import Priority, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Literal, Protocol
 
-from casebook.domain.models import (
+from casebook.core.entities import (
     Case,
     CaseChange,
+    CaseSort,
     KeyInfo,
     Org,
     Project,
@@ -31,7 +32,6 @@ from casebook.domain.models import (
 from casebook.search.query import Query
 
 Dialect = Literal["sqlite", "postgres"]
-SortField = Literal["created_at", "priority", "status"]
 
 
 class Transaction(Protocol):
@@ -158,7 +158,7 @@ class Transaction(Protocol):
         query: Query,
         *,
         actor_user_id: str,
-        sort: SortField,
+        sort: CaseSort,
         ascending: bool,
         limit: int,
         offset: int,

@@ -1,4 +1,4 @@
-"""A store that injects the ``create_after_allocate`` fault (see ``casebook.faults``)."""
+"""A store that injects the ``create_after_allocate`` fault (see ``casebook.core.faults``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from casebook.domain.models import Case
-from casebook.errors import UnavailableError
-from casebook.faults import Faults
+from casebook.core.entities import Case
+from casebook.core.errors import UnavailableError
+from casebook.core.faults import Faults
 from casebook.storage.base import Dialect, Store, Transaction
 
 

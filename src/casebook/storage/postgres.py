@@ -27,7 +27,7 @@ import psycopg.errors
 from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
-from casebook.errors import UnavailableError
+from casebook.core.errors import UnavailableError
 from casebook.storage.base import Dialect
 from casebook.storage.sqlstore import SqlTransaction
 from casebook.storage.urls import DatabaseUrl

@@ -48,7 +48,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from casebook.domain.models import Priority
+from casebook.core.entities import Priority
 from casebook.search.query import (
     And,
     ArchivedIs,

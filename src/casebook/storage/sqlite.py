@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from casebook.errors import UnavailableError
+from casebook.core.errors import UnavailableError
 from casebook.storage.base import Dialect
 from casebook.storage.sqlstore import SqlTransaction
 from casebook.storage.urls import DatabaseUrl

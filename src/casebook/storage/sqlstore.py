@@ -14,9 +14,11 @@ from typing import Any
 
 import msgspec
 
-from casebook.domain.models import (
+from casebook.core.entities import (
+    PRIORITY_RANK,
     Case,
     CaseChange,
+    CaseSort,
     KeyInfo,
     Org,
     Priority,
@@ -27,23 +29,13 @@ from casebook.domain.models import (
     UserRef,
     UserStatus,
 )
-from casebook.errors import ConflictError
+from casebook.core.errors import ConflictError
 from casebook.search.query import Query
-from casebook.storage.base import Dialect, SortField
+from casebook.storage.base import Dialect
 from casebook.storage.sql_search import SearchPlanner, bounded_total
 
 _json_encode = msgspec.json.encode
 _json_decode = msgspec.json.decode
-
-PRIORITY_RANK = {
-    Priority.P1: 5,
-    Priority.P2: 4,
-    Priority.P3: 3,
-    Priority.P4: 2,
-    Priority.P5: 1,
-    Priority.NOT_DEFINED: 0,
-}
-"""Higher is more urgent: sorting priority descending puts P1 first, undefined last."""
 
 
 @functools.lru_cache(maxsize=512)
@@ -163,7 +155,7 @@ def _case(row: Sequence[Any], users: dict[str, UserRef] | None = None) -> Case:
     )
 
 
-_SORT_SQL: dict[SortField, tuple[str, str]] = {
+_SORT_SQL: dict[CaseSort, tuple[str, str]] = {
     # (descending, ascending); seq breaks ties, so pages never overlap. Each
     # order is an index's order (migration 0002), read forwards or backwards.
     "created_at": ("c.created_at DESC, c.seq DESC", "c.created_at ASC, c.seq ASC"),
@@ -580,7 +572,7 @@ class SqlTransaction:
         return [(r[0], r[1], CaseChange(r[2], r[3], r[4])) for r in rows]
 
     def search_planner(
-        self, org_id: str, query: Query, *, actor_user_id: str, sort: SortField, ascending: bool
+        self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool
     ) -> SearchPlanner:
         """The statements of one search, as ``search_cases`` runs them (also for EXPLAIN)."""
         deleted = self._one(
@@ -604,7 +596,7 @@ class SqlTransaction:
         query: Query,
         *,
         actor_user_id: str,
-        sort: SortField,
+        sort: CaseSort,
         ascending: bool,
         limit: int,
         offset: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from casebook.errors import InvalidRequestError
+from casebook.core.errors import InvalidRequestError
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from casebook.core.entities import Actor
+from casebook.core.errors import InvalidRequestError
 from casebook.domain import cases
-from casebook.domain.models import Actor
-from casebook.errors import InvalidRequestError
 from casebook.http import schemas
 from casebook.http.endpoint import (
     Context,

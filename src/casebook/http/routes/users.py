@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from casebook.core.entities import Actor
 from casebook.domain import users
-from casebook.domain.models import Actor
 from casebook.http import schemas
 from casebook.http.endpoint import (
     Context,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Literal
 
-from casebook.errors import InvalidTransitionError, InvalidValueError
+from casebook.core.errors import InvalidTransitionError, InvalidValueError
 
 STANDARD_CASE_TYPE_ID = "00000000-0000-0000-0000-000000000001"
 """The built-in Standard case type, the one every organisation has."""
@@ -82,6 +83,25 @@ class Priority(enum.Enum):
             raise InvalidValueError(
                 f"invalid priority {value}. Must be one of P1, P2, P3, P4, P5, NOT_DEFINED"
             ) from None
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent: sorting by rank descending puts P1 first, undefined last."""
+        return PRIORITY_RANK[self]
+
+
+PRIORITY_RANK = {
+    Priority.P1: 5,
+    Priority.P2: 4,
+    Priority.P3: 3,
+    Priority.P4: 2,
+    Priority.P5: 1,
+    Priority.NOT_DEFINED: 0,
+}
+
+CaseSort = Literal["created_at", "priority", "status"]
+"""What a case search may be sorted by (newest first within each)."""
+CASE_SORTS: tuple[CaseSort, ...] = ("created_at", "priority", "status")
 
 
 class UserStatus(enum.Enum):

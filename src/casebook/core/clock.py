@@ -6,6 +6,9 @@ import re
 import time
 import uuid
 
+CASE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9})-([0-9]{1,18})")
+"""A case key as typed: a project key, a dash and the case's number (``SEC-12``, ``sec-012``)."""
+
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
@@ -29,3 +32,15 @@ def parse_uuid(value: str) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         return None
+
+
+def parse_case_key(value: str) -> str | None:
+    """The canonical form of a case key (``sec-012`` -> ``SEC-12``), or None if it is not one.
+
+    Case numbers start at 1, so ``SEC-0`` is not a key.
+    """
+    match = CASE_KEY.fullmatch(value)
+    if match is None:
+        return None
+    number = int(match[2])
+    return None if number == 0 else f"{match[1].upper()}-{number}"

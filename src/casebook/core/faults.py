@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from casebook.errors import InvalidRequestError
+from casebook.core.errors import InvalidRequestError
 
 KNOWN = frozenset({"create_after_allocate", "request_503"})
 
