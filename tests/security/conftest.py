@@ -28,6 +28,8 @@ from starlette.testclient import TestClient
 from casebook.config import Settings, load_settings
 from casebook.core.entities import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
 from casebook.http.app import create_app
+from casebook.http.registry import OPERATIONS as REGISTRY
+from casebook.http.registry import Operation as Declared
 from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl
 from tests.conftest import TEMPLATE, TEST_ENV
@@ -164,18 +166,19 @@ def orgs(api: Api) -> tuple[OrgWorld, OrgWorld]:
 # --- the operations -------------------------------------------------------------------
 @dataclass(frozen=True)
 class Operation:
-    """One API operation: how to call it on an organisation's objects, and what it needs.
+    """One API operation of the registry: how to call it on an organisation's objects.
 
     ``prepare(org)`` returns the path and JSON body (None: no body) of one call;
     operations that consume their target (delete, create) make a fresh one each time.
     """
 
-    name: str
+    name: str  # Datadog's operationId
     method: str
     scope: Scope
     ok: int
     prepare: Callable[[OrgWorld], tuple[str, Any]]
     takes_body: bool = False
+    request: Any = None  # the registry's request struct
 
     def call(self, client: TestClient, org: OrgWorld, headers: Any, **kw: Any) -> Any:
         path, body = self.prepare(org)
@@ -184,20 +187,6 @@ class Operation:
 
 def _case_body(org: OrgWorld) -> dict[str, Any]:
     return case_body(org.project["id"], "matrix case")
-
-
-def _case_action_op(
-    name: str, action: str, attributes: Callable[[OrgWorld], dict[str, Any]] | None = None
-) -> Operation:
-    """``POST /api/v2/cases/{org's case}/{action}``, with ``attributes(org)`` if given."""
-
-    def prepare(org: OrgWorld) -> tuple[str, Any]:
-        data: dict[str, Any] = {"type": "case"}
-        if attributes is not None:
-            data["attributes"] = attributes(org)
-        return f"/api/v2/cases/{org.case['id']}/{action}", {"data": data}
-
-    return Operation(name, "POST", Scope.CASES_WRITE, 200, prepare, takes_body=True)
 
 
 def _fresh_project(org: OrgWorld) -> tuple[str, Any]:
@@ -227,41 +216,62 @@ def _patch_user(org: OrgWorld) -> tuple[str, Any]:
     }
 
 
-W, R = Scope.CASES_WRITE, Scope.CASES_READ
+def _assign(org: OrgWorld) -> tuple[str, Any]:
+    body = {"data": {"type": "case", "attributes": {"assignee_id": org.member["id"]}}}
+    return f"/api/v2/cases/{org.case['id']}/assign", body
 
-OPERATIONS: tuple[Operation, ...] = (
-    Operation("search_cases", "GET", R, 200, lambda o: ("/api/v2/cases", None)),
+
+# How to call the operations whose calls the registry cannot describe: they create
+# or consume objects, or need another object of the organisation in their body.
+RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
+    "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
+    "AssignCase": _assign,
+    "CreateProject": _new_project_body,
+    "DeleteProject": _fresh_project,
+    "CreateUser": _new_user_body,
+    "UpdateUser": _patch_user,
+    "DisableUser": _fresh_user,
+}
+
+_CASE_ACTION = "/api/v2/cases/{case_id}/"
+
+
+def _from_registry(declared: Declared) -> Callable[[OrgWorld], tuple[str, Any]]:
+    """A call on the organisation's standing objects; a case action's body is its example."""
+    takes_body = declared.request is not None
+    if takes_body and not declared.path.startswith(_CASE_ACTION):
+        raise AssertionError(
+            f"{declared.operation_id}: add a recipe to tests/security/conftest.py RECIPES"
+        )
+
+    def prepare(org: OrgWorld) -> tuple[str, Any]:
+        path = declared.path.format(
+            case_id=org.case["id"], project_id=org.project["id"], user_id=org.member["id"]
+        )
+        if not takes_body:
+            return path, None
+        data: dict[str, Any] = {"type": "case"}
+        if declared.example is not None:
+            data["attributes"] = dict(declared.example)
+        return path, {"data": data}
+
+    return prepare
+
+
+# Every operation the API serves, from the registry: none can be left out of a suite.
+OPERATIONS: tuple[Operation, ...] = tuple(
     Operation(
-        "create_case", "POST", W, 201, lambda o: ("/api/v2/cases", _case_body(o)), takes_body=True
-    ),
-    Operation("get_case", "GET", R, 200, lambda o: (f"/api/v2/cases/{o.case['id']}", None)),
-    _case_action_op("update_status", "status", lambda o: {"status": "IN_PROGRESS"}),
-    _case_action_op("update_priority", "priority", lambda o: {"priority": "P2"}),
-    _case_action_op("assign_case", "assign", lambda o: {"assignee_id": o.member["id"]}),
-    _case_action_op("unassign_case", "unassign"),
-    _case_action_op("archive_case", "archive"),
-    _case_action_op("unarchive_case", "unarchive"),
-    Operation("list_projects", "GET", R, 200, lambda o: ("/api/v2/cases/projects", None)),
-    Operation("create_project", "POST", W, 201, _new_project_body, takes_body=True),
-    Operation(
-        "get_project", "GET", R, 200, lambda o: (f"/api/v2/cases/projects/{o.project['id']}", None)
-    ),
-    Operation("delete_project", "DELETE", W, 204, _fresh_project),
-    Operation("list_users", "GET", Scope.USER_ACCESS_READ, 200, lambda o: ("/api/v2/users", None)),
-    Operation(
-        "create_user", "POST", Scope.USER_ACCESS_INVITE, 201, _new_user_body, takes_body=True
-    ),
-    Operation(
-        "get_user",
-        "GET",
-        Scope.USER_ACCESS_READ,
-        200,
-        lambda o: (f"/api/v2/users/{o.member['id']}", None),
-    ),
-    Operation("update_user", "PATCH", Scope.USER_ACCESS_MANAGE, 200, _patch_user, takes_body=True),
-    Operation("disable_user", "DELETE", Scope.USER_ACCESS_MANAGE, 204, _fresh_user),
+        name=declared.operation_id,
+        method=declared.method,
+        scope=declared.scope,
+        ok=declared.success,
+        prepare=RECIPES.get(declared.operation_id) or _from_registry(declared),
+        takes_body=declared.request is not None,
+        request=declared.request,
+    )
+    for declared in REGISTRY
 )
-assert len(OPERATIONS) == 18
+assert set(RECIPES) <= {op.name for op in OPERATIONS}, "a recipe for an operation not served"
 
 MEMBER_SCOPES = ALL_SCOPES - ADMIN_ONLY_SCOPES
 

@@ -13,8 +13,8 @@ from casebook.domain.keys import Authenticator, load_secret
 from casebook.http import openapi
 from casebook.http.endpoint import Context, json
 from casebook.http.errors import error_response, internal_error
-from casebook.http.routes import cases, projects, users
-from casebook.http.routing import CasebookApp, route
+from casebook.http.registry import OPERATIONS
+from casebook.http.routing import CasebookApp, api_routes, route, style_for_paths
 from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
 from casebook.storage.faults import FaultInjectingStore
@@ -56,14 +56,14 @@ def create_app(settings: Settings, store: Store) -> CasebookApp:
         limiter=limiter,
         faults=settings.faults,
     )
+    style_for = style_for_paths(OPERATIONS)
     return CasebookApp(
         [
-            *cases.routes,  # the hot paths first
-            *projects.routes,
-            *users.routes,
-            route("/healthz", GET=healthz),
-            route("/api/v2/openapi.json", GET=openapi_json),
+            *api_routes(OPERATIONS, style_for),
+            route("/healthz", style_for, GET=healthz),
+            route("/api/v2/openapi.json", style_for, GET=openapi_json),
         ],
+        style_for,
         ctx=ctx,
     )
 

@@ -1,4 +1,10 @@
-"""What every handler shares: authentication, body decoding, error rendering."""
+"""What every API handler shares: identifying the caller, body decoding, error rendering.
+
+A mount decides how a caller is identified and how its errors look: the API
+mount identifies callers by their Datadog key pair (``keys_caller``) and
+renders errors in the operation's style (``http.errors``). ``endpoint`` wraps a
+handler with exactly that; a second mount (the web UI) brings its own.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from casebook.config import Settings
-from casebook.core.entities import Actor
+from casebook.core.entities import Actor, Scope
 from casebook.core.errors import (
     AuthenticationError,
     CasebookError,
@@ -22,6 +28,7 @@ from casebook.core.errors import (
     UnavailableError,
 )
 from casebook.core.faults import Faults
+from casebook.domain.access import require_scope
 from casebook.domain.keys import Authenticator
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
 from casebook.ratelimit import Decision, RateLimiter
@@ -29,6 +36,9 @@ from casebook.storage.base import Store
 
 T = TypeVar("T")
 Handler = Callable[[Request, "Context", Actor], Awaitable[Response]]
+"""What an operation's code is: the request, the app's context and the identified caller."""
+Endpoint = Callable[[Request], Awaitable[Response]]
+Identify = Callable[[Request, "Context"], Actor]
 
 _JSON_TYPES = ("application/json", "application/vnd.api+json")
 # A \u0000 escape that is not itself an escaped backslash followed by "u0000".
@@ -72,8 +82,8 @@ def _presented_keys(request: Request) -> tuple[str | None, str | None]:
     return api_key, app_key
 
 
-def _authenticate(request: Request, ctx: Context) -> Actor:
-    """The caller; failures count against the auth-failure limit of the client address."""
+def keys_caller(request: Request, ctx: Context) -> Actor:
+    """The owner of the presented Datadog keys; failures count against the client address."""
     api_key, app_key = _presented_keys(request)
     limit = ctx.settings.auth_failure_limit
     if ctx.limiter is None or limit is None:
@@ -98,44 +108,47 @@ def _authenticate(request: Request, ctx: Context) -> Actor:
         raise
 
 
-def endpoint(style: Style) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler: authenticate and rate-limit the caller, render every error in ``style``."""
+def endpoint(
+    handler: Handler, *, style: Style, scope: Scope, identify: Identify = keys_caller
+) -> Endpoint:
+    """Wrap a handler: identify and rate-limit the caller, require ``scope``, render every
+    error in ``style``. The domain checks the scope too; checking it here first makes
+    the registry's declaration the rule the API enforces."""
 
-    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            ctx: Context = request.app.state.ctx
-            decision: Decision | None = None
-            try:
-                if ctx.faults and ctx.faults.fire("request_503"):
-                    raise UnavailableError("injected fault: request refused before any work")
-                actor = _authenticate(request, ctx)
-                limit = ctx.settings.rate_limit
-                if ctx.limiter is None or limit is None:
-                    return await handler(request, ctx, actor)
-                decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
-                if not decision.allowed:
-                    raise RateLimitedError(
-                        "rate limit exceeded for this application key",
-                        limit=decision.limit,
-                        period=decision.period,
-                        reset_after=decision.reset_after,
-                        name="cases",
-                    )
-                response = await handler(request, ctx, actor)
-            except CasebookError as exc:
-                response = error_response(exc, style)
-            except Exception as exc:
-                response = internal_error(exc, style)
-            if decision is not None and decision.allowed:
-                # Every answer that counted against the limit says how much is left.
-                response.headers.update(_limit_headers(decision))
-            return response
+    async def run(request: Request) -> Response:
+        ctx: Context = request.app.state.ctx
+        decision: Decision | None = None
+        try:
+            if ctx.faults and ctx.faults.fire("request_503"):
+                raise UnavailableError("injected fault: request refused before any work")
+            actor = identify(request, ctx)
+            limit = ctx.settings.rate_limit
+            if ctx.limiter is None or limit is None:
+                require_scope(actor, scope)
+                return await handler(request, ctx, actor)
+            decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
+            if not decision.allowed:
+                raise RateLimitedError(
+                    "rate limit exceeded for this application key",
+                    limit=decision.limit,
+                    period=decision.period,
+                    reset_after=decision.reset_after,
+                    name="cases",
+                )
+            require_scope(actor, scope)
+            response = await handler(request, ctx, actor)
+        except CasebookError as exc:
+            response = error_response(exc, style)
+        except Exception as exc:
+            response = internal_error(exc, style)
+        if decision is not None and decision.allowed:
+            # Every answer that counted against the limit says how much is left.
+            response.headers.update(_limit_headers(decision))
+        return response
 
-        run.__name__ = handler.__name__
-        run.__doc__ = handler.__doc__
-        return run
-
-    return wrap
+    run.__name__ = handler.__name__
+    run.__doc__ = handler.__doc__
+    return run
 
 
 async def read_body(request: Request, ctx: Context) -> bytes:

@@ -1,57 +1,97 @@
-"""Routing: one route per path that dispatches on the method, and the ASGI entry point.
+"""Routing: the API's routes built from the registry, and the ASGI entry point.
 
 casebook runs on Starlette's ``Router`` without the ``Starlette`` application's
 middleware stack: every handler already turns errors into responses
 (``endpoint.endpoint``), so the extra layers only cost time on the hot path.
-Unknown paths and methods answer in the error style of their API family.
+Each path gets one route that dispatches on the method (others answer 405 with
+``Allow``). Unknown paths and methods answer in the error style of their API
+family, which ``style_for_paths`` derives from the registry too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import State
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from casebook.http.endpoint import Endpoint
 from casebook.http.errors import Style, http_error
+from casebook.http.registry import PATH_PARAMS, Operation
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+StyleFor = Callable[[str], Style]
 
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 32 * 1024
 
 
-class CaseRefConvertor(Convertor[str]):
-    """A case UUID or key; never ``projects``, so case routes may come first."""
+def case_ref_convertor(fixed: Iterable[str]) -> Convertor[str]:
+    """A case UUID or key, never one of the ``fixed`` names beside it (``projects``, ...).
 
-    regex = "(?!projects(?:/|$))[^/]+"
+    So the case routes, the hottest, may come first without hiding the others.
+    """
+    names = "|".join(re.escape(name) for name in sorted(fixed))
 
-    def convert(self, value: str) -> str:
-        return value
+    class CaseRef(Convertor[str]):
+        regex = f"(?!(?:{names})(?:/|$))[^/]+" if names else "[^/]+"
 
-    def to_string(self, value: str) -> str:
-        return value
+        def convert(self, value: str) -> str:
+            return value
+
+        def to_string(self, value: str) -> str:
+            return value
+
+    return CaseRef()
 
 
-register_url_convertor("caseref", CaseRefConvertor())
+def style_for_paths(operations: Iterable[Operation]) -> StyleFor:
+    """The error style of any path: that of the operations under its first two segments."""
+    legacy = tuple({"/".join(op.path.split("/")[:4]) for op in operations if op.style == "legacy"})
+
+    def style_for(path: str) -> Style:
+        return "legacy" if legacy and path.startswith(legacy) else "jsonapi"
+
+    return style_for
 
 
-def _style(path: str) -> Style:
-    return "legacy" if path.startswith("/api/v2/users") else "jsonapi"
+def _router_path(op: Operation) -> str:
+    path = op.path
+    for name in op.path_params:
+        convertor = PATH_PARAMS[name].convertor
+        if convertor != "str":
+            path = path.replace(f"{{{name}}}", f"{{{name}:{convertor}}}")
+    return path
+
+
+def api_routes(operations: Iterable[Operation], style_for: StyleFor) -> list[Route]:
+    """One route per path of ``operations``, in their order."""
+    operations = list(operations)
+    fixed = set()
+    for op in operations:
+        parts = op.path.split("/")
+        if op.path.startswith("/api/v2/cases/") and not parts[4].startswith("{"):
+            fixed.add(parts[4])
+    # Registered before the routes compile their paths.
+    register_url_convertor("caseref", case_ref_convertor(fixed))
+    table: dict[str, dict[str, Endpoint]] = {}
+    for op in operations:
+        table.setdefault(_router_path(op), {})[op.method] = op.endpoint()
+    return [route(path, style_for, **handlers) for path, handlers in table.items()]
 
 
 class _Dispatch:
     """An ASGI app for one path: the handler of the request's method, or 405."""
 
-    def __init__(self, table: dict[str, Endpoint]) -> None:
+    def __init__(self, table: dict[str, Endpoint], style_for: StyleFor) -> None:
         self.table = table
         self.allow = ", ".join(sorted(table))
+        self.style_for = style_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -61,7 +101,7 @@ class _Dispatch:
                 405,
                 "Method Not Allowed",
                 f"method {request.method} is not allowed here; allowed: {self.allow}",
-                _style(request.url.path),
+                self.style_for(request.url.path),
                 Allow=self.allow,
             )
         else:
@@ -69,29 +109,29 @@ class _Dispatch:
         await response(scope, receive, send)
 
 
-def route(path: str, **handlers: Endpoint) -> Route:
-    """``route("/x", GET=list_x, POST=create_x)``; other methods get 405 with ``Allow``."""
+def route(path: str, style_for: StyleFor, **handlers: Endpoint) -> Route:
+    """``route("/x", style_for, GET=list_x, POST=create_x)``; other methods get 405."""
     table = {method.upper(): handler for method, handler in handlers.items()}
     if "GET" in table:
         table.setdefault("HEAD", table["GET"])
     # An ASGI app (not a function) as endpoint: Starlette then passes every method through.
-    return Route(path, _Dispatch(table))
-
-
-async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] != "http":
-        return
-    path = scope["path"]
-    response = http_error(404, "Not Found", f"no endpoint at {path}", _style(path))
-    await response(scope, receive, send)
+    return Route(path, _Dispatch(table, style_for))
 
 
 class CasebookApp:
     """The ASGI application: a router plus ``state`` (``request.app.state.ctx``)."""
 
-    def __init__(self, routes: list[BaseRoute], **state: Any) -> None:
-        self.router = Router(routes=routes, default=_not_found)
+    def __init__(self, routes: list[BaseRoute], style_for: StyleFor, **state: Any) -> None:
+        self.router = Router(routes=routes, default=self._not_found)
         self.state = State(state)
+        self.style_for = style_for
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        response = http_error(404, "Not Found", f"no endpoint at {path}", self.style_for(path))
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
@@ -103,7 +143,7 @@ class CasebookApp:
             ):
                 detail = f"request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
                 response = http_error(
-                    431, "Request Header Fields Too Large", detail, _style(scope["path"])
+                    431, "Request Header Fields Too Large", detail, self.style_for(scope["path"])
                 )
                 await response(scope, receive, send)
                 return

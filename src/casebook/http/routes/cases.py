@@ -1,28 +1,39 @@
-"""Case endpoints: ``/api/v2/cases`` and ``/api/v2/cases/{case_id:caseref}/...``."""
+"""Case handlers: search, create, read, and the generic case action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from casebook.core.entities import Actor
+from casebook.core.entities import Actor, Case
 from casebook.core.errors import InvalidRequestError
 from casebook.domain import cases
-from casebook.http import schemas
 from casebook.http.endpoint import (
     Context,
+    Handler,
     decode,
-    endpoint,
     jsonapi,
     present,
     query_bool,
     query_int,
     require_type,
 )
-from casebook.http.routing import Endpoint, route
+from casebook.http.schemas.cases import (
+    CaseActionRequest,
+    CaseCreateRequest,
+    CaseEmptyRequest,
+    case_document,
+    case_list,
+)
+
+CaseCommand = Callable[..., Case]
+"""A domain command on one case: ``command(store, ref, actor=..., **attributes)``."""
 
 
-@endpoint("jsonapi")
 async def search_cases(request: Request, ctx: Context, actor: Actor) -> Response:
     size = query_int(request, "page[size]", 10)
     number = query_int(request, "page[number]", 1)
@@ -35,13 +46,11 @@ async def search_cases(request: Request, ctx: Context, actor: Actor) -> Response
         sort_field=request.query_params.get("sort[field]", "created_at"),
         ascending=query_bool(request, "sort[asc]", False),
     )
-    document = schemas.case_list(page.items, total=page.total, page=max(number, 1), size=size)
-    return jsonapi(document)
+    return jsonapi(case_list(page.items, total=page.total, page=max(number, 1), size=size))
 
 
-@endpoint("jsonapi")
 async def create_case(request: Request, ctx: Context, actor: Actor) -> Response:
-    body = await decode(request, ctx, schemas.CaseCreateRequest)
+    body = await decode(request, ctx, CaseCreateRequest)
     data = body.data
     require_type(data.type, "case")
     attrs = present(data.attributes, "data.attributes")
@@ -68,78 +77,35 @@ async def create_case(request: Request, ctx: Context, actor: Actor) -> Response:
         assignee_id=assignee_id,
         custom_attributes=attrs.custom_attributes,
     )
-    return jsonapi(schemas.case_document(case), 201)
+    return jsonapi(case_document(case), 201)
 
 
-@endpoint("jsonapi")
 async def get_case(request: Request, ctx: Context, actor: Actor) -> Response:
     case = cases.get_case(ctx.store, request.path_params["case_id"], actor=actor)
-    return jsonapi(schemas.case_document(case))
+    return jsonapi(case_document(case))
 
 
-@endpoint("jsonapi")
-async def update_status(request: Request, ctx: Context, actor: Actor) -> Response:
-    body = await decode(request, ctx, schemas.CaseStatusRequest)
-    require_type(body.data.type, "case")
-    attrs = present(body.data.attributes, "data.attributes")
-    case = cases.update_status(
-        ctx.store,
-        request.path_params["case_id"],
-        actor=actor,
-        status=attrs.status,
-        status_name=attrs.status_name,
-    )
-    return jsonapi(schemas.case_document(case))
+def action_request(attributes: type | None) -> Any:
+    """The body struct of a case action whose attributes are ``attributes`` (None: none)."""
+    return CaseEmptyRequest if attributes is None else CaseActionRequest[attributes]  # type: ignore[valid-type]
 
 
-@endpoint("jsonapi")
-async def update_priority(request: Request, ctx: Context, actor: Actor) -> Response:
-    body = await decode(request, ctx, schemas.CasePriorityRequest)
-    require_type(body.data.type, "case")
-    case = cases.update_priority(
-        ctx.store,
-        request.path_params["case_id"],
-        actor=actor,
-        priority=present(body.data.attributes, "data.attributes").priority,
-    )
-    return jsonapi(schemas.case_document(case))
+def case_action(command: CaseCommand, attributes: type | None) -> Handler:
+    """A handler for ``POST /api/v2/cases/{case_id}/<action>``.
 
+    The body is decoded into ``action_request(attributes)``; the type must be
+    ``case``; the attributes' fields are the command's keyword arguments.
+    """
+    kind = action_request(attributes)
 
-@endpoint("jsonapi")
-async def assign_case(request: Request, ctx: Context, actor: Actor) -> Response:
-    body = await decode(request, ctx, schemas.CaseAssignRequest)
-    require_type(body.data.type, "case")
-    case = cases.assign_case(
-        ctx.store,
-        request.path_params["case_id"],
-        actor=actor,
-        assignee_id=present(body.data.attributes, "data.attributes").assignee_id,
-    )
-    return jsonapi(schemas.case_document(case))
-
-
-def _empty_body_command(command: cases.EmptyCommand) -> Endpoint:
-    @endpoint("jsonapi")
     async def handle(request: Request, ctx: Context, actor: Actor) -> Response:
-        body = await decode(request, ctx, schemas.CaseEmptyRequest)
+        body = await decode(request, ctx, kind)
         require_type(body.data.type, "case")
-        case = command(ctx.store, request.path_params["case_id"], actor=actor)
-        return jsonapi(schemas.case_document(case))
+        given: dict[str, Any] = {}
+        if attributes is not None:
+            given = msgspec.structs.asdict(present(body.data.attributes, "data.attributes"))
+        case = command(ctx.store, request.path_params["case_id"], actor=actor, **given)
+        return jsonapi(case_document(case))
 
+    handle.__name__ = getattr(command, "__name__", "case_action")
     return handle
-
-
-routes = [
-    route("/api/v2/cases/{case_id:caseref}", GET=get_case),  # the hottest path first
-    route("/api/v2/cases", GET=search_cases, POST=create_case),
-    route("/api/v2/cases/{case_id:caseref}/status", POST=update_status),
-    route("/api/v2/cases/{case_id:caseref}/priority", POST=update_priority),
-    route("/api/v2/cases/{case_id:caseref}/assign", POST=assign_case),
-    route(
-        "/api/v2/cases/{case_id:caseref}/unassign", POST=_empty_body_command(cases.unassign_case)
-    ),
-    route("/api/v2/cases/{case_id:caseref}/archive", POST=_empty_body_command(cases.archive_case)),
-    route(
-        "/api/v2/cases/{case_id:caseref}/unarchive", POST=_empty_body_command(cases.unarchive_case)
-    ),
-]

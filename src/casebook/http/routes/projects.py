@@ -1,4 +1,4 @@
-"""Project endpoints: ``/api/v2/cases/projects``."""
+"""Project handlers: ``/api/v2/cases/projects``."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from starlette.responses import Response
 
 from casebook.core.entities import Actor
 from casebook.domain import projects
-from casebook.http import schemas
-from casebook.http.endpoint import Context, decode, endpoint, jsonapi, present, require_type
-from casebook.http.routing import route
+from casebook.http.endpoint import Context, decode, jsonapi, present, require_type
+from casebook.http.schemas.projects import (
+    ProjectCreateRequest,
+    ProjectList,
+    project_document,
+    project_public,
+)
 
 
-@endpoint("jsonapi")
 async def create_project(request: Request, ctx: Context, actor: Actor) -> Response:
-    body = await decode(request, ctx, schemas.ProjectCreateRequest)
+    body = await decode(request, ctx, ProjectCreateRequest)
     require_type(body.data.type, "project")
     attrs = present(body.data.attributes, "data.attributes")
     project = projects.create_project(
@@ -25,28 +28,19 @@ async def create_project(request: Request, ctx: Context, actor: Actor) -> Respon
         enabled_custom_case_types=attrs.enabled_custom_case_types,
         team_uuid=attrs.team_uuid,
     )
-    return jsonapi(schemas.ProjectDocument(schemas.project_public(project)), 201)
+    return jsonapi(project_document(project), 201)
 
 
-@endpoint("jsonapi")
 async def list_projects(request: Request, ctx: Context, actor: Actor) -> Response:
     found = projects.list_projects(ctx.store, actor=actor)
-    return jsonapi(schemas.ProjectList([schemas.project_public(p) for p in found]))
+    return jsonapi(ProjectList([project_public(p) for p in found]))
 
 
-@endpoint("jsonapi")
 async def get_project(request: Request, ctx: Context, actor: Actor) -> Response:
     project = projects.get_project(ctx.store, request.path_params["project_id"], actor=actor)
-    return jsonapi(schemas.ProjectDocument(schemas.project_public(project)))
+    return jsonapi(project_document(project))
 
 
-@endpoint("jsonapi")
 async def delete_project(request: Request, ctx: Context, actor: Actor) -> Response:
     projects.delete_project(ctx.store, request.path_params["project_id"], actor=actor)
     return Response(status_code=204)
-
-
-routes = [
-    route("/api/v2/cases/projects", GET=list_projects, POST=create_project),
-    route("/api/v2/cases/projects/{project_id}", GET=get_project, DELETE=delete_project),
-]

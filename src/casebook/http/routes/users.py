@@ -1,4 +1,4 @@
-"""Users API endpoints (``/api/v2/users``), in Datadog's Users API shape."""
+"""Users API handlers (``/api/v2/users``), in Datadog's Users API shape."""
 
 from __future__ import annotations
 
@@ -7,20 +7,10 @@ from starlette.responses import Response
 
 from casebook.core.entities import Actor
 from casebook.domain import users
-from casebook.http import schemas
-from casebook.http.endpoint import (
-    Context,
-    decode,
-    endpoint,
-    json,
-    present,
-    query_int,
-    require_type,
-)
-from casebook.http.routing import route
+from casebook.http.endpoint import Context, decode, json, present, query_int, require_type
+from casebook.http.schemas import users as schemas
 
 
-@endpoint("legacy")
 async def create_user(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.UserCreateRequest)
     require_type(body.data.type, "users")
@@ -31,7 +21,6 @@ async def create_user(request: Request, ctx: Context, actor: Actor) -> Response:
     return json(schemas.UserDocument(schemas.user_public(user)), 201)
 
 
-@endpoint("legacy")
 async def list_users(request: Request, ctx: Context, actor: Actor) -> Response:
     params = request.query_params
     found, filtered, total = users.list_users(
@@ -54,7 +43,6 @@ async def list_users(request: Request, ctx: Context, actor: Actor) -> Response:
     )
 
 
-@endpoint("legacy")
 async def get_user(request: Request, ctx: Context, actor: Actor) -> Response:
     user = users.get_user(ctx.store, request.path_params["user_id"], actor=actor)
     return json(schemas.UserDocument(schemas.user_public(user)))
@@ -63,7 +51,6 @@ async def get_user(request: Request, ctx: Context, actor: Actor) -> Response:
 _UPDATABLE = ("name", "title", "email", "disabled")
 
 
-@endpoint("legacy")
 async def update_user(request: Request, ctx: Context, actor: Actor) -> Response:
     body = await decode(request, ctx, schemas.UserUpdateRequest)
     require_type(body.data.type, "users")
@@ -79,13 +66,6 @@ async def update_user(request: Request, ctx: Context, actor: Actor) -> Response:
     return json(schemas.UserDocument(schemas.user_public(user)))
 
 
-@endpoint("legacy")
 async def disable_user(request: Request, ctx: Context, actor: Actor) -> Response:
     users.disable_user(ctx.store, request.path_params["user_id"], actor=actor)
     return Response(status_code=204)
-
-
-routes = [
-    route("/api/v2/users", GET=list_users, POST=create_user),
-    route("/api/v2/users/{user_id}", GET=get_user, PATCH=update_user, DELETE=disable_user),
-]

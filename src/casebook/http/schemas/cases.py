@@ -1,0 +1,254 @@
+"""Case shapes: the create body, the generic case-action body, and the case documents.
+
+A case action (``POST /api/v2/cases/{case_id}/<action>``) has Datadog's body
+``{"data": {"type": "case", "attributes": {...}}}``: ``CaseActionRequest[A]``
+with ``A`` the struct of that action's attributes, so a new action is one
+attributes struct here and one line in ``http/registry.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from casebook.core.entities import Case, Status, UserRef
+from casebook.domain import limits
+from casebook.http.schemas.common import (
+    Link,
+    RelationWrapper,
+    Short,
+    link,
+    optional_rfc3339,
+    rfc3339,
+)
+
+Title = Annotated[str, msgspec.Meta(max_length=limits.MAX_TITLE_CHARS)]
+Description = Annotated[str, msgspec.Meta(max_length=limits.MAX_DESCRIPTION_CHARS)]
+
+# --- requests -------------------------------------------------------------------
+
+
+class CaseCreateAttributes(msgspec.Struct):
+    title: Title
+    type_id: Short | None = None
+    type: Short | None = None  # the seed's (older clients') way to say STANDARD
+    priority: Short = "NOT_DEFINED"
+    description: Description = ""
+    status_name: Short | None = None
+    custom_attributes: (
+        Annotated[dict[str, Any], msgspec.Meta(max_length=limits.MAX_CUSTOM_ATTRIBUTES)] | None
+    ) = None
+
+
+class CaseCreateRelationships(msgspec.Struct):
+    project: RelationWrapper | None = None
+    assignee: RelationWrapper | None = None
+
+
+class CaseCreate(msgspec.Struct):
+    type: str
+    attributes: CaseCreateAttributes | None = None  # checked after type, as Datadog does
+    relationships: CaseCreateRelationships | None = None
+
+
+class CaseCreateRequest(msgspec.Struct):
+    data: CaseCreate
+
+
+A = TypeVar("A")
+
+
+class CaseActionData(msgspec.Struct, Generic[A]):
+    type: str
+    attributes: A | None = None  # checked after type, as Datadog does
+
+
+class CaseActionRequest(msgspec.Struct, Generic[A]):
+    """The body of every case action that takes attributes."""
+
+    data: CaseActionData[A]
+
+
+class CaseEmptyData(msgspec.Struct):
+    type: str
+
+
+class CaseEmptyRequest(msgspec.Struct):
+    """The body of the case actions that take nothing but the type (unassign, archive...)."""
+
+    data: CaseEmptyData
+
+
+# The attributes of each case action.
+
+
+class StatusAttributes(msgspec.Struct):
+    status: Short | None = None
+    status_name: Short | None = None
+
+
+class PriorityAttributes(msgspec.Struct):
+    priority: Short
+
+
+class AssignAttributes(msgspec.Struct):
+    assignee_id: Short
+
+
+class TitleAttributes(msgspec.Struct):
+    title: Title
+
+
+# --- responses ------------------------------------------------------------------
+# Structs with ``omit_defaults``: a member whose value is its default (None) is
+# left out, as Datadog leaves out unset attributes; members without a default
+# are always present. Field order is the wire order.
+
+
+class CaseAttributesPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
+    archived_at: str | None = None
+    attributes: dict[str, list[str]]
+    closed_at: str | None = None
+    comment_count: int
+    created_at: str
+    creation_source: str
+    custom_attributes: dict[str, Any]
+    description: str
+    insights: list[dict[str, str]]
+    internal_id: str
+    key: str
+    merge_status: str
+    modified_at: str | None = None
+    priority: Literal["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
+    public_id: str
+    status: Literal["OPEN", "IN_PROGRESS", "CLOSED"]
+    status_group: Literal["SG_OPEN", "SG_IN_PROGRESS", "SG_CLOSED"]
+    status_name: str
+    title: str
+    type: Literal["STANDARD"]
+    type_id: str
+
+
+class CaseRelationshipsPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
+    assignee: Link | None = None
+    created_by: Link | None = None
+    modified_by: Link | None = None
+    project: Link
+
+
+class CasePublic(msgspec.Struct):
+    id: str
+    type: Literal["case"]
+    attributes: CaseAttributesPublic
+    relationships: CaseRelationshipsPublic
+
+
+class IncludedUserAttributes(msgspec.Struct):
+    active: bool
+    email: str
+    handle: str
+    name: str
+
+
+class IncludedUser(msgspec.Struct):
+    id: str
+    type: Literal["user"]
+    attributes: IncludedUserAttributes
+
+
+class CaseDocument(msgspec.Struct):
+    data: CasePublic
+    included: list[IncludedUser]
+
+
+class CasesPage(msgspec.Struct):
+    current: int
+    size: int
+    total: int
+
+
+class CasesMeta(msgspec.Struct):
+    page: CasesPage
+    total_cases: int
+
+
+class CaseList(msgspec.Struct):
+    data: list[CasePublic]
+    included: list[IncludedUser]
+    meta: CasesMeta
+
+
+# Per status: (status, status_group, status_name) as sent; looked up once per case.
+_STATUS_WIRE = {status: (status.value, status.group, status.display_name) for status in Status}
+
+
+def case_public(case: Case) -> CasePublic:
+    status, status_group, status_name = _STATUS_WIRE[case.status]
+    return CasePublic(
+        id=case.id,
+        type="case",
+        attributes=CaseAttributesPublic(
+            archived_at=optional_rfc3339(case.archived_at),
+            attributes=case.attributes,
+            closed_at=optional_rfc3339(case.closed_at),
+            comment_count=0,
+            created_at=rfc3339(case.created_at),
+            creation_source=case.creation_source,
+            custom_attributes=case.custom_attributes,
+            description=case.description,
+            insights=[],
+            internal_id=case.id,
+            key=case.key,
+            merge_status="NOT_MERGED",
+            modified_at=optional_rfc3339(case.modified_at),
+            priority=case.priority.value,
+            public_id=case.public_id,
+            status=status,  # type: ignore[arg-type]
+            status_group=status_group,  # type: ignore[arg-type]
+            status_name=status_name,
+            title=case.title,
+            type="STANDARD",
+            type_id=case.type_id,
+        ),
+        relationships=CaseRelationshipsPublic(
+            assignee=None if case.assignee is None else link(case.assignee.id, "user"),
+            created_by=None if case.created_by is None else link(case.created_by.id, "user"),
+            modified_by=None if case.modified_by is None else link(case.modified_by.id, "user"),
+            project=link(case.project_id, "project"),
+        ),
+    )
+
+
+def _included_users(cases: list[Case]) -> list[IncludedUser]:
+    seen: dict[str, UserRef] = {}
+    for case in cases:
+        for ref in (case.created_by, case.assignee, case.modified_by):
+            if ref is not None and ref.id not in seen:
+                seen[ref.id] = ref
+    return [
+        IncludedUser(
+            id=ref.id,
+            type="user",
+            attributes=IncludedUserAttributes(
+                active=ref.active, email=ref.email, handle=ref.handle, name=ref.name or ""
+            ),
+        )
+        for ref in seen.values()
+    ]
+
+
+def case_document(case: Case) -> CaseDocument:
+    return CaseDocument(data=case_public(case), included=_included_users([case]))
+
+
+def case_list(cases: list[Case], *, total: int, page: int, size: int) -> CaseList:
+    return CaseList(
+        data=[case_public(c) for c in cases],
+        included=_included_users(cases),
+        meta=CasesMeta(
+            page=CasesPage(current=page, size=len(cases), total=math.ceil(total / size)),
+            total_cases=total,
+        ),
+    )

@@ -1,0 +1,85 @@
+"""The operation registry against Datadog's spec, in both directions, and the docs built from it.
+
+Like zulip's ``test_openapi.py``: every operation casebook serves exists in
+``shared/spec/case-management.openapi.yaml`` with the same method, path,
+parameters and success status; every operation of the spec is served or on the
+registry's explicit ``NOT_YET`` list, which ``docs/api.md`` shows.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from casebook.http import openapi
+from casebook.http.registry import NOT_YET, OPERATIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_SPEC = ROOT.parent / "shared" / "spec" / "case-management.openapi.yaml"
+
+
+@pytest.fixture(scope="module")
+def spec_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    if not SHARED_SPEC.exists():
+        if os.environ.get("CI"):
+            pytest.fail("shared/spec is not beside the repository; CI must have it")
+        pytest.skip("shared/spec is not beside the repository")
+    spec = yaml.safe_load(SHARED_SPEC.read_text())
+    return {
+        op["operationId"]: (method.upper(), path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+
+def _parameters(op: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(p["name"], p["in"]) for p in op.get("parameters", [])}
+
+
+def test_every_served_operation_is_the_specs(spec_operations: dict) -> None:
+    for op in OPERATIONS:
+        assert op.operation_id in spec_operations, f"{op.operation_id} is not in the spec"
+        method, path, theirs = spec_operations[op.operation_id]
+        assert (op.method, op.path) == (method, path), op.operation_id
+        ours = {(name, "path") for name in op.path_params}
+        ours |= {(q.name, "query") for q in op.query}
+        assert ours == _parameters(theirs), op.operation_id
+        assert str(op.success) in theirs["responses"], op.operation_id
+        assert (op.request is not None) == ("requestBody" in theirs), op.operation_id
+
+
+def test_every_spec_operation_is_served_or_not_yet(spec_operations: dict) -> None:
+    served = {op.operation_id for op in OPERATIONS}
+    missing = set(spec_operations) - served - set(NOT_YET)
+    assert not missing, f"neither served nor in NOT_YET: {sorted(missing)}"
+    stale = set(NOT_YET) - set(spec_operations)
+    assert not stale, f"NOT_YET names operations the spec lacks: {sorted(stale)}"
+    assert not served & set(NOT_YET)
+    seeded = {op_id for op_id, (_, _, op) in spec_operations.items() if op.get("x-seed")}
+    assert seeded <= served, seeded - served
+    print(f"{len(served)} of {len(spec_operations)} operations served; not yet:")
+    for operation_id, work in NOT_YET.items():
+        print(f"  {operation_id} ({work})")
+
+
+def test_the_served_document_is_built_from_the_registry(api: Any) -> None:
+    doc = api.client.get("/api/v2/openapi.json").json()
+    served = {
+        (method.upper(), path, op["operationId"])
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+    }
+    assert served == {(op.method, op.path, op.operation_id) for op in OPERATIONS}
+
+
+def test_docs_show_the_registry() -> None:
+    page = (ROOT / "docs" / "api.md").read_text()
+    table = openapi.docs_table()
+    assert table in page, f"docs/api.md must hold the registry's table:\n{table}"
+    not_yet = openapi.docs_not_yet()
+    assert not_yet in page, f"docs/api.md must list what is not served yet:\n{not_yet}"
