@@ -1,7 +1,7 @@
 """Settings: built once at start from ``CASEBOOK_*`` environment variables, then passed in.
 
 Each setting is declared once in ``SETTINGS`` with its default and help text;
-``docs/settings.md`` and the README table list them all (a test checks).
+the README's Settings table lists them all (tests/test_docs.py checks).
 """
 
 from __future__ import annotations
