@@ -10,6 +10,9 @@ checks), with the real service's content types and error bodies.
 from __future__ import annotations
 
 import functools
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -176,3 +179,20 @@ def docs_not_yet() -> str:
     return "".join(
         f"- {work.capitalize()} ({len(ids)}): {', '.join(ids)}.\n" for work, ids in by_work.items()
     )
+
+
+def write_docs(page: Path) -> bool:
+    """Rewrite the generated sections of ``page`` (``docs/api.md``); True if it changed."""
+    text = page.read_text()
+    new = text
+    for marker, body in (("operations", docs_table()), ("not-yet", docs_not_yet())):
+        section = re.compile(rf"(<!-- {marker}[^>]*-->\n).*?(<!-- /{marker} -->)", re.S)
+        new = section.sub(lambda m: f"{m[1]}{body}{m[2]}", new)  # noqa: B023 -- used at once
+    if new != text:
+        page.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":  # python -m casebook.http.openapi docs/api.md
+    for name in sys.argv[1:]:
+        print(f"{name}: {'rewritten' if write_docs(Path(name)) else 'up to date'}")
