@@ -152,7 +152,7 @@ def orgs_create(name: str) -> None:
 def orgs_list() -> None:
     """List organisations."""
     with _store() as store, store.read() as tx:
-        for org in tx.list_orgs():
+        for org in tx.orgs.list():
             typer.echo(f"{org.name}\t{org.id}")
 
 

@@ -45,7 +45,7 @@ def _set(api: Api, org_id: str, case_id: str, **columns: Any) -> None:
     if "attributes" in columns:
         columns["attributes"] = json.dumps(columns["attributes"])
     with api.store.write() as tx:
-        tx.update_case(org_id, case_id, columns)
+        tx.cases.update(org_id, case_id, columns)
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def world(api: Api) -> World:
     ann = api.create_user("ann@example.com")
     bob = api.create_user("bob@example.com")
     with api.store.read() as tx:
-        org = tx.get_org_by_name("default")
+        org = tx.orgs.by_name("default")
         assert org is not None
     admin_id = api.user_id(ADMIN)
     made: dict[str, str] = {}
@@ -139,7 +139,7 @@ def world(api: Api) -> World:
     elsewhere = other.create_project("SEC")
     stranger = other.create_case(elsewhere["id"], "Kubernetes pods crash elsewhere")
     with api.store.read() as tx:
-        acme = tx.get_org_by_name("acme")
+        acme = tx.orgs.by_name("acme")
         assert acme is not None
     _set(
         api,
@@ -593,9 +593,9 @@ def test_hostile_filters_are_inert(world: World) -> None:
     assert keys(api.search("archived:*", **{"page[size]": 100})) == EVERY
     assert keys(api.search("service:web-store")) == ["NOC-1", "SEC-1"]
     with api.store.read() as tx:
-        count = tx._one("SELECT count(*) FROM cases", ())  # type: ignore[attr-defined]
-        attributes = tx._one("SELECT count(*) FROM case_attributes", ())  # type: ignore[attr-defined]
-        users = tx.count_users(world.org_id)
+        count = tx.sql.one("SELECT count(*) FROM cases", ())  # type: ignore[attr-defined]
+        attributes = tx.sql.one("SELECT count(*) FROM case_attributes", ())  # type: ignore[attr-defined]
+        users = tx.users.count(world.org_id)
     assert count[0] == 9
     assert attributes[0] == 16
     assert users == 3

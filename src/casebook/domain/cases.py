@@ -69,7 +69,7 @@ def _assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
     canonical = parse_uuid(assignee_id)
     if canonical is None:
         raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
-    user = tx.get_user(actor.org_id, canonical)
+    user = tx.users.get(actor.org_id, canonical)
     if user is None:
         raise UserNotFoundError(assignee_id)
     if user.disabled:
@@ -109,7 +109,7 @@ def create_case(
         raise ProjectNotFoundError(project_id)
     at = now_us()
     with store.write() as tx:
-        allocated = tx.allocate_case_number(actor.org_id, project_uuid)
+        allocated = tx.projects.allocate_case_number(actor.org_id, project_uuid)
         if allocated is None:
             raise ProjectNotFoundError(project_id)
         number, project_key = allocated
@@ -134,8 +134,8 @@ def create_case(
             closed_at=at if status is Status.CLOSED else None,
             assignee=assignee,
         )
-        case.seq = tx.insert_case(case, created_by_id=actor.user_id)
-        tx.record_changes(
+        case.seq = tx.cases.insert(case)
+        tx.history.record(
             actor.org_id, case.id, actor.user_id, at, [CaseChange("created", None, case.key)]
         )
     return case
@@ -154,7 +154,7 @@ def case_history(
     require_scope(actor, Scope.CASES_READ)
     with store.read(snapshot=True) as tx:
         case = access_case(tx, ref, actor=actor)
-        return tx.list_changes(actor.org_id, case.id)
+        return tx.history.list(actor.org_id, case.id)
 
 
 Change = tuple[dict[str, object], list[CaseChange]]
@@ -178,10 +178,10 @@ def _change_case(
         values, changes = decided
         case.modified_at = at
         case.modified_by = actor.user
-        tx.update_case(
+        tx.cases.update(
             actor.org_id, case.id, {**values, "modified_at": at, "modified_by": actor.user_id}
         )
-        tx.record_changes(actor.org_id, case.id, actor.user_id, at, changes)
+        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
     return case
 
 
@@ -295,7 +295,7 @@ def search_cases(
     # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.
     offset = min((max(page_number, 1) - 1) * page_size, limits.MAX_OFFSET)
     with store.read(snapshot=True) as tx:
-        items, total = tx.search_cases(
+        items, total = tx.cases.search(
             actor.org_id,
             tree,
             actor_user_id=actor.user_id,
