@@ -11,7 +11,6 @@ attribute terms (``SearchPlanner``), which must not change any answer.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.domain import projects as projects_domain
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL as ADMIN
 from casebook.storage import sql_search
+from casebook.storage.base import CaseUpdate
 from tests.support.api import Api, keys
 
 
@@ -41,11 +41,29 @@ class World:
     projects: dict[str, str]  # project key -> project id
 
 
-def _set(api: Api, org_id: str, case_id: str, **columns: Any) -> None:
-    if "attributes" in columns:
-        columns["attributes"] = json.dumps(columns["attributes"])
+def _set(
+    api: Api,
+    org_id: str,
+    case_id: str,
+    *,
+    created_at: int | None = None,
+    created_by: str | None = None,
+    creation_source: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write ``fields`` of a CaseUpdate, and backdate or re-attribute the creation, which
+    no update may change (so through the executor, as an import of old cases would)."""
     with api.store.write() as tx:
-        tx.cases.update(org_id, case_id, columns)
+        if fields:
+            tx.cases.update(org_id, case_id, CaseUpdate(**fields))
+        creation = (created_at, created_by, creation_source)
+        if creation != (None, None, None):
+            tx.sql.execute(  # type: ignore[attr-defined]
+                "UPDATE cases SET created_at = coalesce(?, created_at),"
+                " created_by = coalesce(?, created_by),"
+                " creation_source = coalesce(?, creation_source) WHERE org_id = ? AND id = ?",
+                (*creation, org_id, case_id),
+            )
 
 
 @pytest.fixture

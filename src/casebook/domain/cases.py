@@ -7,6 +7,7 @@ archived case) is a no-op: no history, no ``modified_at``, as Datadog does.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -34,7 +35,7 @@ from casebook.domain import limits
 from casebook.domain.access import access_case, require_scope
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
-from casebook.storage.base import Store, Transaction
+from casebook.storage.base import CaseUpdate, Store, Transaction
 
 CREATION_SOURCE_MANUAL = "MANUAL"
 
@@ -157,16 +158,16 @@ def case_history(
         return tx.history.list(actor.org_id, case.id)
 
 
-Change = tuple[dict[str, object], list[CaseChange]]
+Change = tuple[CaseUpdate, list[CaseChange]]
 
 
 def _change_case(
     store: Store, ref: str, actor: Actor, decide: Callable[[Transaction, Case, int], Change | None]
 ) -> Case:
-    """Lock the case, let ``decide`` pick new column values, store them with history.
+    """Lock the case, let ``decide`` pick new values, store them with history.
 
     ``decide`` mutates the in-memory case to its new state and returns the
-    columns and history rows, or None for a no-op.
+    fields to store and the history rows, or None for a no-op.
     """
     require_scope(actor, Scope.CASES_WRITE)
     at = now_us()
@@ -175,12 +176,11 @@ def _change_case(
         decided = decide(tx, case, at)
         if decided is None:
             return case
-        values, changes = decided
+        update, changes = decided
         case.modified_at = at
         case.modified_by = actor.user
-        tx.cases.update(
-            actor.org_id, case.id, {**values, "modified_at": at, "modified_by": actor.user_id}
-        )
+        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
+        tx.cases.update(actor.org_id, case.id, update)
         tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
     return case
 
@@ -201,7 +201,7 @@ def update_status(
         case.status = target
         case.closed_at = at if target is Status.CLOSED else None
         return (
-            {"status": target.value, "closed_at": case.closed_at},
+            CaseUpdate(status=target, closed_at=case.closed_at),
             [CaseChange("status", old.value, target.value)],
         )
 
@@ -216,7 +216,7 @@ def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> C
             return None
         old = case.priority
         case.priority = level
-        return {"priority": level.value}, [CaseChange("priority", old.value, level.value)]
+        return CaseUpdate(priority=level), [CaseChange("priority", old.value, level.value)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -231,7 +231,7 @@ def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Ca
             return None
         old = None if case.assignee is None else case.assignee.id
         case.assignee = assignee
-        return {"assignee_id": assignee.id}, [CaseChange("assignee", old, assignee.id)]
+        return CaseUpdate(assignee_id=assignee.id), [CaseChange("assignee", old, assignee.id)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -242,7 +242,7 @@ def unassign_case(store: Store, ref: str, *, actor: Actor) -> Case:
             return None
         old = case.assignee.id
         case.assignee = None
-        return {"assignee_id": None}, [CaseChange("assignee", old, None)]
+        return CaseUpdate(assignee_id=None), [CaseChange("assignee", old, None)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -254,7 +254,7 @@ def archive_case(store: Store, ref: str, *, actor: Actor) -> Case:
         if case.archived_at is not None:
             return None
         case.archived_at = at
-        return {"archived_at": at}, [CaseChange("archived", "false", "true")]
+        return CaseUpdate(archived_at=at), [CaseChange("archived", "false", "true")]
 
     return _change_case(store, ref, actor, decide)
 
@@ -264,7 +264,7 @@ def unarchive_case(store: Store, ref: str, *, actor: Actor) -> Case:
         if case.archived_at is None:
             return None
         case.archived_at = None
-        return {"archived_at": None}, [CaseChange("archived", "true", "false")]
+        return CaseUpdate(archived_at=None), [CaseChange("archived", "true", "false")]
 
     return _change_case(store, ref, actor, decide)
 

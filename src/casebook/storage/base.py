@@ -16,9 +16,11 @@ cannot be reached, or stayed locked past the busy timeout; nothing was written).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Literal, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from casebook.core.entities import (
     Case,
@@ -26,8 +28,10 @@ from casebook.core.entities import (
     CaseSort,
     KeyInfo,
     Org,
+    Priority,
     Project,
     Scope,
+    Status,
     User,
 )
 from casebook.search.query import Query
@@ -36,6 +40,37 @@ if TYPE_CHECKING:  # sql_search imports Dialect from here
     from casebook.storage.sql_search import SearchPlanner
 
 Dialect = Literal["sqlite", "postgres"]
+
+
+class Unset(enum.Enum):
+    """The type of ``UNSET``."""
+
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+"""A ``CaseUpdate`` field left out: its column is not written."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseUpdate:
+    """New values for some fields of one case; only the fields given are written.
+
+    ``None`` clears a field that may be empty. Storage maps each field to its
+    columns (``priority`` also writes the rank that sorting by priority reads);
+    users are given by id.
+    """
+
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    priority: Priority | Unset = UNSET
+    status: Status | Unset = UNSET
+    attributes: dict[str, list[str]] | Unset = UNSET
+    closed_at: int | Unset | None = UNSET
+    archived_at: int | Unset | None = UNSET
+    assignee_id: str | Unset | None = UNSET
+    modified_at: int | Unset | None = UNSET
+    modified_by: str | Unset | None = UNSET
 
 
 class Meta(Protocol):
@@ -160,8 +195,8 @@ class Cases(Protocol):
         """A case of a live project by key (``SEC-12``)."""
         ...
 
-    def update(self, org_id: str, case_id: str, values: dict[str, object]) -> None:
-        """Set columns of one case; ``values`` keys are column names chosen by the domain."""
+    def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
+        """Write the fields that ``change`` gives to one case."""
         ...
 
     def search(

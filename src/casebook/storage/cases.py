@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Priority, Status
 from casebook.search.query import Query
-from casebook.storage.columns import Column, Join, Table, enum_dump, enum_load, json_text
+from casebook.storage.base import UNSET, CaseUpdate
+from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
 from casebook.storage.sql_search import SearchPlanner, bounded_total
 from casebook.storage.users import USER_REFS
@@ -87,6 +90,23 @@ _SORT_SQL: dict[CaseSort, tuple[str, str]] = {
 assert sorted(s.value for s in Status) == ["CLOSED", "IN_PROGRESS", "OPEN"]
 
 
+def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
+    """(CaseUpdate field, its ``column = ?`` assignments, the dump of each).
+
+    A user field holds an id, which the column of that name takes as it is; any
+    other field writes the columns declared for the case field of that name.
+    """
+    if field in CASES.join_columns:
+        return field, f"{field} = ?", (as_is,)
+    columns = CASES.writes_of(field)
+    if not columns:
+        raise ValueError(f"CaseUpdate.{field} is not a column of cases")
+    return field, ", ".join(f"{c} = ?" for c, _ in columns), tuple(d for _, d in columns)
+
+
+_UPDATES = tuple(_update_of(f.name) for f in dataclasses.fields(CaseUpdate))
+
+
 class SqlCases(Repository):
     """Implements ``storage.base.Cases``."""
 
@@ -109,14 +129,20 @@ class SqlCases(Repository):
     def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
         return self._get(_BY_KEY, org_id, key, for_update)
 
-    def update(self, org_id: str, case_id: str, values: dict[str, object]) -> None:
-        if "priority" in values:
-            values = {**values, "priority_rank": PRIORITY_RANK[Priority(values["priority"])]}
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        self._sql.execute(
-            f"UPDATE cases SET {assignments} WHERE org_id = ? AND id = ?",
-            [*values.values(), org_id, case_id],
-        )
+    def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
+        # Column names come from the declaration above, never from the caller.
+        assignments: list[str] = []
+        params: list[Any] = []
+        for field, assignment, dumps in _UPDATES:
+            given = getattr(change, field)
+            if given is not UNSET:
+                assignments.append(assignment)
+                params += [dump(given) for dump in dumps]
+        if assignments:
+            self._sql.execute(
+                f"UPDATE cases SET {', '.join(assignments)} WHERE org_id = ? AND id = ?",
+                [*params, org_id, case_id],
+            )
 
     def search_planner(
         self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool
