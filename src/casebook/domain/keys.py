@@ -128,8 +128,14 @@ def list_keys(store: Store, org_id: str) -> list[KeyInfo]:
 
 def revoke_key(store: Store, org_id: str, key_id: str) -> None:
     with store.write() as tx:
-        if not tx.keys.revoke(org_id, key_id, now_us()):
-            raise NotFoundError(key_id)
+        revoke(tx, org_id, key_id)
+
+
+def revoke(tx: Transaction, org_id: str, key_id: str) -> None:
+    """Revoke an API or application key of the organisation; NotFoundError unless it has
+    an unrevoked key with that id."""
+    if not tx.keys.revoke(org_id, key_id, now_us()):
+        raise NotFoundError(key_id)
 
 
 def _well_formed(key: str | None) -> bool:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from casebook.core.clock import new_id, now_us, parse_uuid
-from casebook.core.entities import Actor, Org, Scope, User, UserStatus
+from casebook.core.entities import Actor, KeyInfo, Org, Scope, User, UserStatus
 from casebook.core.errors import (
     ConflictError,
     IdMismatchError,
@@ -17,7 +17,7 @@ from casebook.core.errors import (
 )
 from casebook.domain import limits
 from casebook.domain.access import require_scope
-from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes
+from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes, revoke
 from casebook.storage.base import Store, Transaction
 
 DEFAULT_ORG = "default"
@@ -81,6 +81,12 @@ def ensure_default_org(store: Store) -> Org:
         return ensure_org(tx, DEFAULT_ORG)
 
 
+def list_orgs(store: Store) -> list[Org]:
+    """Every organisation, by name (CLI)."""
+    with store.read() as tx:
+        return tx.orgs.list()
+
+
 # --- users: CLI -----------------------------------------------------------------
 def _new_user(
     org_id: str,
@@ -131,6 +137,18 @@ def create_keys(
         if user.disabled:
             raise InvalidValueError(f"user {user.email} is disabled")
         return issue_keys(tx, secret, user, scopes=parsed)
+
+
+def list_org_keys(store: Store, *, org_name: str) -> list[KeyInfo]:
+    """The keys of an organisation named in the CLI."""
+    with store.read() as tx:
+        return tx.keys.list(get_org(tx, org_name).id)
+
+
+def revoke_org_key(store: Store, *, org_name: str, key_id: str) -> None:
+    """Revoke a key of an organisation named in the CLI; another organisation's is not found."""
+    with store.write() as tx:
+        revoke(tx, get_org(tx, org_name).id, key_id)
 
 
 @dataclass(frozen=True, slots=True)
