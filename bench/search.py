@@ -247,14 +247,14 @@ def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
             admin_email = (
                 users_domain.BOOTSTRAP_ADMIN_EMAIL if name == "default" else f"admin@{name}.example"
             )
-            admin = tx.get_user_by_email(org.id, admin_email)
+            admin = tx.users.by_email(org.id, admin_email)
             if admin is None:
                 admin = _make_user(org.id, admin_email, f"{name} admin", at, admin=True)
-                tx.insert_user(admin)
+                tx.users.insert(admin)
             users = []
             for i in range(USERS_PER_ORG[name]):
                 user = _make_user(org.id, f"user{i}@{name}.example", f"User {i}", at)
-                tx.insert_user(user)
+                tx.users.insert(user)
                 users.append(user)
             projects = []
             for key, _ in PROJECTS:
@@ -268,7 +268,7 @@ def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
                     created_at=at - SPAN_DAYS * DAY_US,
                     created_by=admin.id,
                 )
-                tx.insert_project(project)
+                tx.projects.insert(project)
                 projects.append(project)
             orgs.append(
                 OrgData(
@@ -413,8 +413,7 @@ def _write(store: Store, batches: multiprocessing.queues.Queue[Any], done: Any) 
             return
         with store.write() as tx:
             for case in batch:
-                assert case.created_by is not None
-                tx.insert_case(case, created_by_id=case.created_by.id)
+                tx.cases.insert(case)
         with done.get_lock():
             done.value += len(batch)
 
@@ -429,15 +428,15 @@ def _helper_writer(url: str, batches: multiprocessing.queues.Queue[Any], done: A
 
 def seed(store: Store, cases: int) -> SeedResult:
     """Migrate, then write ``cases`` cases in creation-time order through the store
-    (``insert_case``), in transactions of ``BATCH`` cases."""
+    (``tx.cases.insert``), in transactions of ``BATCH`` cases."""
     started = time.perf_counter()
     store.migrate()
     if store.dialect == "sqlite":
         with store.read() as tx:
             # This connection only (a bulk load of throwaway data): a cache that
             # holds the indexes being filled, and no flushes to disk.
-            tx._exec("PRAGMA cache_size = -1000000")  # type: ignore[attr-defined]
-            tx._exec("PRAGMA synchronous = OFF")  # type: ignore[attr-defined]
+            tx.sql.execute("PRAGMA cache_size = -1000000")  # type: ignore[attr-defined]
+            tx.sql.execute("PRAGMA synchronous = OFF")  # type: ignore[attr-defined]
     now = now_us()
     orgs = _prepare_orgs(store, now)
     specs = [
@@ -516,12 +515,12 @@ def seed(store: Store, cases: int) -> SeedResult:
         for org in orgs:
             for project in org.projects:
                 # The project's counter, as allocate_case_number would have left it.
-                tx._exec(  # type: ignore[attr-defined]
+                tx.sql.execute(  # type: ignore[attr-defined]
                     "UPDATE projects SET last_case_number = ? WHERE org_id = ? AND id = ?",
                     (numbers.get(project.id, 0), org.org_id, project.id),
                 )
                 if project.key == DELETED_PROJECT:
-                    tx.set_project_deleted(org.org_id, project.id, now, org.admin.id)
+                    tx.projects.set_deleted(org.org_id, project.id, now, org.admin.id)
     if store.dialect == "postgres":
         # What autovacuum does soon after a bulk load: planner statistics and
         # the visibility map (for index-only scans).
@@ -701,11 +700,11 @@ def measure(
 def explain(store: Store, org_name: str, actor_email: str, mix: Sequence[Query]) -> str:
     """The plan of each statement the store runs for each query of the mix (Markdown)."""
     with store.read(snapshot=True) as tx:
-        org = tx.get_org_by_name(org_name)
+        org = tx.orgs.by_name(org_name)
         assert org is not None
-        actor = tx.get_user_by_email(org.id, actor_email)
+        actor = tx.users.by_email(org.id, actor_email)
         assert actor is not None
-        run = tx._all  # type: ignore[attr-defined]
+        run = tx.sql.all  # type: ignore[attr-defined]
         out: list[str] = []
         for query in mix:
             params = dict(query.params)
@@ -713,7 +712,7 @@ def explain(store: Store, org_name: str, actor_email: str, mix: Sequence[Query])
             offset = (int(params.get("page[number]", "1")) - 1) * size
             sort = params.get("sort[field]", "created_at")
             ascending = params.get("sort[asc]") == "true"
-            planner = tx.search_planner(  # type: ignore[attr-defined]
+            planner = tx.cases.search_planner(
                 org.id,
                 parse(query.filter, now_us=now_us()),
                 actor_user_id=actor.id,

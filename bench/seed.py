@@ -56,9 +56,9 @@ def seed(
         store.migrate()
         users_domain.bootstrap(store, "", api_key=api_key, app_key=app_key)
         with store.read() as tx:
-            org = tx.get_org_by_name(users_domain.DEFAULT_ORG)
+            org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
             assert org is not None
-            admin = tx.get_user_by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+            admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
             assert admin is not None
         creator = user_ref(admin)
         at = now_us()
@@ -76,14 +76,14 @@ def seed(
                     created_at=at,
                     created_by=admin.id,
                 )
-                tx.insert_project(project)
+                tx.projects.insert(project)
                 project_ids.append(project.id)
         seeded: list[tuple[str, str, str]] = []
         start = at - cases * 1000
         for first in range(0, cases, BATCH):
             with store.write() as tx:
                 for i in range(first, min(first + BATCH, cases)):
-                    allocated = tx.allocate_case_number(org.id, project_ids[0])
+                    allocated = tx.projects.allocate_case_number(org.id, project_ids[0])
                     assert allocated is not None
                     number, project_key = allocated
                     status = rng.choice(list(Status))
@@ -107,8 +107,8 @@ def seed(
                         created_by=creator,
                         closed_at=created if status is Status.CLOSED else None,
                     )
-                    case.seq = tx.insert_case(case, created_by_id=admin.id)
-                    tx.record_changes(
+                    case.seq = tx.cases.insert(case)
+                    tx.history.record(
                         org.id, case.id, admin.id, created, [CaseChange("created", None, case.key)]
                     )
                     seeded.append((case.id, case.key, status.value))

@@ -151,9 +151,10 @@ def orgs_create(name: str) -> None:
 @orgs_app.command("list")
 def orgs_list() -> None:
     """List organisations."""
-    with _store() as store, store.read() as tx:
-        for org in tx.list_orgs():
-            typer.echo(f"{org.name}\t{org.id}")
+    with _store() as store:
+        found = users_domain.list_orgs(store)
+    for org in found:
+        typer.echo(f"{org.name}\t{org.id}")
 
 
 @users_app.command("create")
@@ -197,9 +198,7 @@ def keys_create(
 def keys_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
     """List an organisation's keys (never the keys themselves, only their last characters)."""
     with _store() as store:
-        with store.read() as tx:
-            org_row = users_domain.get_org(tx, org)
-        found = keys_domain.list_keys(store, org_row.id)
+        found = users_domain.list_org_keys(store, org_name=org)
     table = Table("id", "kind", "user", "ends with", "scopes", "created", "revoked")
     for key in found:
         scopes = "all" if key.scopes is None else ",".join(sorted(s.value for s in key.scopes))
@@ -219,9 +218,7 @@ def keys_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
 def keys_revoke(key_id: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
     """Revoke a key by its id (from ``keys list``)."""
     with _store() as store:
-        with store.read() as tx:
-            org_row = users_domain.get_org(tx, org)
-        keys_domain.revoke_key(store, org_row.id, key_id)
+        users_domain.revoke_org_key(store, org_name=org, key_id=key_id)
     typer.echo(f"revoked key {key_id}")
 
 

@@ -42,9 +42,9 @@ def seed(database_url: str, keys: Keys) -> dict[str, set[str]]:
         store.migrate()
         users_domain.bootstrap(store, "", api_key=keys.api_key, app_key=keys.app_key)
         with store.read() as tx:
-            org = tx.get_org_by_name(users_domain.DEFAULT_ORG)
+            org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
             assert org is not None
-            admin = tx.get_user_by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+            admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
             assert admin is not None
         at = now_us()
         for key, count in GROUPS.items():
@@ -60,9 +60,9 @@ def seed(database_url: str, keys: Keys) -> dict[str, set[str]]:
             )
             made[key] = set()
             with store.write() as tx:
-                tx.insert_project(project)
+                tx.projects.insert(project)
                 for i in range(count):
-                    allocated = tx.allocate_case_number(org.id, project.id)
+                    allocated = tx.projects.allocate_case_number(org.id, project.id)
                     assert allocated is not None
                     number, _ = allocated
                     case = Case(
@@ -84,7 +84,7 @@ def seed(database_url: str, keys: Keys) -> dict[str, set[str]]:
                         created_at=at - (i // 25) * 1_000_000,
                         created_by=user_ref(admin),
                     )
-                    tx.insert_case(case, created_by_id=admin.id)
+                    tx.cases.insert(case)
                     made[key].add(case.id)
     finally:
         store.close()

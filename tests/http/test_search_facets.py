@@ -11,7 +11,6 @@ attribute terms (``SearchPlanner``), which must not change any answer.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.domain import projects as projects_domain
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL as ADMIN
 from casebook.storage import sql_search
+from casebook.storage.base import CaseUpdate
 from tests.support.api import Api, keys
 
 
@@ -41,11 +41,29 @@ class World:
     projects: dict[str, str]  # project key -> project id
 
 
-def _set(api: Api, org_id: str, case_id: str, **columns: Any) -> None:
-    if "attributes" in columns:
-        columns["attributes"] = json.dumps(columns["attributes"])
+def _set(
+    api: Api,
+    org_id: str,
+    case_id: str,
+    *,
+    created_at: int | None = None,
+    created_by: str | None = None,
+    creation_source: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write ``fields`` of a CaseUpdate, and backdate or re-attribute the creation, which
+    no update may change (so through the executor, as an import of old cases would)."""
     with api.store.write() as tx:
-        tx.update_case(org_id, case_id, columns)
+        if fields:
+            tx.cases.update(org_id, case_id, CaseUpdate(**fields))
+        creation = (created_at, created_by, creation_source)
+        if creation != (None, None, None):
+            tx.sql.execute(  # type: ignore[attr-defined]
+                "UPDATE cases SET created_at = coalesce(?, created_at),"
+                " created_by = coalesce(?, created_by),"
+                " creation_source = coalesce(?, creation_source) WHERE org_id = ? AND id = ?",
+                (*creation, org_id, case_id),
+            )
 
 
 @pytest.fixture
@@ -61,7 +79,7 @@ def world(api: Api) -> World:
     ann = api.create_user("ann@example.com")
     bob = api.create_user("bob@example.com")
     with api.store.read() as tx:
-        org = tx.get_org_by_name("default")
+        org = tx.orgs.by_name("default")
         assert org is not None
     admin_id = api.user_id(ADMIN)
     made: dict[str, str] = {}
@@ -139,7 +157,7 @@ def world(api: Api) -> World:
     elsewhere = other.create_project("SEC")
     stranger = other.create_case(elsewhere["id"], "Kubernetes pods crash elsewhere")
     with api.store.read() as tx:
-        acme = tx.get_org_by_name("acme")
+        acme = tx.orgs.by_name("acme")
         assert acme is not None
     _set(
         api,
@@ -593,9 +611,9 @@ def test_hostile_filters_are_inert(world: World) -> None:
     assert keys(api.search("archived:*", **{"page[size]": 100})) == EVERY
     assert keys(api.search("service:web-store")) == ["NOC-1", "SEC-1"]
     with api.store.read() as tx:
-        count = tx._one("SELECT count(*) FROM cases", ())  # type: ignore[attr-defined]
-        attributes = tx._one("SELECT count(*) FROM case_attributes", ())  # type: ignore[attr-defined]
-        users = tx.count_users(world.org_id)
+        count = tx.sql.one("SELECT count(*) FROM cases", ())  # type: ignore[attr-defined]
+        attributes = tx.sql.one("SELECT count(*) FROM case_attributes", ())  # type: ignore[attr-defined]
+        users = tx.users.count(world.org_id)
     assert count[0] == 9
     assert attributes[0] == 16
     assert users == 3

@@ -109,5 +109,5 @@ def test_writes_queued_behind_a_timed_out_write_fail_at_once(tmp_path: Path) -> 
     finally:
         side.join(15)
     with store.write() as tx:  # the lock is free again: writes go through
-        tx.set_meta_if_absent("after", "ok")
+        tx.meta.set_if_absent("after", "ok")
     store.close()

@@ -67,10 +67,10 @@ class CountingApp:
 
     def _revive(self) -> None:
         with self.store.write() as tx:
-            admin = tx.get_user(self.org_id, self.admin_id)
+            admin = tx.users.get(self.org_id, self.admin_id)
             if admin is not None and admin.status is not UserStatus.ACTIVE:
                 admin.status = UserStatus.ACTIVE
-                tx.update_user(admin)
+                tx.users.update(admin)
                 self.revived += 1
 
     @property
@@ -130,7 +130,7 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(
     _seed_data(api)
     with store.read() as tx:
         org = users_domain.get_org(tx, "default")
-        admin = tx.get_user_by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
+        admin = tx.users.by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
     assert admin is not None
     app = CountingApp(client.app, store, admin.id, org.id)
 

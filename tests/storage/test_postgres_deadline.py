@@ -38,7 +38,7 @@ def store(pg_cluster: PostgresCluster) -> Iterator[PostgresStore]:
 
 def _backend_pid(store: PostgresStore) -> int:
     with store.read() as tx:
-        return int(tx._one("SELECT pg_backend_pid()")[0])
+        return int(tx.sql.one("SELECT pg_backend_pid()")[0])
 
 
 def test_a_frozen_backend_is_a_503_after_the_deadline_then_the_store_reconnects(
@@ -50,7 +50,7 @@ def test_a_frozen_backend_is_a_503_after_the_deadline_then_the_store_reconnects(
     try:
         began = time.monotonic()
         with pytest.raises(UnavailableError), store.write() as tx:
-            tx.get_meta("anything")
+            tx.meta.get("anything")
         took = time.monotonic() - began
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -64,5 +64,5 @@ def test_a_frozen_backend_is_a_503_after_the_deadline_then_the_store_reconnects(
 def test_a_slow_statement_is_cancelled_by_the_server_first(store: PostgresStore) -> None:
     began = time.monotonic()
     with pytest.raises(UnavailableError), store.read() as tx:
-        tx._one("SELECT pg_sleep(5)")
+        tx.sql.one("SELECT pg_sleep(5)")
     assert time.monotonic() - began < 1.4  # the statement timeout (1 s), not the deadline

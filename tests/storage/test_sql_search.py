@@ -50,9 +50,9 @@ from casebook.search import (
     with_default_scope,
 )
 from casebook.storage.base import Dialect
+from casebook.storage.executor import to_pyformat
 from casebook.storage.migrate import upgrade
 from casebook.storage.sql_search import compile_filter
-from casebook.storage.sqlstore import to_pyformat
 from casebook.storage.urls import DatabaseUrl
 
 NOW = 1_769_904_000_000_000  # 2026-02-01T00:00:00Z

@@ -23,11 +23,11 @@ def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = F
     case: Case | None = None
     key = parse_case_key(ref)
     if key is not None:
-        case = tx.get_case_by_key(actor.org_id, key, for_update=for_update)
+        case = tx.cases.by_key(actor.org_id, key, for_update=for_update)
     else:
         case_id = parse_uuid(ref)
         if case_id is not None:
-            case = tx.get_case(actor.org_id, case_id, for_update=for_update)
+            case = tx.cases.get(actor.org_id, case_id, for_update=for_update)
     if case is None:
         raise CaseNotFoundError(ref)
     return case

@@ -7,6 +7,7 @@ archived case) is a no-op: no history, no ``modified_at``, as Datadog does.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -34,7 +35,7 @@ from casebook.domain import limits
 from casebook.domain.access import access_case, require_scope
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
-from casebook.storage.base import Store, Transaction
+from casebook.storage.base import CaseUpdate, Store, Transaction
 
 CREATION_SOURCE_MANUAL = "MANUAL"
 
@@ -69,7 +70,7 @@ def _assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
     canonical = parse_uuid(assignee_id)
     if canonical is None:
         raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
-    user = tx.get_user(actor.org_id, canonical)
+    user = tx.users.get(actor.org_id, canonical)
     if user is None:
         raise UserNotFoundError(assignee_id)
     if user.disabled:
@@ -109,7 +110,7 @@ def create_case(
         raise ProjectNotFoundError(project_id)
     at = now_us()
     with store.write() as tx:
-        allocated = tx.allocate_case_number(actor.org_id, project_uuid)
+        allocated = tx.projects.allocate_case_number(actor.org_id, project_uuid)
         if allocated is None:
             raise ProjectNotFoundError(project_id)
         number, project_key = allocated
@@ -134,8 +135,8 @@ def create_case(
             closed_at=at if status is Status.CLOSED else None,
             assignee=assignee,
         )
-        case.seq = tx.insert_case(case, created_by_id=actor.user_id)
-        tx.record_changes(
+        case.seq = tx.cases.insert(case)
+        tx.history.record(
             actor.org_id, case.id, actor.user_id, at, [CaseChange("created", None, case.key)]
         )
     return case
@@ -154,19 +155,19 @@ def case_history(
     require_scope(actor, Scope.CASES_READ)
     with store.read(snapshot=True) as tx:
         case = access_case(tx, ref, actor=actor)
-        return tx.list_changes(actor.org_id, case.id)
+        return tx.history.list(actor.org_id, case.id)
 
 
-Change = tuple[dict[str, object], list[CaseChange]]
+Change = tuple[CaseUpdate, list[CaseChange]]
 
 
 def _change_case(
     store: Store, ref: str, actor: Actor, decide: Callable[[Transaction, Case, int], Change | None]
 ) -> Case:
-    """Lock the case, let ``decide`` pick new column values, store them with history.
+    """Lock the case, let ``decide`` pick new values, store them with history.
 
     ``decide`` mutates the in-memory case to its new state and returns the
-    columns and history rows, or None for a no-op.
+    fields to store and the history rows, or None for a no-op.
     """
     require_scope(actor, Scope.CASES_WRITE)
     at = now_us()
@@ -175,13 +176,12 @@ def _change_case(
         decided = decide(tx, case, at)
         if decided is None:
             return case
-        values, changes = decided
+        update, changes = decided
         case.modified_at = at
         case.modified_by = actor.user
-        tx.update_case(
-            actor.org_id, case.id, {**values, "modified_at": at, "modified_by": actor.user_id}
-        )
-        tx.record_changes(actor.org_id, case.id, actor.user_id, at, changes)
+        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
+        tx.cases.update(actor.org_id, case.id, update)
+        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
     return case
 
 
@@ -201,7 +201,7 @@ def update_status(
         case.status = target
         case.closed_at = at if target is Status.CLOSED else None
         return (
-            {"status": target.value, "closed_at": case.closed_at},
+            CaseUpdate(status=target, closed_at=case.closed_at),
             [CaseChange("status", old.value, target.value)],
         )
 
@@ -216,7 +216,7 @@ def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> C
             return None
         old = case.priority
         case.priority = level
-        return {"priority": level.value}, [CaseChange("priority", old.value, level.value)]
+        return CaseUpdate(priority=level), [CaseChange("priority", old.value, level.value)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -231,7 +231,7 @@ def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Ca
             return None
         old = None if case.assignee is None else case.assignee.id
         case.assignee = assignee
-        return {"assignee_id": assignee.id}, [CaseChange("assignee", old, assignee.id)]
+        return CaseUpdate(assignee_id=assignee.id), [CaseChange("assignee", old, assignee.id)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -242,7 +242,7 @@ def unassign_case(store: Store, ref: str, *, actor: Actor) -> Case:
             return None
         old = case.assignee.id
         case.assignee = None
-        return {"assignee_id": None}, [CaseChange("assignee", old, None)]
+        return CaseUpdate(assignee_id=None), [CaseChange("assignee", old, None)]
 
     return _change_case(store, ref, actor, decide)
 
@@ -254,7 +254,7 @@ def archive_case(store: Store, ref: str, *, actor: Actor) -> Case:
         if case.archived_at is not None:
             return None
         case.archived_at = at
-        return {"archived_at": at}, [CaseChange("archived", "false", "true")]
+        return CaseUpdate(archived_at=at), [CaseChange("archived", "false", "true")]
 
     return _change_case(store, ref, actor, decide)
 
@@ -264,7 +264,7 @@ def unarchive_case(store: Store, ref: str, *, actor: Actor) -> Case:
         if case.archived_at is None:
             return None
         case.archived_at = None
-        return {"archived_at": None}, [CaseChange("archived", "true", "false")]
+        return CaseUpdate(archived_at=None), [CaseChange("archived", "true", "false")]
 
     return _change_case(store, ref, actor, decide)
 
@@ -295,7 +295,7 @@ def search_cases(
     # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.
     offset = min((max(page_number, 1) - 1) * page_size, limits.MAX_OFFSET)
     with store.read(snapshot=True) as tx:
-        items, total = tx.search_cases(
+        items, total = tx.cases.search(
             actor.org_id,
             tree,
             actor_user_id=actor.user_id,

@@ -55,7 +55,7 @@ def load_secret(store: Store, configured: str) -> bytes:
     if configured:
         return configured.encode()
     with store.write() as tx:
-        return tx.set_meta_if_absent(SECRET_META, secrets.token_hex(32)).encode()
+        return tx.meta.set_if_absent(SECRET_META, secrets.token_hex(32)).encode()
 
 
 def digest(secret: bytes, key: str) -> str:
@@ -108,26 +108,34 @@ def issue_keys(
     api_key = api_key or secrets.token_hex(16)
     app_key = app_key or secrets.token_hex(20)
     at = now_us()
-    tx.insert_api_key(new_id(), user.org_id, digest(secret, api_key), api_key[-4:], user.id, at)
-    tx.insert_app_key(
+    tx.keys.insert_api_key(
+        new_id(), user.org_id, digest(secret, api_key), api_key[-4:], user.id, at
+    )
+    tx.keys.insert_app_key(
         new_id(), user.org_id, user.id, digest(secret, app_key), app_key[-4:], scopes, at
     )
     if user.status is UserStatus.PENDING:
         user.status = UserStatus.ACTIVE
         user.modified_at = at
-        tx.update_user(user)
+        tx.users.update(user)
     return KeyPair(api_key, app_key)
 
 
 def list_keys(store: Store, org_id: str) -> list[KeyInfo]:
     with store.read() as tx:
-        return tx.list_keys(org_id)
+        return tx.keys.list(org_id)
 
 
 def revoke_key(store: Store, org_id: str, key_id: str) -> None:
     with store.write() as tx:
-        if not tx.revoke_key(org_id, key_id, now_us()):
-            raise NotFoundError(key_id)
+        revoke(tx, org_id, key_id)
+
+
+def revoke(tx: Transaction, org_id: str, key_id: str) -> None:
+    """Revoke an API or application key of the organisation; NotFoundError unless it has
+    an unrevoked key with that id."""
+    if not tx.keys.revoke(org_id, key_id, now_us()):
+        raise NotFoundError(key_id)
 
 
 def _well_formed(key: str | None) -> bool:
@@ -179,8 +187,8 @@ class Authenticator:
 
     def _verify(self, api_digest: str, app_digest: str) -> Actor:
         with self._store.read() as tx:
-            api = tx.find_api_key(api_digest)
-            app = tx.find_app_key(app_digest)
+            api = tx.keys.find_api_key(api_digest)
+            app = tx.keys.find_app_key(app_digest)
         if api is None or app is None:
             raise AuthenticationError("unknown or revoked key")
         _, api_org = api

@@ -34,7 +34,7 @@ def validate_key(key: str) -> str:
 
 def _access_project(tx: Transaction, actor: Actor, project_id: str) -> Project:
     canonical = parse_uuid(project_id)
-    project = None if canonical is None else tx.get_project(actor.org_id, canonical)
+    project = None if canonical is None else tx.projects.get(actor.org_id, canonical)
     if project is None:
         raise ProjectNotFoundError(project_id)
     return project
@@ -73,7 +73,7 @@ def create_project(
         created_by=actor.user_id,
     )
     with store.write() as tx:
-        held = tx.get_project_by_key(actor.org_id, key, include_deleted=True)
+        held = tx.projects.by_key(actor.org_id, key, include_deleted=True)
         if held is not None:
             if held.deleted_at is not None:
                 raise ConflictError(
@@ -81,14 +81,14 @@ def create_project(
                     f" restore it with `casebook projects restore {key}` or choose another key"
                 )
             raise ConflictError(f"project key {key} is already in use")
-        tx.insert_project(project)
+        tx.projects.insert(project)
     return project
 
 
 def list_projects(store: Store, *, actor: Actor) -> list[Project]:
     require_scope(actor, Scope.CASES_READ)
     with store.read() as tx:
-        return tx.list_projects(actor.org_id)
+        return tx.projects.list(actor.org_id)
 
 
 def get_project(store: Store, project_id: str, *, actor: Actor) -> Project:
@@ -102,18 +102,18 @@ def delete_project(store: Store, project_id: str, *, actor: Actor) -> None:
     require_scope(actor, Scope.CASES_WRITE)
     with store.write() as tx:
         project = _access_project(tx, actor, project_id)
-        tx.set_project_deleted(actor.org_id, project.id, now_us(), actor.user_id)
+        tx.projects.set_deleted(actor.org_id, project.id, now_us(), actor.user_id)
 
 
 def restore_project(store: Store, *, org_name: str, key: str) -> Project:
     """Bring back a deleted project and its cases (CLI only)."""
     with store.write() as tx:
         org = get_org(tx, org_name)
-        project = tx.get_project_by_key(org.id, key.upper(), include_deleted=True)
+        project = tx.projects.by_key(org.id, key.upper(), include_deleted=True)
         if project is None:
             raise ProjectNotFoundError(key)
         if project.deleted_at is None:
             raise InvalidValueError(f"project {project.key} is not deleted")
-        tx.set_project_deleted(org.id, project.id, None, None)
+        tx.projects.set_deleted(org.id, project.id, None, None)
         project.deleted_at = None
         return project

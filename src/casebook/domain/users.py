@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from casebook.core.clock import new_id, now_us, parse_uuid
-from casebook.core.entities import Actor, Org, Scope, User, UserStatus
+from casebook.core.entities import Actor, KeyInfo, Org, Scope, User, UserStatus
 from casebook.core.errors import (
     ConflictError,
     IdMismatchError,
@@ -17,7 +17,7 @@ from casebook.core.errors import (
 )
 from casebook.domain import limits
 from casebook.domain.access import require_scope
-from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes
+from casebook.domain.keys import KeyPair, digest, issue_keys, load_secret, parse_scopes, revoke
 from casebook.storage.base import Store, Transaction
 
 DEFAULT_ORG = "default"
@@ -51,10 +51,10 @@ def _check_title(title: str | None) -> str | None:
 
 # --- organisations ------------------------------------------------------------
 def ensure_org(tx: Transaction, name: str) -> Org:
-    org = tx.get_org_by_name(name)
+    org = tx.orgs.by_name(name)
     if org is None:
         org = Org(id=new_id(), name=name, created_at=now_us())
-        tx.insert_org(org)
+        tx.orgs.insert(org)
     return org
 
 
@@ -64,13 +64,13 @@ def create_org(store: Store, name: str) -> Org:
             f"invalid organisation name {name!r}: 1-64 letters, digits, '.', '_' or '-'"
         )
     with store.write() as tx:
-        if tx.get_org_by_name(name) is not None:
+        if tx.orgs.by_name(name) is not None:
             raise ConflictError(f"organization {name!r} already exists")
         return ensure_org(tx, name)
 
 
 def get_org(tx: Transaction, name: str) -> Org:
-    org = tx.get_org_by_name(name)
+    org = tx.orgs.by_name(name)
     if org is None:
         raise OrgNotFoundError(name)
     return org
@@ -79,6 +79,12 @@ def get_org(tx: Transaction, name: str) -> Org:
 def ensure_default_org(store: Store) -> Org:
     with store.write() as tx:
         return ensure_org(tx, DEFAULT_ORG)
+
+
+def list_orgs(store: Store) -> list[Org]:
+    """Every organisation, by name (CLI)."""
+    with store.read() as tx:
+        return tx.orgs.list()
 
 
 # --- users: CLI -----------------------------------------------------------------
@@ -115,7 +121,7 @@ def add_user(
     with store.write() as tx:
         org = get_org(tx, org_name)
         user = _new_user(org.id, email, name, None, is_admin=admin, status=UserStatus.ACTIVE)
-        tx.insert_user(user)
+        tx.users.insert(user)
         return user
 
 
@@ -125,12 +131,24 @@ def create_keys(
     parsed = parse_scopes(scopes)
     with store.write() as tx:
         org = get_org(tx, org_name)
-        user = tx.get_user_by_email(org.id, normalise_email(email))
+        user = tx.users.by_email(org.id, normalise_email(email))
         if user is None:
             raise UserNotFoundError(email)
         if user.disabled:
             raise InvalidValueError(f"user {user.email} is disabled")
         return issue_keys(tx, secret, user, scopes=parsed)
+
+
+def list_org_keys(store: Store, *, org_name: str) -> list[KeyInfo]:
+    """The keys of an organisation named in the CLI."""
+    with store.read() as tx:
+        return tx.keys.list(get_org(tx, org_name).id)
+
+
+def revoke_org_key(store: Store, *, org_name: str, key_id: str) -> None:
+    """Revoke a key of an organisation named in the CLI; another organisation's is not found."""
+    with store.write() as tx:
+        revoke(tx, get_org(tx, org_name).id, key_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +169,11 @@ def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) 
     with store.write() as tx:
         org = ensure_org(tx, DEFAULT_ORG)
         if api_key:
-            admin = tx.get_user_by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
+            admin = tx.users.by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
             if admin is None:
                 admin = _insert_bootstrap_admin(tx, org.id)
-            have_api = tx.find_api_key(digest(secret, api_key))
-            have_app = tx.find_app_key(digest(secret, app_key))
+            have_api = tx.keys.find_api_key(digest(secret, api_key))
+            have_app = tx.keys.find_app_key(digest(secret, app_key))
             if have_api is not None and have_app is not None:
                 if have_api[1] != org.id or have_app[2].id != admin.id:
                     raise ConflictError("CASEBOOK_API_KEY/APP_KEY already belong to someone else")
@@ -164,7 +182,7 @@ def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) 
                 raise ConflictError("only one of CASEBOOK_API_KEY/APP_KEY is known; set both anew")
             issue_keys(tx, secret, admin, scopes=None, api_key=api_key, app_key=app_key)
             return Bootstrap(None)
-        if tx.count_users(org.id) > 0:
+        if tx.users.count(org.id) > 0:
             return Bootstrap(None)
         admin = _insert_bootstrap_admin(tx, org.id)
         return Bootstrap(issue_keys(tx, secret, admin, scopes=None))
@@ -179,14 +197,14 @@ def _insert_bootstrap_admin(tx: Transaction, org_id: str) -> User:
         is_admin=True,
         status=UserStatus.ACTIVE,
     )
-    tx.insert_user(admin)
+    tx.users.insert(admin)
     return admin
 
 
 # --- users: the Users API ---------------------------------------------------------
 def _access_user(tx: Transaction, actor: Actor, user_id: str) -> User:
     canonical = parse_uuid(user_id)
-    user = None if canonical is None else tx.get_user(actor.org_id, canonical)
+    user = None if canonical is None else tx.users.get(actor.org_id, canonical)
     if user is None:
         raise UserNotFoundError(user_id)
     return user
@@ -199,7 +217,7 @@ def invite_user(
     require_scope(actor, Scope.USER_ACCESS_INVITE)
     user = _new_user(actor.org_id, email, name, title, is_admin=False, status=UserStatus.PENDING)
     with store.write() as tx:
-        tx.insert_user(user)
+        tx.users.insert(user)
     return user
 
 
@@ -251,7 +269,7 @@ def list_users(
     if page_number < 0:
         raise InvalidRequestError("page[number] must not be negative")
     with store.read(snapshot=True) as tx:
-        users, filtered = tx.list_users(
+        users, filtered = tx.users.list(
             actor.org_id,
             text=text,
             statuses=wanted,
@@ -261,7 +279,7 @@ def list_users(
             # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.
             offset=min(page_number * page_size, limits.MAX_OFFSET),
         )
-        total = tx.count_users(actor.org_id)
+        total = tx.users.count(actor.org_id)
     return users, filtered, total
 
 
@@ -294,7 +312,7 @@ def update_user(
             elif user.status is UserStatus.DISABLED:
                 user.status = UserStatus.ACTIVE
         user.modified_at = now_us()
-        tx.update_user(user)
+        tx.users.update(user)
         return user
 
 
@@ -310,4 +328,4 @@ def disable_user(store: Store, user_id: str, *, actor: Actor) -> None:
             raise InvalidValueError("you cannot disable your own account")
         user.status = UserStatus.DISABLED
         user.modified_at = now_us()
-        tx.update_user(user)
+        tx.users.update(user)

@@ -1,9 +1,10 @@
 """The storage contract the domain layer relies on.
 
-A ``Store`` hands out transactions; a ``Transaction`` holds every query
-casebook makes. Both back ends (``sqlite.py``, ``postgres.py``) share one
-implementation of the queries (``sqlstore.SqlTransaction``) and differ in how
-they connect, lock and report faults.
+A ``Store`` hands out transactions; a ``Transaction`` holds one repository per
+entity (``tx.cases``, ``tx.users``, ...), and each repository holds the queries
+of its table. Both back ends (``sqlite.py``, ``postgres.py``) share one
+implementation of the repositories (``transaction.SqlTransaction``) and differ
+in how they connect, lock and report faults.
 
 Every method that reads or changes organisation-owned rows takes ``org_id``
 and filters on it: no query can reach another organisation's rows.
@@ -15,9 +16,11 @@ cannot be reached, or stayed locked past the busy timeout; nothing was written).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from casebook.core.entities import (
     Case,
@@ -25,39 +28,80 @@ from casebook.core.entities import (
     CaseSort,
     KeyInfo,
     Org,
+    Priority,
     Project,
     Scope,
+    Status,
     User,
 )
 from casebook.search.query import Query
 
+if TYPE_CHECKING:  # sql_search imports Dialect from here
+    from casebook.storage.sql_search import SearchPlanner
+
 Dialect = Literal["sqlite", "postgres"]
 
 
-class Transaction(Protocol):
-    """One database transaction. Writes are visible to others only after commit."""
+class Unset(enum.Enum):
+    """The type of ``UNSET``."""
 
-    # --- server metadata -------------------------------------------------
-    def get_meta(self, name: str) -> str | None: ...
-    def set_meta_if_absent(self, name: str, value: str) -> str:
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+"""A ``CaseUpdate`` field left out: its column is not written."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseUpdate:
+    """New values for some fields of one case; only the fields given are written.
+
+    ``None`` clears a field that may be empty. Storage maps each field to its
+    columns (``priority`` also writes the rank that sorting by priority reads);
+    users are given by id.
+    """
+
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    priority: Priority | Unset = UNSET
+    status: Status | Unset = UNSET
+    attributes: dict[str, list[str]] | Unset = UNSET
+    closed_at: int | Unset | None = UNSET
+    archived_at: int | Unset | None = UNSET
+    assignee_id: str | Unset | None = UNSET
+    modified_at: int | Unset | None = UNSET
+    modified_by: str | Unset | None = UNSET
+
+
+class Meta(Protocol):
+    """Server settings kept in the database (``casebook_meta``)."""
+
+    def get(self, name: str) -> str | None: ...
+    def set_if_absent(self, name: str, value: str) -> str:
         """Store ``value`` unless ``name`` is set; return the value now stored."""
         ...
 
-    # --- organisations and users -----------------------------------------
-    def insert_org(self, org: Org) -> None:
+
+class Orgs(Protocol):
+    def insert(self, org: Org) -> None:
         """Raise ConflictError if the name is taken."""
         ...
 
-    def get_org_by_name(self, name: str) -> Org | None: ...
-    def list_orgs(self) -> list[Org]: ...
-    def insert_user(self, user: User) -> None:
+    def by_name(self, name: str) -> Org | None: ...
+    def list(self) -> list[Org]:
+        """Every organisation, by name."""
+        ...
+
+
+class Users(Protocol):
+    def insert(self, user: User) -> None:
         """Raise ConflictError if the email is taken in the organisation."""
         ...
 
-    def get_user(self, org_id: str, user_id: str) -> User | None: ...
-    def get_user_by_email(self, org_id: str, email: str) -> User | None: ...
-    def count_users(self, org_id: str) -> int: ...
-    def list_users(
+    def get(self, org_id: str, user_id: str) -> User | None: ...
+    def by_email(self, org_id: str, email: str) -> User | None: ...
+    def count(self, org_id: str) -> int: ...
+    def list(
         self,
         org_id: str,
         *,
@@ -72,9 +116,17 @@ class Transaction(Protocol):
         and ``statuses``, and the number of all matches."""
         ...
 
-    def update_user(self, user: User) -> None: ...
+    def update(self, user: User) -> None:
+        """Store the user's email, handle, name, title, status, role and ``modified_at``.
 
-    # --- keys -------------------------------------------------------------
+        Raise ConflictError if the email is taken in the organisation.
+        """
+        ...
+
+
+class Keys(Protocol):
+    """API keys (per organisation) and application keys (per user), stored as digests."""
+
     def insert_api_key(
         self, key_id: str, org_id: str, key_hash: str, hint: str, created_by: str | None, at: int
     ) -> None: ...
@@ -96,26 +148,32 @@ class Transaction(Protocol):
         """(key id, scopes or None when unscoped, owner) of an unrevoked application key."""
         ...
 
-    def list_keys(self, org_id: str) -> list[KeyInfo]: ...
-    def revoke_key(self, org_id: str, key_id: str, at: int) -> bool:
+    def list(self, org_id: str) -> list[KeyInfo]:
+        """The organisation's API keys, then its application keys, oldest first."""
+        ...
+
+    def revoke(self, org_id: str, key_id: str, at: int) -> bool:
         """Revoke an API or application key; False if there is no such unrevoked key."""
         ...
 
-    # --- projects ---------------------------------------------------------
-    def insert_project(self, project: Project) -> None:
+
+class Projects(Protocol):
+    def insert(self, project: Project) -> None:
         """Raise ConflictError if the key is taken in the organisation (deleted projects too)."""
         ...
 
-    def get_project(
+    def get(
         self, org_id: str, project_id: str, *, include_deleted: bool = False
     ) -> Project | None: ...
-    def get_project_by_key(
-        self, org_id: str, key: str, *, include_deleted: bool = False
-    ) -> Project | None: ...
-    def list_projects(self, org_id: str) -> list[Project]: ...
-    def set_project_deleted(
-        self, org_id: str, project_id: str, at: int | None, by: str | None
-    ) -> None: ...
+    def by_key(self, org_id: str, key: str, *, include_deleted: bool = False) -> Project | None: ...
+    def list(self, org_id: str) -> list[Project]:
+        """The organisation's live projects, by key."""
+        ...
+
+    def set_deleted(self, org_id: str, project_id: str, at: int | None, by: str | None) -> None:
+        """Delete a project at ``at`` by user ``by``, or restore it (both None)."""
+        ...
+
     def allocate_case_number(self, org_id: str, project_id: str) -> tuple[int, str] | None:
         """Take the next case number of a live project, locking its counter until commit.
 
@@ -123,36 +181,25 @@ class Transaction(Protocol):
         """
         ...
 
-    # --- cases ------------------------------------------------------------
-    def insert_case(self, case: Case, *, created_by_id: str | None) -> int:
+
+class Cases(Protocol):
+    def insert(self, case: Case) -> int:
         """Insert a case (``seq`` ignored) and return the ``seq`` it was given."""
         ...
 
-    def get_case(self, org_id: str, case_id: str, *, for_update: bool = False) -> Case | None:
-        """A case of a live project by UUID."""
+    def get(self, org_id: str, case_id: str, *, for_update: bool = False) -> Case | None:
+        """A case of a live project by UUID; ``for_update`` locks it until commit."""
         ...
 
-    def get_case_by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
+    def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
         """A case of a live project by key (``SEC-12``)."""
         ...
 
-    def update_case(self, org_id: str, case_id: str, values: dict[str, object]) -> None:
-        """Set columns of one case; ``values`` keys are column names chosen by the domain."""
+    def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
+        """Write the fields that ``change`` gives to one case."""
         ...
 
-    def record_changes(
-        self,
-        org_id: str,
-        case_id: str,
-        actor_id: str | None,
-        at: int,
-        changes: Sequence[CaseChange],
-    ) -> None: ...
-    def list_changes(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
-        """The case's history, oldest first: (time, actor id, change)."""
-        ...
-
-    def search_cases(
+    def search(
         self,
         org_id: str,
         query: Query,
@@ -167,6 +214,47 @@ class Transaction(Protocol):
         (``actor_user_id`` is ``me``), and the number of all matches, counted up
         to ``sql_search.bounded_total(offset, limit)`` (past it, that bound)."""
         ...
+
+    def search_planner(
+        self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool
+    ) -> SearchPlanner:
+        """The statements of one search, as ``search`` runs them (also for EXPLAIN)."""
+        ...
+
+
+class History(Protocol):
+    """What happened to each case (``case_events``): the rows of its timeline."""
+
+    def record(
+        self,
+        org_id: str,
+        case_id: str,
+        actor_id: str | None,
+        at: int,
+        changes: Sequence[CaseChange],
+    ) -> None: ...
+    def list(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
+        """The case's history, oldest first: (time, actor id, change)."""
+        ...
+
+
+class Transaction(Protocol):
+    """One database transaction. Writes are visible to others only after commit."""
+
+    @property
+    def meta(self) -> Meta: ...
+    @property
+    def orgs(self) -> Orgs: ...
+    @property
+    def users(self) -> Users: ...
+    @property
+    def keys(self) -> Keys: ...
+    @property
+    def projects(self) -> Projects: ...
+    @property
+    def cases(self) -> Cases: ...
+    @property
+    def history(self) -> History: ...
 
 
 class Store(Protocol):

@@ -9,22 +9,31 @@ from typing import Any, cast
 from casebook.core.entities import Case
 from casebook.core.errors import UnavailableError
 from casebook.core.faults import Faults
-from casebook.storage.base import Dialect, Store, Transaction
+from casebook.storage.base import Cases, Dialect, Store, Transaction
 
 
-class _FaultyTransaction:
-    def __init__(self, inner: Transaction, faults: Faults) -> None:
+class _FaultyCases:
+    def __init__(self, inner: Cases, faults: Faults) -> None:
         self._inner = inner
         self._faults = faults
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def insert_case(self, case: Case, *, created_by_id: str | None) -> int:
+    def insert(self, case: Case) -> int:
         # The domain calls this after allocate_case_number, in the same transaction.
         if self._faults.fire("create_after_allocate"):
             raise UnavailableError("injected fault: create failed after allocating its number")
-        return self._inner.insert_case(case, created_by_id=created_by_id)
+        return self._inner.insert(case)
+
+
+class _FaultyTransaction:
+    def __init__(self, inner: Transaction, faults: Faults) -> None:
+        self._inner = inner
+        self.cases = cast(Cases, _FaultyCases(inner.cases, faults))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class FaultInjectingStore:

@@ -29,7 +29,7 @@ from psycopg.pq import TransactionStatus
 
 from casebook.core.errors import UnavailableError
 from casebook.storage.base import Dialect
-from casebook.storage.sqlstore import SqlTransaction
+from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 
 _OPEN = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
@@ -162,7 +162,7 @@ class PostgresStore:
 
     def ping(self) -> None:
         with self.read() as tx:
-            tx.get_meta("ping")
+            tx.meta.get("ping")
 
     def close(self) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 The migrations in ``storage/migrations/versions`` build this schema on both
 dialects; ``tests/storage/test_migrations.py`` compares a migrated database with
 this metadata so the two cannot drift apart. Queries do not go through
-SQLAlchemy: the hot path uses the bare drivers (see ``storage/sqlstore.py``).
+SQLAlchemy: the hot path uses the bare drivers (see ``storage/executor.py``).
 
 Shared types only: TEXT, INTEGER/BIGINT, times as BIGINT microseconds since the
 epoch (UTC), JSON as TEXT. The full-text index is the one dialect-specific part

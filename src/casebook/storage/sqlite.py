@@ -33,7 +33,7 @@ from typing import Literal
 
 from casebook.core.errors import UnavailableError
 from casebook.storage.base import Dialect
-from casebook.storage.sqlstore import SqlTransaction
+from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -176,7 +176,7 @@ class SQLiteStore:
 
     def ping(self) -> None:
         with self.read() as tx:
-            tx.get_meta("ping")
+            tx.meta.get("ping")
 
     def integrity_check(self) -> str:
         with self._lock:

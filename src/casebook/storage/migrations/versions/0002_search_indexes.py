@@ -30,7 +30,7 @@ _CASE_INDEXES: list[tuple[str, list[str], str]] = [
     ("ix_cases_live_created", ["org_id", "created_at", "seq"], LIVE),
     # status DESC: read forwards it is CLOSED... then OPEN, read backwards OPEN
     # first, each with created_at in the other direction -- both of the
-    # workflow sorts (see sqlstore._SORT_SQL).
+    # workflow sorts (see storage/cases.py, _SORT_SQL).
     ("ix_cases_live_status", ["org_id", "status DESC", "created_at", "seq"], LIVE),
     ("ix_cases_live_priority", ["org_id", "priority_rank", "created_at", "seq"], LIVE),
     # Status and priority ride along at the end: "my open cases", "open cases

@@ -1,0 +1,189 @@
+"""Cases: ``cases``, read with the users they mention, and searched (``storage.sql_search``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Priority, Status
+from casebook.search.query import Query
+from casebook.storage.base import UNSET, CaseUpdate
+from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
+from casebook.storage.executor import Repository
+from casebook.storage.sql_search import SearchPlanner, bounded_total
+from casebook.storage.users import USER_REFS
+
+_json_decode = msgspec.json.decode
+
+
+def _json_object(text: str) -> Any:
+    return {} if text == "{}" else _json_decode(text)  # most cases have no attributes
+
+
+def _rank(priority: Priority) -> int:
+    return priority.rank
+
+
+CASES = Table(
+    "cases",
+    Case,
+    (
+        # seq is the public_id and the full-text index's rowid; id is the UUID clients use.
+        Column("seq", written=False),
+        Column("id"),
+        Column("org_id"),
+        Column("project_id"),
+        Column("number"),
+        Column("key"),
+        Column("title"),
+        Column("description"),
+        Column("priority", load=enum_load(Priority), dump=enum_dump),
+        # What sorting by priority reads (migration 0002), written with the priority.
+        Column("priority_rank", field="priority", read=False, dump=_rank),
+        Column("status", load=enum_load(Status), dump=enum_dump),
+        Column("type_id"),
+        Column("attributes", load=_json_object, dump=json_text),
+        Column("custom_attributes", load=_json_object, dump=json_text),
+        Column("creation_source"),
+        Column("created_at"),
+        Join("created_by", "created_by", "cb", USER_REFS),
+        Column("modified_at"),
+        Join("modified_by", "modified_by", "mb", USER_REFS),
+        Column("closed_at"),
+        Column("archived_at"),
+        Join("assignee_id", "assignee", "au", USER_REFS),
+    ),
+)
+
+_SEQ = CASES.position("seq")
+_SELECT = (
+    f"SELECT {CASES.select('c')} FROM cases c"
+    " JOIN projects p ON p.id = c.project_id AND p.deleted_at IS NULL" + CASES.joins("c")
+)
+_INSERT = CASES.insert + " RETURNING seq"
+_BY_ID = f"{_SELECT} WHERE c.org_id = ? AND c.id = ?"
+_BY_KEY = f"{_SELECT} WHERE c.org_id = ? AND c.key = ?"
+# PostgreSQL only: SQLite's write transaction already keeps every other writer out.
+_LOCK = " FOR UPDATE OF c"
+_LOCKED = {_BY_ID: _BY_ID + _LOCK, _BY_KEY: _BY_KEY + _LOCK}
+_ANY_DELETED = "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1"
+
+_SORT_SQL: dict[CaseSort, tuple[str, str]] = {
+    # (descending, ascending); seq breaks ties, so pages never overlap. Each
+    # order is an index's order (migration 0002), read forwards or backwards.
+    "created_at": ("c.created_at DESC, c.seq DESC", "c.created_at ASC, c.seq ASC"),
+    "priority": (
+        "c.priority_rank DESC, c.created_at DESC, c.seq DESC",
+        "c.priority_rank ASC, c.created_at ASC, c.seq ASC",
+    ),
+    # Workflow order OPEN, IN_PROGRESS, CLOSED is exactly the reverse of the
+    # names' order (CLOSED < IN_PROGRESS < OPEN, in any collation), so
+    # "status descending" (CLOSED first) is the column ascending.
+    "status": (
+        "c.status ASC, c.created_at DESC, c.seq DESC",
+        "c.status DESC, c.created_at ASC, c.seq ASC",
+    ),
+}
+assert sorted(s.value for s in Status) == ["CLOSED", "IN_PROGRESS", "OPEN"]
+
+
+def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
+    """(CaseUpdate field, its ``column = ?`` assignments, the dump of each).
+
+    A user field holds an id, which the column of that name takes as it is; any
+    other field writes the columns declared for the case field of that name.
+    """
+    if field in CASES.join_columns:
+        return field, f"{field} = ?", (as_is,)
+    columns = CASES.writes_of(field)
+    if not columns:
+        raise ValueError(f"CaseUpdate.{field} is not a column of cases")
+    return field, ", ".join(f"{c} = ?" for c, _ in columns), tuple(d for _, d in columns)
+
+
+_UPDATES = tuple(_update_of(f.name) for f in dataclasses.fields(CaseUpdate))
+
+
+class SqlCases(Repository):
+    """Implements ``storage.base.Cases``."""
+
+    __slots__ = ()
+
+    def insert(self, case: Case) -> int:
+        row = self._sql.one(_INSERT, CASES.row(case))
+        assert row is not None
+        return int(row[0])
+
+    def _get(self, sql: str, org_id: str, value: str, for_update: bool) -> Case | None:
+        if for_update and self._sql.dialect == "postgres":
+            sql = _LOCKED[sql]
+        row = self._sql.one(sql, (org_id, value))
+        return None if row is None else CASES.load(row)
+
+    def get(self, org_id: str, case_id: str, *, for_update: bool = False) -> Case | None:
+        return self._get(_BY_ID, org_id, case_id, for_update)
+
+    def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
+        return self._get(_BY_KEY, org_id, key, for_update)
+
+    def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
+        # Column names come from the declaration above, never from the caller.
+        assignments: list[str] = []
+        params: list[Any] = []
+        for field, assignment, dumps in _UPDATES:
+            given = getattr(change, field)
+            if given is not UNSET:
+                assignments.append(assignment)
+                params += [dump(given) for dump in dumps]
+        if assignments:
+            self._sql.execute(
+                f"UPDATE cases SET {', '.join(assignments)} WHERE org_id = ? AND id = ?",
+                [*params, org_id, case_id],
+            )
+
+    def search_planner(
+        self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool
+    ) -> SearchPlanner:
+        deleted = self._sql.one(_ANY_DELETED, (org_id,))
+        return SearchPlanner(
+            query,
+            dialect=self._sql.dialect,
+            org_id=org_id,
+            actor_user_id=actor_user_id,
+            fetch=self._sql.all_planned_each_time,
+            priority_rank=PRIORITY_RANK,
+            exclude_deleted_projects=deleted is not None,
+            order_by=_SORT_SQL[sort][1 if ascending else 0],
+            created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
+        )
+
+    def search(
+        self,
+        org_id: str,
+        query: Query,
+        *,
+        actor_user_id: str,
+        sort: CaseSort,
+        ascending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Case], int]:
+        planner = self.search_planner(
+            org_id, query, actor_user_id=actor_user_id, sort=sort, ascending=ascending
+        )
+        seqs = planner.page(limit, offset)
+        if len(seqs) < limit and (seqs or offset == 0):
+            total = offset + len(seqs)  # the page reached the last match
+        else:
+            total = planner.count(bounded_total(offset, limit))
+        if not seqs:
+            return [], total
+        marks = ", ".join("?" * len(seqs))
+        rows = {
+            row[_SEQ]: row for row in self._sql.all(f"{_SELECT} WHERE c.seq IN ({marks})", seqs)
+        }
+        seen: dict[Any, Any] = {}  # one UserRef per user on the page
+        return [CASES.load(rows[seq], seen) for seq in seqs], total

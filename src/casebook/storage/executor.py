@@ -1,0 +1,95 @@
+"""The one place statements reach the database: a DB-API cursor shared by both back ends.
+
+SQL in casebook uses ``?`` placeholders; on PostgreSQL the executor rewrites
+them to ``%s`` once per statement text (``to_pyformat``). Every statement binds
+its values: the only text spliced into SQL is fixed column names from the
+repositories' declarations and the filter compiled by ``storage.sql_search``
+(itself fixed fragments and placeholders).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from casebook.core.errors import ConflictError
+from casebook.storage.base import Dialect
+
+Row = Sequence[Any]
+
+
+@functools.lru_cache(maxsize=512)
+def to_pyformat(sql: str) -> str:
+    """``?`` placeholders to psycopg's ``%s``, with literal ``%`` escaped."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _same(sql: str) -> str:
+    return sql
+
+
+class Executor:
+    """Runs one transaction's statements on its cursor; every repository of the transaction
+    shares it."""
+
+    __slots__ = ("_cur", "_fmt", "_is_unique_violation", "dialect")
+
+    def __init__(
+        self,
+        cursor: Any,
+        dialect: Dialect,
+        is_unique_violation: Callable[[BaseException], bool],
+    ) -> None:
+        self._cur = cursor
+        self.dialect: Dialect = dialect
+        self._is_unique_violation = is_unique_violation
+        self._fmt: Callable[[str], str] = to_pyformat if dialect == "postgres" else _same
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed (for UPDATE and DELETE)."""
+        cur = self._cur
+        cur.execute(self._fmt(sql), params)
+        return int(cur.rowcount)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, or None if it has none."""
+        cur = self._cur
+        cur.execute(self._fmt(sql), params)
+        row: Row | None = cur.fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self._cur
+        cur.execute(self._fmt(sql), params)
+        return list(cur.fetchall())
+
+    def all_planned_each_time(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """``all`` for search statements: never a prepared statement on PostgreSQL.
+
+        psycopg prepares a statement run five times, and PostgreSQL may then plan
+        it once for all values: a plan for "some organisation, some word" that can
+        be far off for this one. An unprepared statement is planned for its values.
+        """
+        if self.dialect == "postgres":
+            self._cur.execute(self._fmt(sql), params, prepare=False)
+            return list(self._cur.fetchall())
+        return self.all(sql, params)
+
+    def execute_unique(self, sql: str, params: Sequence[Any], conflict: str) -> None:
+        """Run a statement that a uniqueness rule may refuse: ConflictError(``conflict``) then."""
+        try:
+            self._cur.execute(self._fmt(sql), params)
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise ConflictError(conflict) from exc
+            raise
+
+
+class Repository:
+    """The queries of one table, run by one transaction's executor."""
+
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: Executor) -> None:
+        self._sql = sql
