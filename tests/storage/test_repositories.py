@@ -21,8 +21,7 @@ from casebook.core.entities import (
 )
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
-from casebook.storage import Store
-from casebook.storage.base import CaseUpdate
+from casebook.storage.base import CaseUpdate, Store
 
 
 @dataclass

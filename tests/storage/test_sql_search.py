@@ -49,8 +49,7 @@ from casebook.search import (
     parse,
     with_default_scope,
 )
-from casebook.storage.base import Dialect
-from casebook.storage.executor import to_pyformat
+from casebook.storage.executor import Dialect, to_pyformat
 from casebook.storage.migrate import upgrade
 from casebook.storage.sql_search import compile_filter
 from casebook.storage.urls import DatabaseUrl

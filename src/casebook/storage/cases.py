@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
 import msgspec
 
 from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Priority, Status
 from casebook.search.query import Query
-from casebook.storage.base import UNSET, CaseUpdate
 from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
 from casebook.storage.sql_search import SearchPlanner, bounded_total
@@ -90,6 +91,77 @@ _SORT_SQL: dict[CaseSort, tuple[str, str]] = {
 assert sorted(s.value for s in Status) == ["CLOSED", "IN_PROGRESS", "OPEN"]
 
 
+class Unset(enum.Enum):
+    """The type of ``UNSET``."""
+
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+"""A ``CaseUpdate`` field left out: its column is not written."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseUpdate:
+    """New values for some fields of one case; only the fields given are written.
+
+    ``None`` clears a field that may be empty. Storage maps each field to its
+    columns (``priority`` also writes the rank that sorting by priority reads);
+    users are given by id.
+    """
+
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    priority: Priority | Unset = UNSET
+    status: Status | Unset = UNSET
+    attributes: dict[str, list[str]] | Unset = UNSET
+    closed_at: int | Unset | None = UNSET
+    archived_at: int | Unset | None = UNSET
+    assignee_id: str | Unset | None = UNSET
+    modified_at: int | Unset | None = UNSET
+    modified_by: str | Unset | None = UNSET
+
+
+class Cases(Protocol):
+    def insert(self, case: Case) -> int:
+        """Insert a case (``seq`` ignored) and return the ``seq`` it was given."""
+        ...
+
+    def get(self, org_id: str, case_id: str, *, for_update: bool = False) -> Case | None:
+        """A case of a live project by UUID; ``for_update`` locks it until commit."""
+        ...
+
+    def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
+        """A case of a live project by key (``SEC-12``)."""
+        ...
+
+    def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
+        """Write the fields that ``change`` gives to one case."""
+        ...
+
+    def search(
+        self,
+        org_id: str,
+        query: Query,
+        *,
+        actor_user_id: str,
+        sort: CaseSort,
+        ascending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Case], int]:
+        """A page of the org's cases of live projects matching the search query
+        (``actor_user_id`` is ``me``), and the number of all matches, counted up
+        to ``sql_search.bounded_total(offset, limit)`` (past it, that bound)."""
+        ...
+
+    def search_planner(
+        self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool
+    ) -> SearchPlanner:
+        """The statements of one search, as ``search`` runs them (also for EXPLAIN)."""
+        ...
+
+
 def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
     """(CaseUpdate field, its ``column = ?`` assignments, the dump of each).
 
@@ -108,7 +180,7 @@ _UPDATES = tuple(_update_of(f.name) for f in dataclasses.fields(CaseUpdate))
 
 
 class SqlCases(Repository):
-    """Implements ``storage.base.Cases``."""
+    """Implements ``Cases``."""
 
     __slots__ = ()
 

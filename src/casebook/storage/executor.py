@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from casebook.core.errors import ConflictError
-from casebook.storage.base import Dialect
 
+Dialect = Literal["sqlite", "postgres"]
 Row = Sequence[Any]
 
 

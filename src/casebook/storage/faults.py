@@ -9,7 +9,10 @@ from typing import Any, cast
 from casebook.core.entities import Case
 from casebook.core.errors import UnavailableError
 from casebook.core.faults import Faults
-from casebook.storage.base import Cases, Dialect, Store, Transaction
+from casebook.storage.base import Store
+from casebook.storage.cases import Cases
+from casebook.storage.executor import Dialect
+from casebook.storage.transaction import Transaction
 
 
 class _FaultyCases:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from casebook.core.entities import CaseChange
 from casebook.storage.columns import Column, Table
@@ -28,8 +29,24 @@ _LIST = (
 )
 
 
+class History(Protocol):
+    """What happened to each case (``case_events``): the rows of its timeline."""
+
+    def record(
+        self,
+        org_id: str,
+        case_id: str,
+        actor_id: str | None,
+        at: int,
+        changes: Sequence[CaseChange],
+    ) -> None: ...
+    def list(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
+        """The case's history, oldest first: (time, actor id, change)."""
+        ...
+
+
 class SqlHistory(Repository):
-    """Implements ``storage.base.History``."""
+    """Implements ``History``."""
 
     __slots__ = ()
 

@@ -6,6 +6,8 @@ hint of their last characters; a revoked key keeps its row, with ``revoked_at``.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from casebook.core.entities import KeyInfo, Scope, User
 from casebook.storage.columns import Column, Table
 from casebook.storage.executor import Repository
@@ -63,8 +65,41 @@ _LIST_API = f"SELECT {API_KEYS.select()} FROM api_keys WHERE org_id = ? ORDER BY
 _LIST_APP = f"SELECT {APP_KEYS.select()} FROM app_keys WHERE org_id = ? ORDER BY created_at, id"
 
 
+class Keys(Protocol):
+    """API keys (per organisation) and application keys (per user), stored as digests."""
+
+    def insert_api_key(
+        self, key_id: str, org_id: str, key_hash: str, hint: str, created_by: str | None, at: int
+    ) -> None: ...
+    def insert_app_key(
+        self,
+        key_id: str,
+        org_id: str,
+        user_id: str,
+        key_hash: str,
+        hint: str,
+        scopes: frozenset[Scope] | None,
+        at: int,
+    ) -> None: ...
+    def find_api_key(self, key_hash: str) -> tuple[str, str] | None:
+        """(key id, org id) of an unrevoked API key with this hash."""
+        ...
+
+    def find_app_key(self, key_hash: str) -> tuple[str, frozenset[Scope] | None, User] | None:
+        """(key id, scopes or None when unscoped, owner) of an unrevoked application key."""
+        ...
+
+    def list(self, org_id: str) -> list[KeyInfo]:
+        """The organisation's API keys, then its application keys, oldest first."""
+        ...
+
+    def revoke(self, org_id: str, key_id: str, at: int) -> bool:
+        """Revoke an API or application key; False if there is no such unrevoked key."""
+        ...
+
+
 class SqlKeys(Repository):
-    """Implements ``storage.base.Keys``."""
+    """Implements ``Keys``."""
 
     __slots__ = ()
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from casebook.storage.executor import Repository
 
 
+class Meta(Protocol):
+    """Server settings kept in the database (``casebook_meta``)."""
+
+    def get(self, name: str) -> str | None: ...
+    def set_if_absent(self, name: str, value: str) -> str:
+        """Store ``value`` unless ``name`` is set; return the value now stored."""
+        ...
+
+
 class SqlMeta(Repository):
-    """Implements ``storage.base.Meta``."""
+    """Implements ``Meta``."""
 
     __slots__ = ()
 

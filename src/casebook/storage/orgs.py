@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from casebook.core.entities import Org
 from casebook.storage.columns import Column, Table
 from casebook.storage.executor import Repository
@@ -12,8 +14,19 @@ _BY_NAME = f"SELECT {ORGS.select()} FROM orgs WHERE name = ?"
 _ALL = f"SELECT {ORGS.select()} FROM orgs ORDER BY name"
 
 
+class Orgs(Protocol):
+    def insert(self, org: Org) -> None:
+        """Raise ConflictError if the name is taken."""
+        ...
+
+    def by_name(self, name: str) -> Org | None: ...
+    def list(self) -> list[Org]:
+        """Every organisation, by name."""
+        ...
+
+
 class SqlOrgs(Repository):
-    """Implements ``storage.base.Orgs``."""
+    """Implements ``Orgs``."""
 
     __slots__ = ()
 

@@ -28,7 +28,7 @@ from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
 from casebook.core.errors import UnavailableError
-from casebook.storage.base import Dialect
+from casebook.storage.executor import Dialect
 from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import msgspec
 
 from casebook.core.entities import Project
@@ -41,8 +43,33 @@ _ALLOCATE = (
 )
 
 
+class Projects(Protocol):
+    def insert(self, project: Project) -> None:
+        """Raise ConflictError if the key is taken in the organisation (deleted projects too)."""
+        ...
+
+    def get(
+        self, org_id: str, project_id: str, *, include_deleted: bool = False
+    ) -> Project | None: ...
+    def by_key(self, org_id: str, key: str, *, include_deleted: bool = False) -> Project | None: ...
+    def list(self, org_id: str) -> list[Project]:
+        """The organisation's live projects, by key."""
+        ...
+
+    def set_deleted(self, org_id: str, project_id: str, at: int | None, by: str | None) -> None:
+        """Delete a project at ``at`` by user ``by``, or restore it (both None)."""
+        ...
+
+    def allocate_case_number(self, org_id: str, project_id: str) -> tuple[int, str] | None:
+        """Take the next case number of a live project, locking its counter until commit.
+
+        Returns (number, project key), or None if there is no such live project.
+        """
+        ...
+
+
 class SqlProjects(Repository):
-    """Implements ``storage.base.Projects``."""
+    """Implements ``Projects``."""
 
     __slots__ = ()
 

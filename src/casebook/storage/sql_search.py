@@ -74,7 +74,7 @@ from casebook.search.query import (
     mentions_archived,
     with_default_scope,
 )
-from casebook.storage.base import Dialect
+from casebook.storage.executor import Dialect
 
 COUNT_LIMIT = 1_000
 """Matches counted beyond the requested page: ``meta.total_cases`` is exact up to

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from casebook.core.errors import UnavailableError
-from casebook.storage.base import Dialect
+from casebook.storage.executor import Dialect
 from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 

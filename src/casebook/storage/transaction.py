@@ -1,40 +1,66 @@
-"""The transaction both back ends hand out: one repository per entity on one cursor."""
+"""The transaction both back ends hand out: one repository per entity on one cursor.
+
+``Transaction`` is the contract the domain relies on; ``SqlTransaction``, its one
+implementation, makes each repository on first use (most requests use one or
+two, and all seven up front would cost more than the transaction itself).
+A new repository is one line in each.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from casebook.storage.base import Dialect
-from casebook.storage.cases import SqlCases
-from casebook.storage.executor import Executor
-from casebook.storage.history import SqlHistory
-from casebook.storage.keys import SqlKeys
-from casebook.storage.meta import SqlMeta
-from casebook.storage.orgs import SqlOrgs
-from casebook.storage.projects import SqlProjects
-from casebook.storage.users import SqlUsers
+from casebook.storage.cases import Cases, SqlCases
+from casebook.storage.executor import Dialect, Executor
+from casebook.storage.history import History, SqlHistory
+from casebook.storage.keys import Keys, SqlKeys
+from casebook.storage.meta import Meta, SqlMeta
+from casebook.storage.orgs import Orgs, SqlOrgs
+from casebook.storage.projects import Projects, SqlProjects
+from casebook.storage.users import SqlUsers, Users
+
+R = TypeVar("R")
+
+
+class Transaction(Protocol):
+    """One database transaction. Writes are visible to others only after commit."""
+
+    @property
+    def meta(self) -> Meta: ...
+    @property
+    def orgs(self) -> Orgs: ...
+    @property
+    def users(self) -> Users: ...
+    @property
+    def keys(self) -> Keys: ...
+    @property
+    def projects(self) -> Projects: ...
+    @property
+    def cases(self) -> Cases: ...
+    @property
+    def history(self) -> History: ...
+
+
+class _Repository(Generic[R]):
+    """A repository made on first use, then kept in the transaction's ``__dict__`` (where
+    later reads find it without calling this again)."""
+
+    def __init__(self, make: Callable[[Executor], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, tx: SqlTransaction, owner: type | None = None) -> R:
+        repository = tx.__dict__[self._name] = self._make(tx.sql)
+        return repository
 
 
 class SqlTransaction:
-    """Implements ``storage.base.Transaction`` over one DB-API cursor.
-
-    One is made for every request, and most requests use one or two
-    repositories: each is made on first use (all seven up front would cost
-    more than the transaction itself). ``sql`` runs statements of one's own
-    (benchmarks, tests).
-    """
-
-    __slots__ = (
-        "_cases",
-        "_history",
-        "_keys",
-        "_meta",
-        "_orgs",
-        "_projects",
-        "_users",
-        "sql",
-    )
+    """Implements ``Transaction`` over one DB-API cursor; ``sql`` runs statements of one's
+    own (benchmarks, tests)."""
 
     def __init__(
         self,
@@ -43,52 +69,11 @@ class SqlTransaction:
         is_unique_violation: Callable[[BaseException], bool],
     ) -> None:
         self.sql = Executor(cursor, dialect, is_unique_violation)
-        self._meta: SqlMeta | None = None
-        self._orgs: SqlOrgs | None = None
-        self._users: SqlUsers | None = None
-        self._keys: SqlKeys | None = None
-        self._projects: SqlProjects | None = None
-        self._cases: SqlCases | None = None
-        self._history: SqlHistory | None = None
 
-    @property
-    def meta(self) -> SqlMeta:
-        if self._meta is None:
-            self._meta = SqlMeta(self.sql)
-        return self._meta
-
-    @property
-    def orgs(self) -> SqlOrgs:
-        if self._orgs is None:
-            self._orgs = SqlOrgs(self.sql)
-        return self._orgs
-
-    @property
-    def users(self) -> SqlUsers:
-        if self._users is None:
-            self._users = SqlUsers(self.sql)
-        return self._users
-
-    @property
-    def keys(self) -> SqlKeys:
-        if self._keys is None:
-            self._keys = SqlKeys(self.sql)
-        return self._keys
-
-    @property
-    def projects(self) -> SqlProjects:
-        if self._projects is None:
-            self._projects = SqlProjects(self.sql)
-        return self._projects
-
-    @property
-    def cases(self) -> SqlCases:
-        if self._cases is None:
-            self._cases = SqlCases(self.sql)
-        return self._cases
-
-    @property
-    def history(self) -> SqlHistory:
-        if self._history is None:
-            self._history = SqlHistory(self.sql)
-        return self._history
+    meta = _Repository(SqlMeta)
+    orgs = _Repository(SqlOrgs)
+    users = _Repository(SqlUsers)
+    keys = _Repository(SqlKeys)
+    projects = _Repository(SqlProjects)
+    cases = _Repository(SqlCases)
+    history = _Repository(SqlHistory)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from casebook.core.entities import User, UserRef, UserStatus
 from casebook.storage.columns import Column, Table, enum_dump, enum_load
@@ -68,8 +68,39 @@ def _taken(user: User) -> str:
     return f"a user with email {user.email} already exists"
 
 
+class Users(Protocol):
+    def insert(self, user: User) -> None:
+        """Raise ConflictError if the email is taken in the organisation."""
+        ...
+
+    def get(self, org_id: str, user_id: str) -> User | None: ...
+    def by_email(self, org_id: str, email: str) -> User | None: ...
+    def count(self, org_id: str) -> int: ...
+    def list(
+        self,
+        org_id: str,
+        *,
+        text: str | None,
+        statuses: Sequence[str] | None,
+        order_by: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[User], int]:
+        """A page of users matching ``text`` (substring of email, handle or name)
+        and ``statuses``, and the number of all matches."""
+        ...
+
+    def update(self, user: User) -> None:
+        """Store the user's email, handle, name, title, status, role and ``modified_at``.
+
+        Raise ConflictError if the email is taken in the organisation.
+        """
+        ...
+
+
 class SqlUsers(Repository):
-    """Implements ``storage.base.Users``."""
+    """Implements ``Users``."""
 
     __slots__ = ()
 
