@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from casebook.core.clock import new_id, now_us, parse_uuid
 from casebook.core.entities import (
@@ -305,9 +305,3 @@ def search_cases(
             offset=offset,
         )
     return Page(items=items, total=total)
-
-
-class EmptyCommand(Protocol):
-    """A case command that takes nothing but the case (unassign, archive, unarchive)."""
-
-    def __call__(self, store: Store, ref: str, *, actor: Actor) -> Case: ...
