@@ -221,6 +221,20 @@ def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> C
     return _change_case(store, ref, actor, decide)
 
 
+def update_title(store: Store, ref: str, *, actor: Actor, title: str) -> Case:
+    """Rename a case; surrounding spaces are dropped and an empty title is refused."""
+    title = _check_title(title)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.title == title:
+            return None
+        old = case.title
+        case.title = title
+        return CaseUpdate(title=title), [CaseChange("title", old, title)]
+
+    return _change_case(store, ref, actor, decide)
+
+
 def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Case:
     if parse_uuid(assignee_id) is None:
         raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")

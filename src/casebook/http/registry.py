@@ -196,6 +196,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("CreateCase", "POST", "/api/v2/cases", case_routes.create_case, "Create a case", W, 201, case_schemas.CaseDocument, case_schemas.CaseCreateRequest, errors=_CASE_CHANGE),
     case_action("UpdateStatus", "status", "Update case status", cases.update_status, case_schemas.StatusAttributes, example={"status": "IN_PROGRESS"}),
     case_action("UpdatePriority", "priority", "Update case priority", cases.update_priority, case_schemas.PriorityAttributes, example={"priority": "P2"}),
+    case_action("UpdateCaseTitle", "title", "Update case title", cases.update_title, case_schemas.TitleAttributes, example={"title": "Renamed case"}),
     case_action("AssignCase", "assign", "Assign case", cases.assign_case, case_schemas.AssignAttributes),
     case_action("UnassignCase", "unassign", "Unassign case", cases.unassign_case),
     case_action("ArchiveCase", "archive", "Archive case", cases.archive_case),
@@ -217,7 +218,7 @@ NOT_YET: dict[str, str] = {
     # Working a case: comments, timeline, fields, watchers, links, moves, insights.
     **dict.fromkeys(
         (
-            "UpdateCaseTitle", "UpdateCaseDescription", "UpdateAttributes", "UpdateCaseDueDate",
+            "UpdateCaseDescription", "UpdateAttributes", "UpdateCaseDueDate",
             "UpdateCaseResolvedReason", "CommentCase", "UpdateCaseComment", "DeleteCaseComment",
             "ListCaseTimeline", "ListCaseWatchers", "WatchCase", "UnwatchCase", "ListCaseLinks",
             "CreateCaseLink", "DeleteCaseLink", "MoveCaseToProject", "AddCaseInsights",
