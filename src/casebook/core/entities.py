@@ -110,6 +110,11 @@ class UserStatus(enum.Enum):
     DISABLED = "Disabled"
 
 
+UserSort = Literal["name", "modified_at", "email"]
+"""What a list of users may be sorted by."""
+USER_SORTS: tuple[UserSort, ...] = ("name", "modified_at", "email")
+
+
 class Scope(enum.Enum):
     """What an application key may do. An unscoped key may do what its user's role allows."""
 

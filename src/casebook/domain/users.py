@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from casebook.core.clock import new_id, now_us, parse_uuid
-from casebook.core.entities import Actor, KeyInfo, Org, Scope, User, UserStatus
+from casebook.core.entities import (
+    USER_SORTS,
+    Actor,
+    KeyInfo,
+    Org,
+    Scope,
+    User,
+    UserSort,
+    UserStatus,
+)
 from casebook.core.errors import (
     ConflictError,
     IdMismatchError,
@@ -227,41 +237,25 @@ def get_user(store: Store, user_id: str, *, actor: Actor) -> User:
         return _access_user(tx, actor, user_id)
 
 
-_USER_SORTS = {"name", "modified_at", "email"}
-_STATUS_NAMES = {s.value.lower(): s.value for s in UserStatus}
-
-
 def list_users(
     store: Store,
     *,
     actor: Actor,
     text: str | None,
-    statuses: str | None,
-    sort: str,
-    sort_dir: str | None,
+    statuses: Sequence[UserStatus] | None,
+    order_by: UserSort,
+    descending: bool,
     page_size: int,
     page_number: int,
 ) -> tuple[list[User], int, int]:
-    """A page of users (0-based ``page_number``), the filtered count and the org's count."""
+    """A page of users (0-based ``page_number``), the filtered count and the org's count.
+
+    ``text`` matches a substring of the email, handle or name; ``statuses``, when
+    given, keeps users in those statuses only.
+    """
     require_scope(actor, Scope.USER_ACCESS_READ)
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    if field not in _USER_SORTS:
-        raise InvalidRequestError(f"invalid sort {sort!r}: use name, modified_at or email")
-    if sort_dir is not None:
-        if sort_dir not in ("asc", "desc"):
-            raise InvalidRequestError(f"invalid sort_dir {sort_dir!r}: use asc or desc")
-        descending = sort_dir == "desc"
-    wanted = None
-    if statuses:
-        wanted = []
-        for part in statuses.split(","):
-            status = _STATUS_NAMES.get(part.strip().lower())
-            if status is None:
-                raise InvalidRequestError(
-                    f"invalid filter[status] {part.strip()!r}: use Active, Pending or Disabled"
-                )
-            wanted.append(status)
+    if order_by not in USER_SORTS:
+        raise InvalidRequestError(f"invalid sort {order_by!r}: use name, modified_at or email")
     if text is not None and "\x00" in text:
         raise InvalidRequestError("invalid filter: NUL characters are not allowed")
     if not 1 <= page_size <= limits.MAX_USERS_PAGE_SIZE:
@@ -272,8 +266,8 @@ def list_users(
         users, filtered = tx.users.list(
             actor.org_id,
             text=text,
-            statuses=wanted,
-            order_by=field,
+            statuses=statuses,
+            order_by=order_by,
             descending=descending,
             limit=page_size,
             # Past MAX_OFFSET every page is empty anyway; clamping keeps the number bounded.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from casebook.core.entities import User, UserRef, UserStatus
+from casebook.core.entities import User, UserRef, UserSort, UserStatus
 from casebook.storage.columns import Column, Table, enum_dump, enum_load
 from casebook.storage.executor import Repository
 
@@ -81,8 +81,8 @@ class Users(Protocol):
         org_id: str,
         *,
         text: str | None,
-        statuses: Sequence[str] | None,
-        order_by: str,
+        statuses: Sequence[UserStatus] | None,
+        order_by: UserSort,
         descending: bool,
         limit: int,
         offset: int,
@@ -125,8 +125,8 @@ class SqlUsers(Repository):
         org_id: str,
         *,
         text: str | None,
-        statuses: Sequence[str] | None,
-        order_by: str,
+        statuses: Sequence[UserStatus] | None,
+        order_by: UserSort,
         descending: bool,
         limit: int,
         offset: int,
@@ -139,7 +139,7 @@ class SqlUsers(Repository):
             params += [folded, folded, folded]
         if statuses:
             where.append(f"status IN ({', '.join('?' for _ in statuses)})")
-            params += list(statuses)
+            params += [status.value for status in statuses]
         clause = " AND ".join(where)
         column = _ORDER.get(order_by, "email")
         direction = "DESC" if descending else "ASC"
