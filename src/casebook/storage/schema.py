@@ -30,6 +30,28 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# Made by the migrations only, per dialect: the full-text index and its shadow tables.
+MIGRATIONS_ONLY = frozenset(
+    {
+        "alembic_version",
+        "cases_fts",
+        "cases_fts_data",
+        "cases_fts_idx",
+        "cases_fts_docsize",
+        "cases_fts_config",
+        "search_vector",
+        "ix_cases_search_vector",
+    }
+)
+
+
+def declared_here(
+    obj: object, name: str | None, type_: str, reflected: bool, other: object
+) -> bool:
+    """Alembic's ``include_object``: compare (and autogenerate) only what this module declares."""
+    return name not in MIGRATIONS_ONLY
+
+
 # SQLite wants INTEGER PRIMARY KEY for a rowid alias; PostgreSQL wants BIGINT.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from alembic import context
 
-from casebook.storage.schema import metadata
+from casebook.storage.schema import declared_here, metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=metadata,
+    include_object=declared_here,
     render_as_batch=connection.dialect.name == "sqlite",
     transaction_per_migration=True,
 )
