@@ -29,6 +29,7 @@ from casebook.config import Settings, load_settings
 from casebook.core.entities import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
 from casebook.http.app import create_app
 from casebook.http.registry import OPERATIONS as REGISTRY
+from casebook.http.registry import PATH_PARAMS
 from casebook.http.registry import Operation as Declared
 from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl
@@ -189,11 +190,6 @@ def _case_body(org: OrgWorld) -> dict[str, Any]:
     return case_body(org.project["id"], "matrix case")
 
 
-def _fresh_project(org: OrgWorld) -> tuple[str, Any]:
-    project = org.admin.create_project(unique("D"), "to delete")
-    return f"/api/v2/cases/projects/{project['id']}", None
-
-
 def _new_project_body(org: OrgWorld) -> tuple[str, Any]:
     body = {"data": {"type": "project", "attributes": {"key": unique("N"), "name": "new"}}}
     return "/api/v2/cases/projects", body
@@ -202,11 +198,6 @@ def _new_project_body(org: OrgWorld) -> tuple[str, Any]:
 def _new_user_body(org: OrgWorld) -> tuple[str, Any]:
     email = f"invitee-{unique()}@{org.name}.example"
     return "/api/v2/users", {"data": {"type": "users", "attributes": {"email": email}}}
-
-
-def _fresh_user(org: OrgWorld) -> tuple[str, Any]:
-    user = org.admin.create_user(f"leaver-{unique()}@{org.name}.example")
-    return f"/api/v2/users/{user['id']}", None
 
 
 def _patch_user(org: OrgWorld) -> tuple[str, Any]:
@@ -221,23 +212,37 @@ def _assign(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/{org.case['id']}/assign", body
 
 
-# How to call the operations whose calls the registry cannot describe: they create
-# or consume objects, or need another object of the organisation in their body.
+# How to call the operations whose bodies the registry cannot describe: they create
+# objects (with unique keys), or need another object of the organisation.
 RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
     "AssignCase": _assign,
     "CreateProject": _new_project_body,
-    "DeleteProject": _fresh_project,
     "CreateUser": _new_user_body,
     "UpdateUser": _patch_user,
-    "DisableUser": _fresh_user,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
 
 
+def _standing(org: OrgWorld) -> dict[str, str]:
+    """The organisation's objects that calls aim at, by path parameter."""
+    return {"case_id": org.case["id"], "project_id": org.project["id"], "user_id": org.member["id"]}
+
+
+def _made(param: str, org: OrgWorld) -> str:
+    """A fresh object for ``param``, made by the operation the registry names for it."""
+    maker = next(op for op in OPERATIONS if op.name == PATH_PARAMS[param].made_by)
+    path, body = maker.prepare(org)
+    r = org.admin.client.request(maker.method, path, headers=org.admin.headers, json=body)
+    assert r.status_code == maker.ok, (maker.name, r.text)
+    return str(r.json()["data"]["id"])
+
+
 def _from_registry(declared: Declared) -> Callable[[OrgWorld], tuple[str, Any]]:
-    """A call on the organisation's standing objects; a case action's body is its example."""
+    """A call built from the registry: a path parameter names the organisation's standing
+    object, or a fresh one (made by the operation the registry names for it) when the call
+    deletes it or there is none; a case action's body is its ``example``."""
     takes_body = declared.request is not None
     if takes_body and not declared.path.startswith(_CASE_ACTION):
         raise AssertionError(
@@ -245,9 +250,14 @@ def _from_registry(declared: Declared) -> Callable[[OrgWorld], tuple[str, Any]]:
         )
 
     def prepare(org: OrgWorld) -> tuple[str, Any]:
-        path = declared.path.format(
-            case_id=org.case["id"], project_id=org.project["id"], user_id=org.member["id"]
-        )
+        standing = _standing(org)
+        values = {
+            name: standing[name]
+            if name in standing and declared.method != "DELETE"
+            else _made(name, org)
+            for name in declared.path_params
+        }
+        path = declared.path.format(**values)
         if not takes_body:
             return path, None
         data: dict[str, Any] = {"type": "case"}

@@ -42,15 +42,20 @@ class QueryParam:
 
 @dataclass(frozen=True, slots=True)
 class PathParam:
+    """A path parameter: its description, its router convertor (``caseref``: a case UUID or
+    key), and the operation that makes the object it names, which answers its id as
+    ``data.id`` (test suites make one this way when they need a fresh one)."""
+
     description: str
-    convertor: str = "str"  # the router's convertor (``caseref``: a case UUID or key)
+    made_by: str
+    convertor: str = "str"
     max_length: int = 64
 
 
 PATH_PARAMS: dict[str, PathParam] = {
-    "case_id": PathParam("Case's UUID or key", convertor="caseref"),
-    "project_id": PathParam("Project UUID."),
-    "user_id": PathParam("The ID of the user."),
+    "case_id": PathParam("Case's UUID or key", "CreateCase", convertor="caseref"),
+    "project_id": PathParam("Project UUID.", "CreateProject"),
+    "user_id": PathParam("The ID of the user.", "CreateUser"),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
 
@@ -266,3 +271,4 @@ NOT_YET: dict[str, str] = {
 assert len({op.operation_id for op in OPERATIONS}) == len(OPERATIONS)
 assert not {op.operation_id for op in OPERATIONS} & set(NOT_YET)
 assert len({(op.method, op.path) for op in OPERATIONS}) == len(OPERATIONS)
+assert {p.made_by for p in PATH_PARAMS.values()} <= {op.operation_id for op in OPERATIONS}
