@@ -123,18 +123,16 @@ def endpoint(
                 raise UnavailableError("injected fault: request refused before any work")
             actor = identify(request, ctx)
             limit = ctx.settings.rate_limit
-            if ctx.limiter is None or limit is None:
-                require_scope(actor, scope)
-                return await handler(request, ctx, actor)
-            decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
-            if not decision.allowed:
-                raise RateLimitedError(
-                    "rate limit exceeded for this application key",
-                    limit=decision.limit,
-                    period=decision.period,
-                    reset_after=decision.reset_after,
-                    name="cases",
-                )
+            if ctx.limiter is not None and limit is not None:
+                decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
+                if not decision.allowed:
+                    raise RateLimitedError(
+                        "rate limit exceeded for this application key",
+                        limit=decision.limit,
+                        period=decision.period,
+                        reset_after=decision.reset_after,
+                        name="cases",
+                    )
             require_scope(actor, scope)
             response = await handler(request, ctx, actor)
         except CasebookError as exc:
