@@ -174,6 +174,11 @@ async def read_body(request: Request, ctx: Context) -> bytes:
     return b"".join(chunks)
 
 
+# One decoder per request struct: msgspec caches what it learns of a class on the class,
+# but not on a generic alias such as CaseActionRequest[TitleAttributes].
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
 async def decode(request: Request, ctx: Context, kind: type[T]) -> T:
     body = await read_body(request, ctx)
     if not body:
@@ -181,8 +186,11 @@ async def decode(request: Request, ctx: Context, kind: type[T]) -> T:
     if b"u0000" in body and _JSON_NUL.search(body):
         # PostgreSQL cannot store NUL in text; refuse it on every back end alike.
         raise InvalidRequestError("invalid request body: NUL characters (\\u0000) are not allowed")
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        decoder = _DECODERS[kind] = msgspec.json.Decoder(kind)
     try:
-        return msgspec.json.decode(body, type=kind)
+        return decoder.decode(body)  # type: ignore[no-any-return]
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"invalid request body: {exc}") from None
     except msgspec.DecodeError as exc:
