@@ -485,3 +485,15 @@ def test_every_change_is_in_the_history(api: Api, project: dict) -> None:
     assert {who for _, who, _ in history} == {actor.user_id}
     times = [at for at, _, _ in history]
     assert times == sorted(times)
+
+
+def test_a_key_reads_the_same_in_a_path_and_in_a_search(api: Api, project: dict) -> None:
+    case = api.create_case(project["id"])
+    for ref in ("SEC-1", "sec-1", "SEC-01", "Sec-0001"):
+        r = api.get(f"/api/v2/cases/{ref}")
+        assert r.status_code == 200, ref
+        assert r.json()["data"]["id"] == case["id"]
+        found = api.search(f"key:{ref}").json()["data"]
+        assert [c["id"] for c in found] == [case["id"]], ref
+    assert api.get("/api/v2/cases/SEC-0").status_code == 404
+    assert api.search("key:SEC-0").status_code == 400
