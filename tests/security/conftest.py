@@ -175,6 +175,7 @@ class Operation:
 
     name: str  # Datadog's operationId
     method: str
+    path: str  # the registry's, with {case_id} and the like
     scope: Scope
     ok: int
     prepare: Callable[[OrgWorld], tuple[str, Any]]
@@ -273,6 +274,7 @@ OPERATIONS: tuple[Operation, ...] = tuple(
     Operation(
         name=declared.operation_id,
         method=declared.method,
+        path=declared.path,
         scope=declared.scope,
         ok=declared.success,
         prepare=RECIPES.get(declared.operation_id) or _from_registry(declared),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
-from tests.security.conftest import OrgWorld, dump_database, report_count
+from tests.security.conftest import OPERATIONS, OrgWorld, dump_database, report_count
 from tests.support.api import case_body
 
 A_CASES, B_CASES = 55, 50
@@ -56,19 +56,18 @@ def _same_404(theirs: Any, ref: str, absent: Any, missing: str, *context: Any) -
     assert _normalised(theirs, ref) == _normalised(absent, missing)
 
 
-CASE_ACTIONS: list[tuple[str, str, dict[str, Any] | None]] = [
-    ("GET", "", None),
-    ("POST", "/status", {"data": {"type": "case", "attributes": {"status": "CLOSED"}}}),
-    ("POST", "/priority", {"data": {"type": "case", "attributes": {"priority": "P1"}}}),
-    ("POST", "/unassign", {"data": {"type": "case"}}),
-    ("POST", "/archive", {"data": {"type": "case"}}),
-    ("POST", "/unarchive", {"data": {"type": "case"}}),
-]
-
-
 def _case_calls(b: OrgWorld) -> list[tuple[str, str, dict[str, Any] | None]]:
-    assign = {"data": {"type": "case", "attributes": {"assignee_id": b.member["id"]}}}
-    return [*CASE_ACTIONS, ("POST", "/assign", assign)]
+    """Every registered operation on one case, as B would call it on its own case: (method,
+    the path after the case's id, body)."""
+    calls = []
+    for op in OPERATIONS:
+        if op.path.startswith("/api/v2/cases/{case_id}"):
+            path, body = op.prepare(b)
+            calls.append((op.method, path.removeprefix(f"/api/v2/cases/{b.case['id']}"), body))
+    assert {"GetCase", "UpdateStatus", "AssignCase"} <= {
+        op.name for op in OPERATIONS if op.path.startswith("/api/v2/cases/{case_id}")
+    }
+    return calls
 
 
 def _a_rows(database_url: str, a: OrgWorld) -> dict[str, list[tuple[str, ...]]]:
