@@ -8,6 +8,7 @@ archived case) is a no-op: no history, no ``modified_at``, as Datadog does.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,33 @@ def _check_description(description: str) -> str:
             f"description is longer than {limits.MAX_DESCRIPTION_CHARS} characters"
         )
     return description
+
+
+def _check_attributes(attributes: dict[str, list[str]]) -> dict[str, list[str]]:
+    if len(attributes) > limits.MAX_ATTRIBUTE_KEYS:
+        raise InvalidRequestError(f"attributes has more than {limits.MAX_ATTRIBUTE_KEYS} keys")
+    for key, values in attributes.items():
+        if not key or len(key) > limits.MAX_ATTRIBUTE_KEY_CHARS or not key.isprintable():
+            raise InvalidRequestError(
+                f"invalid attribute key {key!r}: 1 to {limits.MAX_ATTRIBUTE_KEY_CHARS}"
+                " printable characters"
+            )
+        if len(values) > limits.MAX_ATTRIBUTE_VALUES:
+            raise InvalidRequestError(
+                f"attribute {key!r} has more than {limits.MAX_ATTRIBUTE_VALUES} values"
+            )
+        for value in values:
+            if len(value) > limits.MAX_ATTRIBUTE_VALUE_CHARS:
+                raise InvalidRequestError(
+                    f"a value of attribute {key!r} is longer than"
+                    f" {limits.MAX_ATTRIBUTE_VALUE_CHARS} characters"
+                )
+    return attributes
+
+
+def _json(value: object) -> str:
+    """A value as history keeps it: compact JSON, keys sorted."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _check_type(type_id: str | None) -> str:
@@ -231,6 +259,42 @@ def update_title(store: Store, ref: str, *, actor: Actor, title: str) -> Case:
         old = case.title
         case.title = title
         return CaseUpdate(title=title), [CaseChange("title", old, title)]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def update_description(store: Store, ref: str, *, actor: Actor, description: str) -> Case:
+    """Replace a case's description (it may be empty)."""
+    description = _check_description(description)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.description == description:
+            return None
+        old = case.description
+        case.description = description
+        return CaseUpdate(description=description), [CaseChange("description", old, description)]
+
+    return _change_case(store, ref, actor, decide)
+
+
+def update_attributes(
+    store: Store, ref: str, *, actor: Actor, attributes: dict[str, list[str]]
+) -> Case:
+    """Replace a case's ``attributes`` map as a whole (``{"team": ["sre"]}``); ``{}`` clears it.
+
+    Keys are 1 to 64 characters with no control characters; only keys in the
+    search language's name form (``team``, ``aws.region``) can be searched by facet.
+    """
+    attributes = _check_attributes(attributes)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.attributes == attributes:
+            return None
+        old = case.attributes
+        case.attributes = attributes
+        return CaseUpdate(attributes=attributes), [
+            CaseChange("attributes", _json(old), _json(attributes))
+        ]
 
     return _change_case(store, ref, actor, decide)
 

@@ -202,6 +202,8 @@ OPERATIONS: tuple[Operation, ...] = (
     case_action("UpdateStatus", "status", "Update case status", cases.update_status, case_schemas.StatusAttributes, example={"status": "IN_PROGRESS"}),
     case_action("UpdatePriority", "priority", "Update case priority", cases.update_priority, case_schemas.PriorityAttributes, example={"priority": "P2"}),
     case_action("UpdateCaseTitle", "title", "Update case title", cases.update_title, case_schemas.TitleAttributes, example={"title": "Renamed case"}),
+    case_action("UpdateCaseDescription", "description", "Update case description", cases.update_description, case_schemas.DescriptionAttributes, example={"description": "What we know so far"}),
+    case_action("UpdateAttributes", "attributes", "Update case attributes", cases.update_attributes, case_schemas.AttributesAttributes, example={"attributes": {"team": ["security"]}}),
     case_action("AssignCase", "assign", "Assign case", cases.assign_case, case_schemas.AssignAttributes),
     case_action("UnassignCase", "unassign", "Unassign case", cases.unassign_case),
     case_action("ArchiveCase", "archive", "Archive case", cases.archive_case),
@@ -223,7 +225,7 @@ NOT_YET: dict[str, str] = {
     # Working a case: comments, timeline, fields, watchers, links, moves, insights.
     **dict.fromkeys(
         (
-            "UpdateCaseDescription", "UpdateAttributes", "UpdateCaseDueDate",
+            "UpdateCaseDueDate",
             "UpdateCaseResolvedReason", "CommentCase", "UpdateCaseComment", "DeleteCaseComment",
             "ListCaseTimeline", "ListCaseWatchers", "WatchCase", "UnwatchCase", "ListCaseLinks",
             "CreateCaseLink", "DeleteCaseLink", "MoveCaseToProject", "AddCaseInsights",

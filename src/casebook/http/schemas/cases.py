@@ -101,6 +101,25 @@ class TitleAttributes(msgspec.Struct):
     title: Title
 
 
+class DescriptionAttributes(msgspec.Struct):
+    description: Description
+
+
+AttributeKey = Annotated[str, msgspec.Meta(max_length=limits.MAX_ATTRIBUTE_KEY_CHARS)]
+AttributeValues = Annotated[
+    list[Annotated[str, msgspec.Meta(max_length=limits.MAX_ATTRIBUTE_VALUE_CHARS)]],
+    msgspec.Meta(max_length=limits.MAX_ATTRIBUTE_VALUES),
+]
+
+
+class AttributesAttributes(msgspec.Struct):
+    """The whole ``attributes`` map of a case (``team: [a, b]``), replacing the old one."""
+
+    attributes: Annotated[
+        dict[AttributeKey, AttributeValues], msgspec.Meta(max_length=limits.MAX_ATTRIBUTE_KEYS)
+    ]
+
+
 # --- responses ------------------------------------------------------------------
 # Structs with ``omit_defaults``: a member whose value is its default (None) is
 # left out, as Datadog leaves out unset attributes; members without a default
