@@ -23,6 +23,7 @@ from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl
 from tests.support.api import Api
 from tests.support.postgres import PostgresCluster
+from tests.support.server import Keys, ServerProcess, new_keys, running_server
 
 TEMPLATE = "casebook_template"
 
@@ -121,3 +122,11 @@ def api(client: TestClient, store: Store, settings: Settings) -> Api:
     result = users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
     assert result.created_keys is not None
     return Api(client, store, settings, result.created_keys)
+
+
+@pytest.fixture
+def live_server(database_url: str) -> Iterator[tuple[ServerProcess, Keys]]:
+    """A ``casebook serve`` process on the test's database, and keys it knows."""
+    keys = new_keys()
+    with running_server(database_url, keys) as server:
+        yield server, keys

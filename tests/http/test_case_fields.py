@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from datadog_api_client.exceptions import ApiException
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.models import (
-    CaseCreate,
-    CaseCreateAttributes,
-    CaseCreateRelationships,
-    CaseCreateRequest,
     CaseObjectAttributes,
     CaseResourceType,
     CaseUpdateAttributes,
@@ -20,34 +14,18 @@ from datadog_api_client.v2.models import (
     CaseUpdateDescription,
     CaseUpdateDescriptionAttributes,
     CaseUpdateDescriptionRequest,
-    ProjectCreate,
-    ProjectCreateAttributes,
-    ProjectCreateRequest,
-    ProjectRelationship,
-    ProjectRelationshipData,
-    ProjectResourceType,
 )
 
-from casebook.domain import cases as cases_domain
-from casebook.domain.keys import Authenticator, load_secret
 from tests.e2e.conftest import make_client
 from tests.support.api import Api
-from tests.support.server import Keys, ServerProcess, new_keys, running_server
-
-STANDARD = "00000000-0000-0000-0000-000000000001"
+from tests.support.official import new_project_and_case
+from tests.support.server import Keys, ServerProcess
 
 
 @pytest.fixture
 def case(api: Api) -> dict:
     project = api.create_project("SEC", "Security")
     return api.create_case(project["id"], "Suspicious login")
-
-
-def _history(api: Api, ref: str) -> list[tuple[str, str | None, str | None]]:
-    secret = load_secret(api.store, api.settings.secret_key)
-    actor = Authenticator(api.store, secret).authenticate(api.keys.api_key, api.keys.app_key)
-    changes = cases_domain.case_history(api.store, ref, actor=actor)
-    return [(c.field, c.old, c.new) for _, _, c in changes]
 
 
 # --- description ----------------------------------------------------------------------------
@@ -58,11 +36,11 @@ def test_description_changes_is_searchable_and_in_the_history(api: Api, case: di
     assert attributes["description"] == "Login from a new country"
     assert "modified_at" in attributes
     assert api.search('"new country"').json()["meta"]["total_cases"] == 1
-    assert _history(api, "SEC-1")[-1] == ("description", "", "Login from a new country")
+    assert api.history("SEC-1")[-1] == ("description", "", "Login from a new country")
     # Emptying it is a change too; the same text again is a no-op.
     assert api.case_action("SEC-1", "description", {"description": ""}).status_code == 200
     assert api.case_action("SEC-1", "description", {"description": ""}).status_code == 200
-    assert [f for f, _, _ in _history(api, "SEC-1")] == ["created", "description", "description"]
+    assert [f for f, _, _ in api.history("SEC-1")] == ["created", "description", "description"]
     assert api.search('"new country"').json()["meta"]["total_cases"] == 0
 
 
@@ -94,7 +72,7 @@ def test_attributes_are_replaced_as_a_whole_and_searchable(api: Api, case: dict)
     assert again.status_code == 200
     assert api.case_action("SEC-1", "attributes", {"attributes": {}}).status_code == 200
     assert api.get("/api/v2/cases/SEC-1").json()["data"]["attributes"]["attributes"] == {}
-    assert _history(api, "SEC-1")[1:] == [
+    assert api.history("SEC-1")[1:] == [
         ("attributes", "{}", '{"env":["prod"],"team":["security","sre"]}'),
         ("attributes", '{"env":["prod"],"team":["security","sre"]}', '{"team":["payments"]}'),
         ("attributes", '{"team":["payments"]}', "{}"),
@@ -136,43 +114,14 @@ def test_unknown_case_and_read_only_key(api: Api, case: dict) -> None:
 
 
 # --- the official Python client, against a live server ------------------------------------
-@pytest.fixture
-def server(database_url: str) -> Iterator[tuple[ServerProcess, Keys]]:
-    keys = new_keys()
-    with running_server(database_url, keys) as server:
-        yield server, keys
-
-
 @pytest.mark.slow
 def test_the_official_client_updates_description_and_attributes(
-    server: tuple[ServerProcess, Keys],
+    live_server: tuple[ServerProcess, Keys],
 ) -> None:
-    live, keys = server
+    live, keys = live_server
     with make_client(live, keys) as client:
         api = CaseManagementApi(client)
-        project = api.create_project(
-            body=ProjectCreateRequest(
-                data=ProjectCreate(
-                    type=ProjectResourceType.PROJECT,
-                    attributes=ProjectCreateAttributes(key="NOC", name="Operations"),
-                )
-            )
-        )
-        created = api.create_case(
-            body=CaseCreateRequest(
-                data=CaseCreate(
-                    type=CaseResourceType.CASE,
-                    attributes=CaseCreateAttributes(title="Disk full on db-1", type_id=STANDARD),
-                    relationships=CaseCreateRelationships(
-                        project=ProjectRelationship(
-                            data=ProjectRelationshipData(
-                                id=project.data.id, type=ProjectResourceType.PROJECT
-                            )
-                        )
-                    ),
-                )
-            )
-        ).data.id
+        created = new_project_and_case(api, "NOC", "Disk full on db-1")
 
         described = api.update_case_description(
             case_id=created,

@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from datadog_api_client.exceptions import ApiException
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.models import (
-    CaseCreate,
-    CaseCreateAttributes,
-    CaseCreateRelationships,
-    CaseCreateRequest,
     CaseResourceType,
     CaseUpdateTitle,
     CaseUpdateTitleAttributes,
     CaseUpdateTitleRequest,
-    ProjectCreate,
-    ProjectCreateAttributes,
-    ProjectCreateRequest,
-    ProjectRelationship,
-    ProjectRelationshipData,
-    ProjectResourceType,
 )
 
-from casebook.domain import cases as cases_domain
-from casebook.domain.keys import Authenticator, load_secret
 from tests.e2e.conftest import make_client
 from tests.support.api import Api
-from tests.support.server import Keys, ServerProcess, new_keys, running_server
-
-STANDARD = "00000000-0000-0000-0000-000000000001"
+from tests.support.official import new_project_and_case
+from tests.support.server import Keys, ServerProcess
 
 
 @pytest.fixture
 def case(api: Api) -> dict:
     project = api.create_project("SEC", "Security")
     return api.create_case(project["id"], "Suspicious login")
-
-
-def _history(api: Api, ref: str) -> list[tuple[str, str | None, str | None]]:
-    secret = load_secret(api.store, api.settings.secret_key)
-    actor = Authenticator(api.store, secret).authenticate(api.keys.api_key, api.keys.app_key)
-    return [
-        (c.field, c.old, c.new)
-        for _, _, c in cases_domain.case_history(api.store, ref, actor=actor)
-    ]
 
 
 def test_title_changes_and_is_in_the_history(api: Api, case: dict) -> None:
@@ -59,14 +35,14 @@ def test_title_changes_and_is_in_the_history(api: Api, case: dict) -> None:
     assert data["relationships"]["modified_by"]["data"]["id"] == api.user_id("admin@")
     assert api.get("/api/v2/cases/SEC-1").json()["data"]["attributes"]["title"] == "Stolen laptop"
     assert api.search('"Stolen laptop"').json()["meta"]["total_cases"] == 1
-    assert _history(api, "SEC-1")[-1] == ("title", "Suspicious login", "Stolen laptop")
+    assert api.history("SEC-1")[-1] == ("title", "Suspicious login", "Stolen laptop")
 
 
 def test_the_same_title_is_a_no_op(api: Api, case: dict) -> None:
     r = api.case_action("SEC-1", "title", {"title": "Suspicious login"})
     assert r.status_code == 200
     assert "modified_at" not in r.json()["data"]["attributes"]
-    assert [field for field, _, _ in _history(api, "SEC-1")] == ["created"]
+    assert [field for field, _, _ in api.history("SEC-1")] == ["created"]
 
 
 @pytest.mark.parametrize(
@@ -111,41 +87,12 @@ def test_a_read_only_key_may_not_change_the_title(api: Api, case: dict) -> None:
 
 
 # --- the official Python client, against a live server ------------------------------------
-@pytest.fixture
-def server(database_url: str) -> Iterator[tuple[ServerProcess, Keys]]:
-    keys = new_keys()
-    with running_server(database_url, keys) as server:
-        yield server, keys
-
-
 @pytest.mark.slow
-def test_the_official_client_updates_a_title(server: tuple[ServerProcess, Keys]) -> None:
-    live, keys = server
+def test_the_official_client_updates_a_title(live_server: tuple[ServerProcess, Keys]) -> None:
+    live, keys = live_server
     with make_client(live, keys) as client:
         api = CaseManagementApi(client)
-        project = api.create_project(
-            body=ProjectCreateRequest(
-                data=ProjectCreate(
-                    type=ProjectResourceType.PROJECT,
-                    attributes=ProjectCreateAttributes(key="NOC", name="Operations"),
-                )
-            )
-        )
-        created = api.create_case(
-            body=CaseCreateRequest(
-                data=CaseCreate(
-                    type=CaseResourceType.CASE,
-                    attributes=CaseCreateAttributes(title="Disk full on db-1", type_id=STANDARD),
-                    relationships=CaseCreateRelationships(
-                        project=ProjectRelationship(
-                            data=ProjectRelationshipData(
-                                id=project.data.id, type=ProjectResourceType.PROJECT
-                            )
-                        )
-                    ),
-                )
-            )
-        ).data.id
+        created = new_project_and_case(api, "NOC", "Disk full on db-1")
 
         def update(title: str) -> object:
             body = CaseUpdateTitleRequest(

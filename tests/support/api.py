@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 from casebook.config import Settings
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.domain import users as users_domain
-from casebook.domain.keys import KeyPair, load_secret
+from casebook.domain.cases import case_history
+from casebook.domain.keys import Authenticator, KeyPair, load_secret
 from casebook.storage import Store
 
 _emails = itertools.count(1)
@@ -56,6 +57,12 @@ class Api:
     @property
     def headers(self) -> dict[str, str]:
         return {"DD-API-KEY": self.keys.api_key, "DD-APPLICATION-KEY": self.keys.app_key}
+
+    def history(self, ref: str) -> list[tuple[str, str | None, str | None]]:
+        """The case's history rows, oldest first, as (field, old, new), read as this caller."""
+        secret = load_secret(self.store, self.settings.secret_key)
+        actor = Authenticator(self.store, secret).authenticate(self.keys.api_key, self.keys.app_key)
+        return [(c.field, c.old, c.new) for _, _, c in case_history(self.store, ref, actor=actor)]
 
     # --- raw calls ------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
