@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from casebook.core.errors import InvalidTransitionError, InvalidValueError
 
@@ -101,7 +101,7 @@ PRIORITY_RANK = {
 
 CaseSort = Literal["created_at", "priority", "status"]
 """What a case search may be sorted by (newest first within each)."""
-CASE_SORTS: tuple[CaseSort, ...] = ("created_at", "priority", "status")
+CASE_SORTS: tuple[CaseSort, ...] = get_args(CaseSort)
 
 
 class UserStatus(enum.Enum):
@@ -112,7 +112,7 @@ class UserStatus(enum.Enum):
 
 UserSort = Literal["name", "modified_at", "email"]
 """What a list of users may be sorted by."""
-USER_SORTS: tuple[UserSort, ...] = ("name", "modified_at", "email")
+USER_SORTS: tuple[UserSort, ...] = get_args(UserSort)
 
 
 class Scope(enum.Enum):
