@@ -32,11 +32,15 @@ def test_a_declared_table_gets_its_migration(widgets: Table, tmp_path: Path) -> 
     assert "op.create_table(" in text and "'widgets'" in text
     # Nothing else: the migrations make exactly what the rest of schema.py declares,
     # and what only the migrations make (the full-text index) is left alone.
-    assert "drop" not in text.lower() and "cases" not in text
+    upgrade, downgrade = text.split("def downgrade() -> None:")
+    assert "drop" not in upgrade.lower() and "cases" not in upgrade
+    # The way back drops the table again, and only it.
+    assert "op.drop_table('widgets')" in downgrade and "cases" not in downgrade
+    compile(text, str(path), "exec")  # the template imports what autogenerate writes (sa)
 
 
 def test_nothing_declared_nothing_written(tmp_path: Path) -> None:
     text = new_revision("nothing", version_path=tmp_path).read_text()
-    upgrade = text.split("def upgrade() -> None:", 1)[1]
+    upgrade = text.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
     assert [line.strip() for line in upgrade.splitlines() if line.strip()][1] == "pass"
     assert "op." not in upgrade

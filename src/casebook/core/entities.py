@@ -202,10 +202,96 @@ class Case:
     closed_at: int | None = None
     archived_at: int | None = None
     assignee: UserRef | None = None
+    due_date: int | None = None  # 00:00 UTC of the day it is due
+    resolved_reason: str | None = None
+    comment_count: int = 0  # live comments
+    insights: list[Insight] = field(default_factory=list)
+    version: int = 1  # one more at each change to what the case shows: its ETag
 
     @property
     def public_id(self) -> str:
         return str(self.seq)
+
+
+InsightType = Literal[
+    "SECURITY_SIGNAL",
+    "MONITOR",
+    "EVENT_CORRELATION",
+    "ERROR_TRACKING",
+    "CLOUD_COST_RECOMMENDATION",
+    "INCIDENT",
+    "SENSITIVE_DATA_SCANNER_ISSUE",
+    "EVENT",
+    "WATCHDOG_STORY",
+    "WIDGET",
+    "SECURITY_FINDING",
+    "INSIGHT_SCORECARD_CAMPAIGN",
+    "RESOURCE_POLICY",
+    "APM_RECOMMENDATION",
+    "SCM_URL",
+    "PROFILING_DOWNSIZING_EXPERIMENT",
+]
+INSIGHT_TYPES: tuple[InsightType, ...] = get_args(InsightType)
+
+
+@dataclass(slots=True, frozen=True)
+class Insight:
+    """A Datadog resource a case points to as evidence (a signal, a monitor, ...)."""
+
+    type: str
+    ref: str
+    resource_id: str
+
+
+ResolvedReason = Literal["FALSE_POSITIVE", "TRUE_POSITIVE", "BENIGN_POSITIVE"]
+RESOLVED_REASONS: tuple[ResolvedReason, ...] = get_args(ResolvedReason)
+
+LinkRelationship = Literal[
+    "RELATES_TO", "CAUSES", "BLOCKS", "DUPLICATES", "PARENT_OF", "SUCCESSOR_OF", "ESCALATES_TO"
+]
+LINK_RELATIONSHIPS: tuple[LinkRelationship, ...] = get_args(LinkRelationship)
+
+
+@dataclass(slots=True)
+class CaseLink:
+    """A directed relationship between two cases of one organisation (parent BLOCKS child)."""
+
+    id: str
+    parent_id: str
+    child_id: str
+    relationship: str
+    created_at: int
+    created_by: str | None
+
+
+@dataclass(slots=True)
+class Comment:
+    """A comment on a case. Once deleted it keeps its place but not its text (``body`` None)."""
+
+    id: str
+    case_id: str
+    author_id: str | None
+    body: str | None
+    created_at: int
+    modified_at: int | None = None
+    deleted_at: int | None = None
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """One cell of a case's timeline: a history row, with its comment when it adds one."""
+
+    seq: int
+    at: int
+    actor: UserRef | None
+    change: CaseChange
+    comment: Comment | None = None
+
+
+@dataclass(slots=True)
+class Watcher:
+    user: UserRef
+    since: int
 
 
 @dataclass(slots=True)

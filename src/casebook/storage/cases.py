@@ -10,7 +10,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Priority, Status
+from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Insight, Priority, Status
 from casebook.search.query import Query
 from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
@@ -22,6 +22,13 @@ _json_decode = msgspec.json.decode
 
 def _json_object(text: str) -> Any:
     return {} if text == "{}" else _json_decode(text)  # most cases have no attributes
+
+
+_insights_decoder = msgspec.json.Decoder(list[Insight])
+
+
+def _insights(text: str) -> list[Insight]:
+    return [] if text == "[]" else _insights_decoder.decode(text)
 
 
 def _rank(priority: Priority) -> int:
@@ -56,6 +63,11 @@ CASES = Table(
         Column("closed_at"),
         Column("archived_at"),
         Join("assignee_id", "assignee", "au", USER_REFS),
+        Column("due_date"),
+        Column("resolved_reason"),
+        Column("comment_count"),
+        Column("insights", load=_insights, dump=json_text),
+        Column("version"),
     ),
 )
 
@@ -70,6 +82,11 @@ _BY_KEY = f"{_SELECT} WHERE c.org_id = ? AND c.key = ?"
 # PostgreSQL only: SQLite's write transaction already keeps every other writer out.
 _LOCK = " FOR UPDATE OF c"
 _LOCKED = {_BY_ID: _BY_ID + _LOCK, _BY_KEY: _BY_KEY + _LOCK}
+_ALIAS = "SELECT case_id FROM case_key_aliases WHERE org_id = ? AND key = ?"
+_ADD_ALIAS = (
+    "INSERT INTO case_key_aliases (org_id, key, case_id, created_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (org_id, key) DO UPDATE SET case_id = excluded.case_id"
+)
 _ANY_DELETED = "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1"
 
 _SORT_SQL: dict[CaseSort, tuple[str, str]] = {
@@ -118,8 +135,16 @@ class CaseUpdate:
     closed_at: int | Unset | None = UNSET
     archived_at: int | Unset | None = UNSET
     assignee_id: str | Unset | None = UNSET
+    due_date: int | Unset | None = UNSET
+    resolved_reason: str | Unset | None = UNSET
+    comment_count: int | Unset = UNSET
+    insights: list[Insight] | Unset = UNSET
+    project_id: str | Unset = UNSET
+    number: int | Unset = UNSET
+    key: str | Unset = UNSET
     modified_at: int | Unset | None = UNSET
     modified_by: str | Unset | None = UNSET
+    version: int | Unset = UNSET
 
 
 class Cases(Protocol):
@@ -132,7 +157,11 @@ class Cases(Protocol):
         ...
 
     def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
-        """A case of a live project by key (``SEC-12``)."""
+        """A case of a live project by key (``SEC-12``), or by a key it had before it moved."""
+        ...
+
+    def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
+        """Let ``key`` (a key the case leaves behind) keep naming the case."""
         ...
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
@@ -199,7 +228,15 @@ class SqlCases(Repository):
         return self._get(_BY_ID, org_id, case_id, for_update)
 
     def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
-        return self._get(_BY_KEY, org_id, key, for_update)
+        case = self._get(_BY_KEY, org_id, key, for_update)
+        if case is None:
+            alias = self._sql.one(_ALIAS, (org_id, key))
+            if alias is not None:
+                return self._get(_BY_ID, org_id, alias[0], for_update)
+        return case
+
+    def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
+        self._sql.execute(_ADD_ALIAS, (org_id, key, case_id, at))
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
         # Column names come from the declaration above, never from the caller.

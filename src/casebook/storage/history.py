@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from casebook.core.entities import CaseChange
+from casebook.core.entities import CaseChange, TimelineEntry
 from casebook.storage.columns import Column, Table
+from casebook.storage.comments import COMMENTS
 from casebook.storage.executor import Repository
+from casebook.storage.users import USER_REFS
 
 CHANGES = Table(
     "case_events",
@@ -29,6 +31,24 @@ _LIST = (
 )
 
 
+COMMENT_ADDED = "comment"
+"""The history field of a new comment; its new value is the comment's id, and its cell
+shows the comment (``TimelineEntry.comment``)."""
+
+_CELLS = (
+    f"SELECT e.seq, e.at, {CHANGES.select('e')}, {USER_REFS.select('u')},"
+    f" {COMMENTS.select('cm')} FROM case_events e"
+    " LEFT JOIN users u ON u.id = e.actor_id"
+    f" LEFT JOIN case_comments cm ON e.field = '{COMMENT_ADDED}' AND cm.id = e.new_value"
+    " WHERE e.org_id = ? AND e.case_id = ? ORDER BY e.seq {order} LIMIT ? OFFSET ?"
+)
+Cells = list[TimelineEntry]
+_TIMELINE = {True: _CELLS.format(order="ASC"), False: _CELLS.format(order="DESC")}
+_COUNT = "SELECT count(*) FROM case_events WHERE org_id = ? AND case_id = ?"
+_CHANGE_END = 2 + CHANGES.width
+_USER_END = _CHANGE_END + USER_REFS.width
+
+
 class History(Protocol):
     """What happened to each case (``case_events``): the rows of its timeline."""
 
@@ -42,6 +62,13 @@ class History(Protocol):
     ) -> None: ...
     def list(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
         """The case's history, oldest first: (time, actor id, change)."""
+        ...
+
+    def timeline(
+        self, org_id: str, case_id: str, *, ascending: bool, limit: int, offset: int
+    ) -> tuple[Cells, int]:
+        """A page of the case's history as timeline cells (with their authors and, for
+        comments, the comment), and the number of cells."""
         ...
 
 
@@ -76,3 +103,23 @@ class SqlHistory(Repository):
         for at, actor_id, *change in self._sql.all(_LIST, (org_id, case_id)):
             changes.append((at, actor_id, CHANGES.load(change)))
         return changes
+
+    def timeline(
+        self, org_id: str, case_id: str, *, ascending: bool, limit: int, offset: int
+    ) -> tuple[Cells, int]:
+        rows = self._sql.all(_TIMELINE[ascending], (org_id, case_id, limit, offset))
+        seen: dict[object, object] = {}
+        entries = []
+        for row in rows:
+            actor = None if row[_CHANGE_END] is None else seen.get(row[_CHANGE_END])
+            if actor is None and row[_CHANGE_END] is not None:
+                actor = seen[row[_CHANGE_END]] = USER_REFS.load(row[_CHANGE_END:_USER_END])
+            comment = None if row[_USER_END] is None else COMMENTS.load(row[_USER_END:])
+            change = CHANGES.load(row[2:_CHANGE_END])
+            entries.append(TimelineEntry(row[0], row[1], actor, change, comment))  # type: ignore[arg-type]
+        if len(rows) < limit and (rows or offset == 0):
+            total = offset + len(rows)
+        else:
+            count = self._sql.one(_COUNT, (org_id, case_id))
+            total = 0 if count is None else int(count[0])
+        return entries, total

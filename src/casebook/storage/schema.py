@@ -158,6 +158,13 @@ cases = Table(
     Column("closed_at", BigInteger),
     Column("archived_at", BigInteger),
     Column("assignee_id", Text),
+    # Migration 0004 (working a case). due_date: 00:00 UTC of the day, microseconds.
+    Column("due_date", BigInteger),
+    Column("resolved_reason", Text),
+    Column("comment_count", Integer, nullable=False, server_default=text("0")),
+    Column("insights", Text, nullable=False, server_default=text("'[]'")),
+    # Counts the changes to what a case response shows: the ETag (If-Match checks it).
+    Column("version", BigInteger, nullable=False, server_default=text("1")),
     UniqueConstraint("project_id", "number", name="uq_cases_project_number"),
     UniqueConstraint("org_id", "key", name="uq_cases_org_key"),
 )
@@ -258,3 +265,63 @@ case_events = Table(
     Column("new_value", Text),
 )
 Index("ix_case_events_case", case_events.c.case_id, case_events.c.seq)
+
+# Migration 0004: comments, watchers, links and the keys a moved case had.
+case_comments = Table(
+    "case_comments",
+    metadata,
+    # seq: the comment full-text index's rowid on SQLite.
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("org_id", Text, nullable=False),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("case_seq", BigInteger, nullable=False),
+    Column("author_id", Text),
+    # NULL once deleted: the text is gone, the cell stays with its deleted_at.
+    Column("body", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger),
+    Column("deleted_at", BigInteger),
+)
+Index("ix_case_comments_case", case_comments.c.case_id, case_comments.c.seq)
+
+case_watchers = Table(
+    "case_watchers",
+    metadata,
+    Column("case_id", Text, ForeignKey("cases.id"), primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id"), primary_key=True),
+    Column("org_id", Text, nullable=False),
+    Column("case_seq", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+# ``watcher:me``: the seqs of the cases one user watches.
+Index(
+    "ix_case_watchers_user",
+    case_watchers.c.org_id,
+    case_watchers.c.user_id,
+    case_watchers.c.case_seq,
+)
+
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, nullable=False),
+    Column("parent_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("child_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("relationship", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    UniqueConstraint("parent_id", "child_id", "relationship", name="uq_case_links_pair"),
+)
+Index("ix_case_links_child", case_links.c.child_id)
+
+case_key_aliases = Table(
+    "case_key_aliases",
+    metadata,
+    # A key a case had before it moved to another project: it keeps resolving.
+    Column("org_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

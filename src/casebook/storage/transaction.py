@@ -2,7 +2,7 @@
 
 ``Transaction`` is the contract the domain relies on; ``SqlTransaction``, its one
 implementation, makes each repository on first use (most requests use one or
-two, and all seven up front would cost more than the transaction itself).
+two, and all ten up front would cost more than the transaction itself).
 A new repository is one line in each.
 """
 
@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from casebook.storage.cases import Cases, SqlCases
+from casebook.storage.comments import Comments, SqlComments
 from casebook.storage.executor import Dialect, Executor
 from casebook.storage.history import History, SqlHistory
 from casebook.storage.keys import Keys, SqlKeys
+from casebook.storage.links import Links, SqlLinks
 from casebook.storage.meta import Meta, SqlMeta
 from casebook.storage.orgs import Orgs, SqlOrgs
 from casebook.storage.projects import Projects, SqlProjects
 from casebook.storage.users import SqlUsers, Users
+from casebook.storage.watchers import SqlWatchers, Watchers
 
 R = TypeVar("R")
 
@@ -40,6 +43,12 @@ class Transaction(Protocol):
     def cases(self) -> Cases: ...
     @property
     def history(self) -> History: ...
+    @property
+    def comments(self) -> Comments: ...
+    @property
+    def watchers(self) -> Watchers: ...
+    @property
+    def links(self) -> Links: ...
 
 
 class _Repository(Generic[R]):
@@ -77,3 +86,6 @@ class SqlTransaction:
     projects = _Repository(SqlProjects)
     cases = _Repository(SqlCases)
     history = _Repository(SqlHistory)
+    comments = _Repository(SqlComments)
+    watchers = _Repository(SqlWatchers)
+    links = _Repository(SqlLinks)

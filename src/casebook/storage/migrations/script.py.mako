@@ -6,6 +6,7 @@ Revises: ${down_revision | comma,n}
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
@@ -17,3 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
