@@ -171,7 +171,10 @@ def create_case(
         )
         case.seq = tx.cases.insert(case)
         watchers = [actor.user_id] if assignee is None else [actor.user_id, assignee.id]
-        changes = [CaseChange("created", None, case.key), *watch(tx, actor, case, watchers, at)]
+        changes = [
+            CaseChange("created", None, case.key),
+            *watch(tx, actor, case, watchers, at, new_case=True),
+        ]
         tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
     return case
 
@@ -198,13 +201,19 @@ IfMatch = Collection[int] | None
 
 
 def watch(
-    tx: Transaction, actor: Actor, case: Case, user_ids: Iterable[str], at: int
+    tx: Transaction,
+    actor: Actor,
+    case: Case,
+    user_ids: Iterable[str],
+    at: int,
+    *,
+    new_case: bool = False,
 ) -> list[CaseChange]:
     """Make users watchers of the case (automatic watching: creator, assignee, commenters,
     mentions); the history rows of those who were not already. Stops silently at
-    ``limits.MAX_WATCHERS``."""
+    ``limits.MAX_WATCHERS``. A ``new_case`` has no watchers yet (no need to count)."""
     changes: list[CaseChange] = []
-    room: int | None = None
+    room: int | None = limits.MAX_WATCHERS if new_case else None
     for user_id in dict.fromkeys(user_ids):
         if room is None:
             room = limits.MAX_WATCHERS - tx.watchers.count(actor.org_id, case.id)
