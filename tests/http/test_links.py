@@ -73,6 +73,11 @@ def test_link_errors(api: Api, cases: list[dict]) -> None:
     again = _link(api, one, two)
     assert again.status_code == 409 and "already have a BLOCKS link" in again.text
     assert _link(api, one, one).status_code == 400
+    # RELATES_TO reads both ways: the reverse is the same link.
+    assert _link(api, one, two, "RELATES_TO").status_code == 201
+    reverse = _link(api, two, one, "RELATES_TO")
+    assert reverse.status_code == 409 and "already have a RELATES_TO link" in reverse.text
+    assert _link(api, two, one, "BLOCKS").status_code == 201  # directed: both ways differ
     r = _link(api, one, two, "FRIENDS_WITH")
     assert r.status_code == 400 and "invalid relationship FRIENDS_WITH" in r.text
     r = _link(api, one, two, parent_entity_type="INCIDENT")

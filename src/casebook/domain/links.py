@@ -1,7 +1,8 @@
 """Links between two cases of one organisation, with Datadog's relationship types.
 
 A link is directed (parent BLOCKS child; RELATES_TO reads both ways) and unique
-per (parent, child, relationship). Datadog also links incidents, pages and agent
+per (parent, child, relationship) — and, for RELATES_TO, per pair of cases in either
+order. Datadog also links incidents, pages and agent
 conversations; casebook has none of those, so both ends must be cases. Creating
 or deleting a link writes a history row (``link``) on both cases. A case of
 another organisation is the same 404 as a missing one; a link whose case is in
@@ -15,6 +16,7 @@ import json
 from casebook.core.clock import new_id, now_us, parse_uuid
 from casebook.core.entities import LINK_RELATIONSHIPS, Actor, CaseChange, CaseLink, Scope
 from casebook.core.errors import (
+    ConflictError,
     InvalidParameterError,
     InvalidRequestError,
     InvalidValueError,
@@ -25,6 +27,7 @@ from casebook.domain.access import access_case, require_scope
 from casebook.storage.base import Store, Transaction
 
 ENTITY_CASE = "CASE"
+SYMMETRIC = "RELATES_TO"  # reads both ways: A RELATES_TO B is B RELATES_TO A
 _OTHER_ENTITIES = ("INCIDENT", "PAGE", "AGENT_CONVERSATION")
 
 
@@ -89,6 +92,8 @@ def create_link(
         child = access_case(tx, child_entity_id, actor=actor)
         if parent.id == child.id:
             raise InvalidRequestError("a case cannot be linked to itself")
+        if kind == SYMMETRIC and tx.links.between(actor.org_id, child.id, parent.id, kind):
+            raise ConflictError(f"the cases already have a {kind} link")
         for case in (parent, child):
             if tx.links.count_for(actor.org_id, case.id) >= limits.MAX_LINKS:
                 raise InvalidRequestError(

@@ -37,6 +37,10 @@ _LIST = (
 _ORDER = " ORDER BY l.created_at, l.id"
 _COUNT = "SELECT count(*) FROM case_links WHERE org_id = ? AND (parent_id = ? OR child_id = ?)"
 _DELETE = "DELETE FROM case_links WHERE org_id = ? AND id = ?"
+_BETWEEN = (
+    f"SELECT {LINKS.select()} FROM case_links"
+    " WHERE org_id = ? AND parent_id = ? AND child_id = ? AND relationship = ?"
+)
 
 
 class Links(Protocol):
@@ -50,6 +54,12 @@ class Links(Protocol):
         ...
 
     def count_for(self, org_id: str, case_id: str) -> int: ...
+    def between(
+        self, org_id: str, parent_id: str, child_id: str, relationship: str
+    ) -> CaseLink | None:
+        """The link of this relationship from parent to child, if there is one."""
+        ...
+
     def delete(self, org_id: str, link_id: str) -> None: ...
 
 
@@ -81,6 +91,12 @@ class SqlLinks(Repository):
         row = self._sql.one(_COUNT, (org_id, case_id, case_id))
         assert row is not None
         return int(row[0])
+
+    def between(
+        self, org_id: str, parent_id: str, child_id: str, relationship: str
+    ) -> CaseLink | None:
+        row = self._sql.one(_BETWEEN, (org_id, parent_id, child_id, relationship))
+        return None if row is None else LINKS.load(row)
 
     def delete(self, org_id: str, link_id: str) -> None:
         self._sql.execute(_DELETE, (org_id, link_id))
