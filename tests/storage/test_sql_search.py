@@ -881,6 +881,10 @@ MARKER = "zq7x"
         f"key:{MARKER}-1",
         "assignee:me created_at:>now-7d closed_at:[2026-01-01 TO *] archived:*",
         "status:open priority:(P1 OR P2) -type:standard project_id:" + P_SEC,
+        f"watcher:{MARKER}@example.com",
+        "watcher:me -watcher:* watcher:" + ALICE,
+        "comment_count:[1 TO 5] -comment_count:>3 due_date:<now+2d -due_date:*",
+        "resolved_reason:false_positive -resolved_reason:*",
     ],
 )
 def test_user_text_only_in_parameters(dialect: Dialect, text: str) -> None:

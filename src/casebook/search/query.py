@@ -122,6 +122,7 @@ class UserField(enum.Enum):
 
     ASSIGNEE = "assignee"
     CREATED_BY = "created_by"
+    WATCHER = "watcher"  # any of the case's watchers
 
 
 class UserMatch(enum.Enum):
@@ -135,7 +136,8 @@ class UserMatch(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class UserIs:
-    """``assignee:`` / ``assignee_id:`` / ``created_by:``; ``value`` is empty for ANY and ME."""
+    """``assignee:`` / ``assignee_id:`` / ``created_by:`` / ``watcher:``; ``value`` is
+    empty for ANY and ME. For ``watcher`` ANY means "has a watcher"."""
 
     field: UserField
     match: UserMatch
@@ -147,6 +149,7 @@ class TimeField(enum.Enum):
     MODIFIED_AT = "modified_at"
     CLOSED_AT = "closed_at"
     ARCHIVED_AT = "archived_at"
+    DUE_DATE = "due_date"  # 00:00 UTC of the day the case is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,29 @@ class TimeRange:
     field: TimeField
     start: int | None
     end: int | None
+
+
+class CountField(enum.Enum):
+    COMMENT_COUNT = "comment_count"
+
+
+@dataclass(frozen=True, slots=True)
+class CountRange:
+    """``start <= field < end`` over a whole-number field every case has.
+
+    Either bound may be ``None`` (open); with both ``None`` every case matches.
+    """
+
+    field: CountField
+    start: int | None
+    end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedReasonIs:
+    """``resolved_reason:`` with one of ``RESOLVED_REASONS``; ``None`` is "has one" (``*``)."""
+
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +217,8 @@ Query: TypeAlias = (
     | ArchivedIs
     | UserIs
     | TimeRange
+    | CountRange
+    | ResolvedReasonIs
     | AttributeIs
 )
 """Any node of a search query tree."""

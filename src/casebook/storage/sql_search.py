@@ -55,6 +55,8 @@ from casebook.search.query import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CountField,
+    CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
@@ -63,6 +65,7 @@ from casebook.search.query import (
     ProjectIdIs,
     ProjectKeyIs,
     Query,
+    ResolvedReasonIs,
     StatusIs,
     Text,
     TimeField,
@@ -96,7 +99,9 @@ _TIME_COLUMNS = {
     TimeField.MODIFIED_AT: "c.modified_at",
     TimeField.CLOSED_AT: "c.closed_at",
     TimeField.ARCHIVED_AT: "c.archived_at",
+    TimeField.DUE_DATE: "c.due_date",
 }
+_COUNT_COLUMNS = {CountField.COMMENT_COUNT: "c.comment_count"}
 
 _FTS_SEQS = "SELECT rowid AS seq FROM cases_fts WHERE cases_fts MATCH ?"
 _FTS_PROBE = "EXISTS (SELECT 1 FROM cases_fts WHERE cases_fts MATCH ? AND rowid = c.seq)"
@@ -262,6 +267,12 @@ class _Compiler:
             return self.user(query)
         if isinstance(query, TimeRange):
             return self.time_range(query)
+        if isinstance(query, CountRange):
+            return self.count_range(query)
+        if isinstance(query, ResolvedReasonIs):
+            if query.reason is None:
+                return "c.resolved_reason IS NOT NULL", []
+            return "(c.resolved_reason IS NOT NULL AND c.resolved_reason = ?)", [query.reason]
         if isinstance(query, AttributeIs):
             return self.attribute(query)
         raise TypeError(f"not a query node: {query!r}")
@@ -334,6 +345,8 @@ class _Compiler:
         return self.one_of("c.project_id", [row[0] for row in self.fetch(lookup, params)])
 
     def user(self, query: UserIs) -> tuple[str, list[object]]:
+        if query.field is UserField.WATCHER:
+            return self.watcher(query)
         column = _USER_COLUMNS[query.field]
         if query.match is UserMatch.ANY:
             return f"{column} IS NOT NULL", []
@@ -349,6 +362,29 @@ class _Compiler:
         if self.fetch is None:
             return f"({column} IS NOT NULL AND {column} IN ({lookup}))", params
         return self.one_of(column, [row[0] for row in self.fetch(lookup, params)])
+
+    def watcher(self, query: UserIs) -> tuple[str, list[object]]:
+        """The case's watchers include the user: one range of ``ix_case_watchers_user``."""
+        if query.match is UserMatch.ANY:
+            return (
+                "EXISTS (SELECT 1 FROM case_watchers w WHERE w.case_id = c.id AND w.org_id = ?)",
+                [self.org_id],
+            )
+        watched = "c.seq IN (SELECT w.case_seq FROM case_watchers w WHERE w.org_id = ? AND {})"
+        if query.match is UserMatch.ME:
+            return watched.format("w.user_id = ?"), [self.org_id, self.actor_user_id]
+        if query.match is UserMatch.ID:
+            return watched.format("w.user_id = ?"), [self.org_id, query.value]
+        lookup = (
+            "SELECT u.id FROM users u WHERE u.org_id = ? AND (u.email = ? OR lower(u.handle) = ?)"
+        )
+        params: list[object] = [self.org_id, query.value, query.value]
+        if self.fetch is None:
+            return watched.format(f"w.user_id IN ({lookup})"), [self.org_id, *params]
+        ids = [row[0] for row in self.fetch(lookup, params)]
+        if not ids:
+            return _FALSE, []
+        return watched.format(f"w.user_id IN ({', '.join('?' * len(ids))})"), [self.org_id, *ids]
 
     @staticmethod
     def one_of(column: str, ids: list[object]) -> tuple[str, list[object]]:
@@ -369,6 +405,21 @@ class _Compiler:
         if query.end is not None:
             parts.append(f"{column} < ?")
             params.append(query.end)
+        return "(" + " AND ".join(parts) + ")", params
+
+    @staticmethod
+    def count_range(query: CountRange) -> tuple[str, list[object]]:
+        column = _COUNT_COLUMNS[query.field]
+        parts: list[str] = []
+        params: list[object] = []
+        if query.start is not None:
+            parts.append(f"{column} >= ?")
+            params.append(query.start)
+        if query.end is not None:
+            parts.append(f"{column} < ?")
+            params.append(query.end)
+        if not parts:
+            return _TRUE, []
         return "(" + " AND ".join(parts) + ")", params
 
 
