@@ -48,10 +48,12 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Words in the title or description, case-insensitively, as a phrase.
+    """Words in the title or description, or in one live comment, case-insensitively,
+    as a phrase.
 
     ``text`` is as the user wrote it (unquoted); the database's full-text
-    tokenizer splits it into words, which must appear in this order.
+    tokenizer splits it into words, which must appear in this order within
+    one text: the title and description, or one comment that is not deleted.
     ``prefix`` makes the last word a prefix (``kube*``).
     """
 
