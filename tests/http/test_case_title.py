@@ -42,7 +42,7 @@ def test_the_same_title_is_a_no_op(api: Api, case: dict) -> None:
     r = api.case_action("SEC-1", "title", {"title": "Suspicious login"})
     assert r.status_code == 200
     assert "modified_at" not in r.json()["data"]["attributes"]
-    assert [field for field, _, _ in api.history("SEC-1")] == ["created"]
+    assert [field for field, _, _ in api.history("SEC-1")] == ["created", "watcher"]
 
 
 @pytest.mark.parametrize(

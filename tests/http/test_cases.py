@@ -476,9 +476,11 @@ def test_every_change_is_in_the_history(api: Api, project: dict) -> None:
     history = cases_domain.case_history(api.store, "SEC-1", actor=actor)
     assert [(c.field, c.old, c.new) for _, _, c in history] == [
         ("created", None, "SEC-1"),
+        ("watcher", None, actor.user_id),  # the creator watches the case
         ("status", "OPEN", "CLOSED"),
         ("priority", "NOT_DEFINED", "P2"),
         ("assignee", None, user["id"]),
+        ("watcher", None, user["id"]),  # and so does its assignee
         ("assignee", user["id"], None),
         ("archived", "false", "true"),
     ]

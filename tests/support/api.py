@@ -74,8 +74,26 @@ class Api:
     def patch(self, path: str, body: Any) -> Any:
         return self.client.patch(path, json=body, headers=self.headers)
 
-    def delete(self, path: str) -> Any:
-        return self.client.delete(path, headers=self.headers)
+    def delete(self, path: str, body: Any = None) -> Any:
+        if body is None:
+            return self.client.delete(path, headers=self.headers)
+        return self.client.request("DELETE", path, json=body, headers=self.headers)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.client.put(path, json=body, headers=self.headers)
+
+    def comment(self, ref: str, text: str) -> Any:
+        """``POST /api/v2/cases/{ref}/comment``; the response."""
+        return self.case_action(ref, "comment", {"comment": text})
+
+    def timeline(self, ref: str, **params: Any) -> list[dict[str, Any]]:
+        """Every cell of the case's timeline, oldest first."""
+        r = self.get(
+            f"/api/v2/cases/{ref}/timelines",
+            **{"sort[ascending]": "true", "page[size]": 100, **params},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
 
     # --- objects --------------------------------------------------------
     def create_project(self, key: str = "SEC", name: str = "Security") -> dict[str, Any]:

@@ -277,6 +277,13 @@ class Comment:
     deleted_at: int | None = None
 
 
+COMMENT_ADDED = "comment"
+"""The history field of a new comment: its new value is the comment's id, and its
+timeline cell shows the comment."""
+COMMENT_EDITED = "comment_edited"
+COMMENT_DELETED = "comment_deleted"
+
+
 @dataclass(slots=True)
 class TimelineEntry:
     """One cell of a case's timeline: a history row, with its comment when it adds one."""

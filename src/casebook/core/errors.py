@@ -9,16 +9,20 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── InvalidValueError        a well-formed value the domain refuses (400 Generic Error)
     │   │   └── InvalidTransitionError
     │   ├── InvalidQueryError        a filter that does not parse (400, names term and position)
+    │   ├── InvalidParameterError    a path parameter of the wrong type (400 Invalid Parameter)
     │   └── IdMismatchError          the body's id is not the path's (422)
     ├── NotFoundError                no such object *visible to the caller* (404)
     │   ├── CaseNotFoundError
     │   ├── ProjectNotFoundError
     │   ├── UserNotFoundError
     │   ├── CaseTypeNotFoundError
+    │   ├── TimelineCellNotFoundError
+    │   ├── LinkNotFoundError
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
     ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
     ├── PermissionDeniedError        valid keys without the needed scope (403 Forbidden)
+    ├── PreconditionFailedError      If-Match names a version the case no longer has (412)
     ├── PayloadTooLargeError         request body over the cap (413)
     ├── RateLimitedError             too many requests for one key (429)
     └── UnavailableError             the database is unreachable or busy (503)
@@ -69,6 +73,17 @@ class InvalidQueryError(InvalidRequestError):
         self.term = term
 
 
+class InvalidParameterError(InvalidRequestError):
+    """A path parameter that is not of its type (``CommentID`` not a UUID), worded as
+    Datadog words it."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, name: str, expected: str = "uuid") -> None:
+        super().__init__(f'invalid parameter "{name}" in "path"; expected type "{expected}"')
+        self.name = name
+
+
 class IdMismatchError(InvalidRequestError):
     """The id in the request body names another object than the path does."""
 
@@ -108,6 +123,24 @@ class CaseTypeNotFoundError(NotFoundError):
 
 class OrgNotFoundError(NotFoundError):
     resource = "organization"
+
+
+class TimelineCellNotFoundError(NotFoundError):
+    resource = "timeline cell"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.message = "failed to get timeline cell: timeline cell not found"  # as recorded
+
+
+class LinkNotFoundError(NotFoundError):
+    resource = "link"
+
+
+class PreconditionFailedError(CasebookError):
+    """A write's ``If-Match`` names a version the case no longer has; nothing changed."""
+
+    code = "precondition_failed"
 
 
 class ConflictError(CasebookError):

@@ -6,8 +6,10 @@ the probability that each fires:
 - ``create_after_allocate``: a case create fails after its case number was taken
   and before commit (the transaction rolls back; the client gets 503).
 - ``request_503``: a request is answered 503 before anything is read or written.
+- ``history_record``: a change fails when it writes its history rows, after its other
+  writes in the same transaction (which rolls back: no change without its timeline cell).
 
-Both fail *before* a commit, so a client may always retry them safely.
+All fail *before* a commit, so a client may always retry them safely.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 from casebook.core.errors import InvalidRequestError
 
-KNOWN = frozenset({"create_after_allocate", "request_503"})
+KNOWN = frozenset({"create_after_allocate", "request_503", "history_record"})
 
 
 @dataclass(slots=True)

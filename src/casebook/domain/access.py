@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from casebook.core.clock import parse_case_key, parse_uuid
 from casebook.core.entities import Actor, Case, Scope
-from casebook.core.errors import CaseNotFoundError, PermissionDeniedError
+from casebook.core.errors import (
+    CaseNotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+)
 from casebook.storage.base import Transaction
 
 
@@ -31,3 +37,12 @@ def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = F
     if case is None:
         raise CaseNotFoundError(ref)
     return case
+
+
+def require_match(case: Case, if_match: Collection[int] | None) -> None:
+    """Raise PreconditionFailedError unless the case's version is one ``if_match`` accepts
+    (None: any)."""
+    if if_match is not None and case.version not in if_match:
+        raise PreconditionFailedError(
+            f'the case has changed: its ETag is now "{case.version}"; nothing was changed'
+        )

@@ -7,18 +7,24 @@ archived case) is a no-op: no history, no ``modified_at``, as Datadog does.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from casebook.core.clock import new_id, now_us, parse_uuid
 from casebook.core.entities import (
     CASE_SORTS,
+    INSIGHT_TYPES,
+    RESOLVED_REASONS,
     STANDARD_CASE_TYPE_ID,
     Actor,
     Case,
     CaseChange,
+    Insight,
     Page,
     Priority,
     Scope,
@@ -33,7 +39,7 @@ from casebook.core.errors import (
     UserNotFoundError,
 )
 from casebook.domain import limits
-from casebook.domain.access import access_case, require_scope
+from casebook.domain.access import access_case, require_match, require_scope
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
 from casebook.storage.base import CaseUpdate, Store, Transaction
@@ -164,9 +170,12 @@ def create_case(
             assignee=assignee,
         )
         case.seq = tx.cases.insert(case)
-        tx.history.record(
-            actor.org_id, case.id, actor.user_id, at, [CaseChange("created", None, case.key)]
-        )
+        watchers = [actor.user_id] if assignee is None else [actor.user_id, assignee.id]
+        changes = [
+            CaseChange("created", None, case.key),
+            *watch(tx, actor, case, watchers, at, new_case=True),
+        ]
+        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
     return case
 
 
@@ -187,12 +196,70 @@ def case_history(
 
 
 Change = tuple[CaseUpdate, list[CaseChange]]
+IfMatch = Collection[int] | None
+"""The case versions a write accepts (its ``If-Match``); None accepts any."""
+
+
+def watch(
+    tx: Transaction,
+    actor: Actor,
+    case: Case,
+    user_ids: Iterable[str],
+    at: int,
+    *,
+    new_case: bool = False,
+) -> list[CaseChange]:
+    """Make users watchers of the case (automatic watching: creator, assignee, commenters,
+    mentions); the history rows of those who were not already. Stops silently at
+    ``limits.MAX_WATCHERS``. A ``new_case`` has no watchers yet (no need to count)."""
+    changes: list[CaseChange] = []
+    room: int | None = limits.MAX_WATCHERS if new_case else None
+    for user_id in dict.fromkeys(user_ids):
+        if room is None:
+            room = limits.MAX_WATCHERS - tx.watchers.count(actor.org_id, case.id)
+        if room <= 0:
+            break
+        if tx.watchers.add(actor.org_id, case.id, case.seq, user_id, at):
+            changes.append(CaseChange("watcher", None, user_id))
+            room -= 1
+    return changes
+
+
+def store_change(
+    tx: Transaction,
+    actor: Actor,
+    case: Case,
+    at: int,
+    update: CaseUpdate,
+    changes: list[CaseChange],
+    *,
+    modifies: bool = True,
+) -> None:
+    """Write a change the in-memory ``case`` already shows, with its history rows; a new
+    version (ETag). ``modifies``: it also sets ``modified_at``/``modified_by`` (a comment
+    does not: it changes only ``comment_count``)."""
+    case.version += 1
+    if modifies:
+        case.modified_at = at
+        case.modified_by = actor.user
+        update = dataclasses.replace(
+            update, modified_at=at, modified_by=actor.user_id, version=case.version
+        )
+    else:
+        update = dataclasses.replace(update, version=case.version)
+    tx.cases.update(actor.org_id, case.id, update)
+    tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
 
 
 def _change_case(
-    store: Store, ref: str, actor: Actor, decide: Callable[[Transaction, Case, int], Change | None]
+    store: Store,
+    ref: str,
+    actor: Actor,
+    decide: Callable[[Transaction, Case, int], Change | None],
+    if_match: IfMatch = None,
 ) -> Case:
-    """Lock the case, let ``decide`` pick new values, store them with history.
+    """Lock the case, check ``if_match``, let ``decide`` pick new values, store them with
+    history.
 
     ``decide`` mutates the in-memory case to its new state and returns the
     fields to store and the history rows, or None for a no-op.
@@ -201,20 +268,23 @@ def _change_case(
     at = now_us()
     with store.write() as tx:
         case = access_case(tx, ref, actor=actor, for_update=True)
+        require_match(case, if_match)
         decided = decide(tx, case, at)
         if decided is None:
             return case
         update, changes = decided
-        case.modified_at = at
-        case.modified_by = actor.user
-        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
-        tx.cases.update(actor.org_id, case.id, update)
-        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
+        store_change(tx, actor, case, at, update, changes)
     return case
 
 
 def update_status(
-    store: Store, ref: str, *, actor: Actor, status: str | None, status_name: str | None
+    store: Store,
+    ref: str,
+    *,
+    actor: Actor,
+    status: str | None,
+    status_name: str | None,
+    if_match: IfMatch = None,
 ) -> Case:
     """Move a case to another status; CLOSED sets ``closed_at``, leaving CLOSED clears it."""
     if status is None and status_name is None:
@@ -233,10 +303,12 @@ def update_status(
             [CaseChange("status", old.value, target.value)],
         )
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> Case:
+def update_priority(
+    store: Store, ref: str, *, actor: Actor, priority: str, if_match: IfMatch = None
+) -> Case:
     level = Priority.parse(priority)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
@@ -246,10 +318,12 @@ def update_priority(store: Store, ref: str, *, actor: Actor, priority: str) -> C
         case.priority = level
         return CaseUpdate(priority=level), [CaseChange("priority", old.value, level.value)]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def update_title(store: Store, ref: str, *, actor: Actor, title: str) -> Case:
+def update_title(
+    store: Store, ref: str, *, actor: Actor, title: str, if_match: IfMatch = None
+) -> Case:
     """Rename a case; surrounding spaces are dropped and an empty title is refused."""
     title = _check_title(title)
 
@@ -260,10 +334,12 @@ def update_title(store: Store, ref: str, *, actor: Actor, title: str) -> Case:
         case.title = title
         return CaseUpdate(title=title), [CaseChange("title", old, title)]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def update_description(store: Store, ref: str, *, actor: Actor, description: str) -> Case:
+def update_description(
+    store: Store, ref: str, *, actor: Actor, description: str, if_match: IfMatch = None
+) -> Case:
     """Replace a case's description (it may be empty)."""
     description = _check_description(description)
 
@@ -274,11 +350,16 @@ def update_description(store: Store, ref: str, *, actor: Actor, description: str
         case.description = description
         return CaseUpdate(description=description), [CaseChange("description", old, description)]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
 def update_attributes(
-    store: Store, ref: str, *, actor: Actor, attributes: dict[str, list[str]]
+    store: Store,
+    ref: str,
+    *,
+    actor: Actor,
+    attributes: dict[str, list[str]],
+    if_match: IfMatch = None,
 ) -> Case:
     """Replace a case's ``attributes`` map as a whole (``{"team": ["sre"]}``); ``{}`` clears it.
 
@@ -296,10 +377,170 @@ def update_attributes(
             CaseChange("attributes", _json(old), _json(attributes))
         ]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Case:
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPOCH = datetime.date(1970, 1, 1)
+_DAY_US = 86_400_000_000
+
+
+def due_day(us: int) -> str:
+    """A stored due date (00:00 UTC of the day, microseconds) as ``YYYY-MM-DD``."""
+    return (_EPOCH + datetime.timedelta(days=us // _DAY_US)).isoformat()
+
+
+def _parse_due_date(value: str) -> int:
+    day = None
+    if _DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):  # 2026-02-30
+            day = datetime.date.fromisoformat(value)
+    if day is None:
+        raise InvalidValueError(f"invalid due_date {value!r}: expected a date as YYYY-MM-DD")
+    return (day - _EPOCH).days * _DAY_US
+
+
+def update_due_date(
+    store: Store, ref: str, *, actor: Actor, due_date: str | None, if_match: IfMatch = None
+) -> Case:
+    """Set the day a case is due (``2026-12-05``) or clear it (None)."""
+    target = None if due_date is None else _parse_due_date(due_date)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.due_date == target:
+            return None
+        old = case.due_date
+        case.due_date = target
+        return CaseUpdate(due_date=target), [
+            CaseChange(
+                "due_date",
+                None if old is None else due_day(old),
+                None if target is None else due_day(target),
+            )
+        ]
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def update_resolved_reason(
+    store: Store,
+    ref: str,
+    *,
+    actor: Actor,
+    security_resolved_reason: str,
+    if_match: IfMatch = None,
+) -> Case:
+    """Record why a case was resolved (``FALSE_POSITIVE``, ``TRUE_POSITIVE``,
+    ``BENIGN_POSITIVE``, in any letter case); an empty string clears it. Allowed at any
+    status, so it can be recorded before the case is closed."""
+    reason: str | None = security_resolved_reason.strip().upper() or None
+    if reason is not None and reason not in RESOLVED_REASONS:
+        raise InvalidValueError(
+            f"invalid security_resolved_reason {security_resolved_reason}."
+            f" Must be one of {', '.join(RESOLVED_REASONS)}"
+        )
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.resolved_reason == reason:
+            return None
+        old = case.resolved_reason
+        case.resolved_reason = reason
+        return CaseUpdate(resolved_reason=reason), [CaseChange("resolved_reason", old, reason)]
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def _check_insights(insights: list[Insight]) -> list[Insight]:
+    if not insights:
+        raise InvalidRequestError("insights must hold at least one insight")
+    for insight in insights:
+        if insight.type not in INSIGHT_TYPES:
+            raise InvalidValueError(
+                f"invalid insight type {insight.type}. Must be one of {', '.join(INSIGHT_TYPES)}"
+            )
+        if not insight.resource_id.strip() or not insight.ref.strip():
+            raise InvalidRequestError("an insight's ref and resource_id must not be empty")
+    return insights
+
+
+def _insight_json(insights: list[Insight]) -> str:
+    return _json([dataclasses.asdict(i) for i in insights])
+
+
+def add_insights(
+    store: Store, ref: str, *, actor: Actor, insights: list[Insight], if_match: IfMatch = None
+) -> Case:
+    """Add insights to a case. One insight per (type, resource_id): adding one the case
+    has replaces its ``ref``. At most ``limits.MAX_INSIGHTS`` per case."""
+    given = _check_insights(insights)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        merged = {(i.type, i.resource_id): i for i in case.insights}
+        for insight in given:
+            merged[(insight.type, insight.resource_id)] = insight
+        new = list(merged.values())
+        if new == case.insights:
+            return None
+        if len(new) > limits.MAX_INSIGHTS:
+            raise InvalidRequestError(f"a case holds at most {limits.MAX_INSIGHTS} insights")
+        old = case.insights
+        case.insights = new
+        return CaseUpdate(insights=new), [
+            CaseChange("insights", _insight_json(old), _insight_json(new))
+        ]
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def remove_insights(
+    store: Store, ref: str, *, actor: Actor, insights: list[Insight], if_match: IfMatch = None
+) -> Case:
+    """Remove insights from a case, matched by type and resource_id; others are ignored."""
+    gone = {(i.type, i.resource_id) for i in _check_insights(insights)}
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        new = [i for i in case.insights if (i.type, i.resource_id) not in gone]
+        if len(new) == len(case.insights):
+            return None
+        old = case.insights
+        case.insights = new
+        return CaseUpdate(insights=new), [
+            CaseChange("insights", _insight_json(old), _insight_json(new))
+        ]
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def move_case(
+    store: Store, ref: str, *, actor: Actor, project_id: str, if_match: IfMatch = None
+) -> Case:
+    """Move a case to another project of the organisation: it gets that project's next
+    key (``NET-8``), and its old key keeps naming it (unlike Datadog)."""
+    project_uuid = parse_uuid(project_id)
+    if project_uuid is None:
+        raise ProjectNotFoundError(project_id)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.project_id == project_uuid:
+            return None
+        allocated = tx.projects.allocate_case_number(actor.org_id, project_uuid)
+        if allocated is None:
+            raise ProjectNotFoundError(project_id)
+        number, project_key = allocated
+        old_project, old_key = case.project_id, case.key
+        tx.cases.add_alias(actor.org_id, old_key, case.id, at)
+        case.project_id, case.number, case.key = project_uuid, number, f"{project_key}-{number}"
+        return CaseUpdate(project_id=project_uuid, number=number, key=case.key), [
+            CaseChange("project", old_project, project_uuid),
+            CaseChange("key", old_key, case.key),
+        ]
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def assign_case(
+    store: Store, ref: str, *, actor: Actor, assignee_id: str, if_match: IfMatch = None
+) -> Case:
     if parse_uuid(assignee_id) is None:
         raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
 
@@ -309,12 +550,16 @@ def assign_case(store: Store, ref: str, *, actor: Actor, assignee_id: str) -> Ca
             return None
         old = None if case.assignee is None else case.assignee.id
         case.assignee = assignee
-        return CaseUpdate(assignee_id=assignee.id), [CaseChange("assignee", old, assignee.id)]
+        changes = [
+            CaseChange("assignee", old, assignee.id),
+            *watch(tx, actor, case, [assignee.id], at),
+        ]
+        return CaseUpdate(assignee_id=assignee.id), changes
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def unassign_case(store: Store, ref: str, *, actor: Actor) -> Case:
+def unassign_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
         if case.assignee is None:
             return None
@@ -322,10 +567,10 @@ def unassign_case(store: Store, ref: str, *, actor: Actor) -> Case:
         case.assignee = None
         return CaseUpdate(assignee_id=None), [CaseChange("assignee", old, None)]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def archive_case(store: Store, ref: str, *, actor: Actor) -> Case:
+def archive_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     """Archive a case: it keeps its status and drops out of search unless asked for."""
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
@@ -334,17 +579,17 @@ def archive_case(store: Store, ref: str, *, actor: Actor) -> Case:
         case.archived_at = at
         return CaseUpdate(archived_at=at), [CaseChange("archived", "false", "true")]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
-def unarchive_case(store: Store, ref: str, *, actor: Actor) -> Case:
+def unarchive_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
         if case.archived_at is None:
             return None
         case.archived_at = None
         return CaseUpdate(archived_at=None), [CaseChange("archived", "true", "false")]
 
-    return _change_case(store, ref, actor, decide)
+    return _change_case(store, ref, actor, decide, if_match)
 
 
 def search_cases(

@@ -18,3 +18,13 @@ MAX_PAGE_SIZE = 100
 MAX_USERS_PAGE_SIZE = 1000
 MAX_OFFSET = 10_000_000
 """Offsets are clamped to this, so the number sent to the database stays bounded."""
+MAX_COMMENT_CHARS = 50_000
+MAX_WATCHERS = 100
+"""Watchers of one case. Automatic watching (creator, assignee, commenters, mentions)
+stops silently at the cap; ``WatchCase`` past it is refused."""
+MAX_LINKS = 200
+"""Links with one case at either end."""
+MAX_INSIGHTS = 100
+MAX_INSIGHT_REF_CHARS = 2_000
+MAX_INSIGHT_ID_CHARS = 256
+MAX_TIMELINE_PAGE_SIZE = 100

@@ -26,6 +26,7 @@ _ERROR_TITLES = {
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
+    412: "Precondition Failed",
     413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",

@@ -20,16 +20,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from casebook.core.entities import CASE_SORTS, Scope
+from casebook.core.entities import CASE_SORTS, LINK_RELATIONSHIPS, Scope
 from casebook.domain import cases, limits
 from casebook.http.endpoint import Endpoint, Handler, endpoint
 from casebook.http.errors import Style
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import users as user_routes
+from casebook.http.routes import working as working_routes
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import users as user_schemas
+from casebook.http.schemas import working as working_schemas
 from casebook.search import MAX_QUERY_LENGTH
 
 
@@ -47,7 +49,7 @@ class PathParam:
     ``data.id`` (test suites make one this way when they need a fresh one)."""
 
     description: str
-    made_by: str
+    made_by: str  # its answer's data.id, or data[0].id when data is an array
     convertor: str = "str"
     max_length: int = 64
 
@@ -56,6 +58,9 @@ PATH_PARAMS: dict[str, PathParam] = {
     "case_id": PathParam("Case's UUID or key", "CreateCase", convertor="caseref"),
     "project_id": PathParam("Project UUID.", "CreateProject"),
     "user_id": PathParam("The ID of the user.", "CreateUser"),
+    "cell_id": PathParam("Timeline cell's UUID (a comment's)", "CommentCase"),
+    "user_uuid": PathParam("The UUID of the user.", "CreateUser"),
+    "link_id": PathParam("The case link's UUID.", "CreateCaseLink"),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
 
@@ -165,7 +170,42 @@ _USERS_QUERY = (
     ),
 )
 
-_CASE_CHANGE = (400, 403, 404, 413, 429)
+_TIMELINE_QUERY = (
+    _query(
+        "page[size]",
+        {
+            "type": "integer",
+            "format": "int64",
+            "default": 10,
+            "minimum": 1,
+            "maximum": limits.MAX_TIMELINE_PAGE_SIZE,
+        },
+        "Number of cells per page.",
+    ),
+    _query(
+        "page[number]",
+        {"type": "integer", "format": "int64", "default": 1, "minimum": 0},
+        "Page number (1-based; 0 also means the first page).",
+    ),
+    _query(
+        "sort[ascending]",
+        {"type": "boolean", "default": False},
+        "Oldest first when true; newest first by default.",
+    ),
+)
+
+_LINKS_QUERY = (
+    _query("entity_type", {"type": "string", "enum": ["CASE"]}, "The entity's type (only CASE)."),
+    _query("entity_id", {"type": "string", "maxLength": 256}, "The case's UUID or key."),
+    _query(
+        "relationship",
+        {"type": "string", "enum": list(LINK_RELATIONSHIPS)},
+        "Only links of this relationship.",
+    ),
+)
+
+# 412: a stale If-Match (optimistic concurrency on the case).
+_CASE_CHANGE = (400, 403, 404, 412, 413, 429)
 R, W = Scope.CASES_READ, Scope.CASES_WRITE
 
 
@@ -204,10 +244,28 @@ OPERATIONS: tuple[Operation, ...] = (
     case_action("UpdateCaseTitle", "title", "Update case title", cases.update_title, case_schemas.TitleAttributes, example={"title": "Renamed case"}),
     case_action("UpdateCaseDescription", "description", "Update case description", cases.update_description, case_schemas.DescriptionAttributes, example={"description": "What we know so far"}),
     case_action("UpdateAttributes", "attributes", "Update case attributes", cases.update_attributes, case_schemas.AttributesAttributes, example={"attributes": {"team": ["security"]}}),
+    case_action("UpdateCaseDueDate", "due_date", "Update case due date", cases.update_due_date, case_schemas.DueDateAttributes, example={"due_date": "2026-12-31"}),
+    case_action("UpdateCaseResolvedReason", "resolved_reason", "Update case resolved reason", cases.update_resolved_reason, case_schemas.ResolvedReasonAttributes, example={"security_resolved_reason": "FALSE_POSITIVE"}),
     case_action("AssignCase", "assign", "Assign case", cases.assign_case, case_schemas.AssignAttributes),
     case_action("UnassignCase", "unassign", "Unassign case", cases.unassign_case),
     case_action("ArchiveCase", "archive", "Archive case", cases.archive_case),
     case_action("UnarchiveCase", "unarchive", "Unarchive case", cases.unarchive_case),
+    Operation("AddCaseInsights", "PUT", "/api/v2/cases/{case_id}/insights", working_routes.add_insights, "Add insights to a case", W, 200, case_schemas.CaseDocument, working_routes.InsightsRequest, errors=_CASE_CHANGE, example={"insights": [{"type": "SECURITY_SIGNAL", "ref": "/security/signals/AAAA", "resource_id": "AAAA"}]}),
+    Operation("RemoveCaseInsights", "DELETE", "/api/v2/cases/{case_id}/insights", working_routes.remove_insights, "Remove insights from a case", W, 200, case_schemas.CaseDocument, working_routes.InsightsRequest, errors=_CASE_CHANGE, example={"insights": [{"type": "SECURITY_SIGNAL", "ref": "/security/signals/AAAA", "resource_id": "AAAA"}]}),
+    Operation("MoveCaseToProject", "PATCH", "/api/v2/cases/{case_id}/relationships/project", working_routes.move_case, "Move a case to another project", W, 200, case_schemas.CaseDocument, case_schemas.MoveRequest, errors=_CASE_CHANGE),
+    # Comments and the timeline.
+    Operation("CommentCase", "POST", "/api/v2/cases/{case_id}/comment", working_routes.comment_case, "Comment a case", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Looking into it, @admin"}),
+    Operation("UpdateCaseComment", "PUT", "/api/v2/cases/{case_id}/comment/{cell_id}", working_routes.update_comment, "Update a case comment", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Fixed by rotating the key"}),
+    Operation("DeleteCaseComment", "DELETE", "/api/v2/cases/{case_id}/comment/{cell_id}", working_routes.delete_comment, "Delete a case comment", W, 204, None, errors=(400, 403, 404, 412, 429)),
+    Operation("ListCaseTimeline", "GET", "/api/v2/cases/{case_id}/timelines", working_routes.list_timeline, "Get the timeline of a case", R, 200, working_schemas.TimelineList, query=_TIMELINE_QUERY),
+    # Watchers.
+    Operation("ListCaseWatchers", "GET", "/api/v2/cases/{case_id}/watchers", working_routes.list_watchers, "List the watchers of a case", R, 200, working_schemas.WatcherList),
+    Operation("WatchCase", "POST", "/api/v2/cases/{case_id}/watchers/{user_uuid}", working_routes.watch_case, "Add a watcher to a case", W, 201, None, errors=(400, 403, 404, 412, 429)),
+    Operation("UnwatchCase", "DELETE", "/api/v2/cases/{case_id}/watchers/{user_uuid}", working_routes.unwatch_case, "Remove a watcher from a case", W, 204, None, errors=(400, 403, 404, 412, 429)),
+    # Links between cases.
+    Operation("ListCaseLinks", "GET", "/api/v2/cases/link", working_routes.list_links, "List the links of a case", R, 200, working_schemas.LinkList, query=_LINKS_QUERY),
+    Operation("CreateCaseLink", "POST", "/api/v2/cases/link", working_routes.create_link, "Link two cases", W, 201, working_schemas.LinkDocument, working_schemas.LinkCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
+    Operation("DeleteCaseLink", "DELETE", "/api/v2/cases/link/{link_id}", working_routes.delete_link, "Delete a link between cases", W, 204, None),
     # Projects.
     Operation("GetProjects", "GET", "/api/v2/cases/projects", project_routes.list_projects, "Get all projects", R, 200, project_schemas.ProjectList, errors=(400, 403, 429)),
     Operation("CreateProject", "POST", "/api/v2/cases/projects", project_routes.create_project, "Create a project", W, 201, project_schemas.ProjectDocument, project_schemas.ProjectCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
@@ -222,17 +280,6 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 NOT_YET: dict[str, str] = {
-    # Working a case: comments, timeline, fields, watchers, links, moves, insights.
-    **dict.fromkeys(
-        (
-            "UpdateCaseDueDate",
-            "UpdateCaseResolvedReason", "CommentCase", "UpdateCaseComment", "DeleteCaseComment",
-            "ListCaseTimeline", "ListCaseWatchers", "WatchCase", "UnwatchCase", "ListCaseLinks",
-            "CreateCaseLink", "DeleteCaseLink", "MoveCaseToProject", "AddCaseInsights",
-            "RemoveCaseInsights",
-        ),
-        "working a case",
-    ),
     # Case types, custom attributes and statuses.
     **dict.fromkeys(
         (

@@ -1,17 +1,19 @@
-"""A store that injects the ``create_after_allocate`` fault (see ``casebook.core.faults``)."""
+"""A store that injects the ``create_after_allocate`` and ``history_record`` faults (see
+``casebook.core.faults``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from casebook.core.entities import Case
+from casebook.core.entities import Case, CaseChange
 from casebook.core.errors import UnavailableError
 from casebook.core.faults import Faults
 from casebook.storage.base import Store
 from casebook.storage.cases import Cases
 from casebook.storage.executor import Dialect
+from casebook.storage.history import History
 from casebook.storage.transaction import Transaction
 
 
@@ -30,10 +32,33 @@ class _FaultyCases:
         return self._inner.insert(case)
 
 
+class _FaultyHistory:
+    def __init__(self, inner: History, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def record(
+        self,
+        org_id: str,
+        case_id: str,
+        actor_id: str | None,
+        at: int,
+        changes: Sequence[CaseChange],
+    ) -> None:
+        # Every command writes its history last, after the change itself.
+        if self._faults.fire("history_record"):
+            raise UnavailableError("injected fault: the change failed writing its history")
+        self._inner.record(org_id, case_id, actor_id, at, changes)
+
+
 class _FaultyTransaction:
     def __init__(self, inner: Transaction, faults: Faults) -> None:
         self._inner = inner
         self.cases = cast(Cases, _FaultyCases(inner.cases, faults))
+        self.history = cast(History, _FaultyHistory(inner.history, faults))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

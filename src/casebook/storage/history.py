@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from casebook.core.entities import CaseChange, TimelineEntry
+from casebook.core.entities import COMMENT_ADDED, CaseChange, TimelineEntry
 from casebook.storage.columns import Column, Table
 from casebook.storage.comments import COMMENTS
 from casebook.storage.executor import Repository
@@ -30,10 +30,6 @@ _LIST = (
     " WHERE org_id = ? AND case_id = ? ORDER BY seq"
 )
 
-
-COMMENT_ADDED = "comment"
-"""The history field of a new comment; its new value is the comment's id, and its cell
-shows the comment (``TimelineEntry.comment``)."""
 
 _CELLS = (
     f"SELECT e.seq, e.at, {CHANGES.select('e')}, {USER_REFS.select('u')},"

@@ -75,6 +75,10 @@ class Users(Protocol):
 
     def get(self, org_id: str, user_id: str) -> User | None: ...
     def by_email(self, org_id: str, email: str) -> User | None: ...
+    def by_names(self, org_id: str, names: Sequence[str]) -> list[User]:
+        """The users whose handle or email is one of ``names`` (lower case)."""
+        ...
+
     def count(self, org_id: str) -> int: ...
     def list(
         self,
@@ -114,6 +118,16 @@ class SqlUsers(Repository):
     def by_email(self, org_id: str, email: str) -> User | None:
         row = self._sql.one(_BY_EMAIL, (org_id, email))
         return None if row is None else USERS.load(row)
+
+    def by_names(self, org_id: str, names: Sequence[str]) -> list[User]:
+        if not names:
+            return []
+        marks = ", ".join("?" * len(names))
+        sql = (
+            f"SELECT {USERS.select()} FROM users WHERE org_id = ?"
+            f" AND (lower(handle) IN ({marks}) OR lower(email) IN ({marks}))"
+        )
+        return [USERS.load(row) for row in self._sql.all(sql, [org_id, *names, *names])]
 
     def count(self, org_id: str) -> int:
         row = self._sql.one("SELECT count(*) FROM users WHERE org_id = ?", (org_id,))

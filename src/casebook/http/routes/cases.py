@@ -31,7 +31,35 @@ from casebook.http.schemas.cases import (
 )
 
 CaseCommand = Callable[..., Case]
-"""A domain command on one case: ``command(store, ref, actor=..., **attributes)``."""
+"""A domain command on one case: ``command(store, ref, actor=..., if_match=..., **attributes)``."""
+
+_MAX_TAG = 20
+
+
+def if_match(request: Request) -> frozenset[int] | None:
+    """The case versions an ``If-Match`` header accepts; None without one, or for ``*``.
+
+    casebook's ETags are strong: ``"7"``. A weak (``W/``) or unknown tag matches
+    no version, so the write answers 412.
+    """
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    tags = [tag.strip() for tag in raw.split(",")]
+    if "*" in tags:
+        return None
+    return frozenset(
+        int(tag[1:-1])
+        for tag in tags
+        if len(tag) <= _MAX_TAG and tag[:1] == tag[-1:] == '"' and tag[1:-1].isdigit()
+    )
+
+
+def case_response(case: Case, status: int = 200) -> Response:
+    """A case document with the case's ``ETag``."""
+    response = jsonapi(case_document(case), status)
+    response.raw_headers.append((b"etag", b'"%d"' % case.version))
+    return response
 
 
 async def search_cases(request: Request, ctx: Context, actor: Actor) -> Response:
@@ -77,12 +105,12 @@ async def create_case(request: Request, ctx: Context, actor: Actor) -> Response:
         assignee_id=assignee_id,
         custom_attributes=attrs.custom_attributes,
     )
-    return jsonapi(case_document(case), 201)
+    return case_response(case, 201)
 
 
 async def get_case(request: Request, ctx: Context, actor: Actor) -> Response:
     case = cases.get_case(ctx.store, request.path_params["case_id"], actor=actor)
-    return jsonapi(case_document(case))
+    return case_response(case)
 
 
 def action_request(attributes: type | None) -> Any:
@@ -104,8 +132,14 @@ def case_action(command: CaseCommand, attributes: type | None) -> Handler:
         given: dict[str, Any] = {}
         if attributes is not None:
             given = msgspec.structs.asdict(present(body.data.attributes, "data.attributes"))
-        case = command(ctx.store, request.path_params["case_id"], actor=actor, **given)
-        return jsonapi(case_document(case))
+        case = command(
+            ctx.store,
+            request.path_params["case_id"],
+            actor=actor,
+            if_match=if_match(request),
+            **given,
+        )
+        return case_response(case)
 
     handle.__name__ = getattr(command, "__name__", "case_action")
     return handle

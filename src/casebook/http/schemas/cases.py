@@ -15,8 +15,10 @@ import msgspec
 
 from casebook.core.entities import Case, Status, UserRef
 from casebook.domain import limits
+from casebook.domain.cases import due_day
 from casebook.http.schemas.common import (
     Link,
+    Relation,
     RelationWrapper,
     Short,
     link,
@@ -120,6 +122,32 @@ class AttributesAttributes(msgspec.Struct):
     ]
 
 
+class DueDateAttributes(msgspec.Struct):
+    """``YYYY-MM-DD``, or null to clear it."""
+
+    due_date: Short | None
+
+
+class ResolvedReasonAttributes(msgspec.Struct):
+    security_resolved_reason: Short
+
+
+class InsightIn(msgspec.Struct):
+    type: Short
+    ref: Annotated[str, msgspec.Meta(max_length=limits.MAX_INSIGHT_REF_CHARS)]
+    resource_id: Annotated[str, msgspec.Meta(max_length=limits.MAX_INSIGHT_ID_CHARS)]
+
+
+class InsightsAttributes(msgspec.Struct):
+    insights: Annotated[list[InsightIn], msgspec.Meta(min_length=1, max_length=limits.MAX_INSIGHTS)]
+
+
+class MoveRequest(msgspec.Struct):
+    """``PATCH /api/v2/cases/{case_id}/relationships/project``: the project to move to."""
+
+    data: Relation
+
+
 # --- responses ------------------------------------------------------------------
 # Structs with ``omit_defaults``: a member whose value is its default (None) is
 # left out, as Datadog leaves out unset attributes; members without a default
@@ -135,19 +163,27 @@ class CaseAttributesPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
     creation_source: str
     custom_attributes: dict[str, Any]
     description: str
-    insights: list[dict[str, str]]
+    due_date: str | None = None  # extension: YYYY-MM-DD, once set
+    insights: list[Insight]
     internal_id: str
     key: str
     merge_status: str
     modified_at: str | None = None
     priority: Literal["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
     public_id: str
+    resolved_reason: str | None = None  # extension: security_resolved_reason, once set
     status: Literal["OPEN", "IN_PROGRESS", "CLOSED"]
     status_group: Literal["SG_OPEN", "SG_IN_PROGRESS", "SG_CLOSED"]
     status_name: str
     title: str
     type: Literal["STANDARD"]
     type_id: str
+
+
+class Insight(msgspec.Struct):
+    type: str
+    ref: str
+    resource_id: str
 
 
 class CaseRelationshipsPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -212,18 +248,20 @@ def case_public(case: Case) -> CasePublic:
             archived_at=optional_rfc3339(case.archived_at),
             attributes=case.attributes,
             closed_at=optional_rfc3339(case.closed_at),
-            comment_count=0,
+            comment_count=case.comment_count,
             created_at=rfc3339(case.created_at),
             creation_source=case.creation_source,
             custom_attributes=case.custom_attributes,
             description=case.description,
-            insights=[],
+            due_date=None if case.due_date is None else due_day(case.due_date),
+            insights=[Insight(i.type, i.ref, i.resource_id) for i in case.insights],
             internal_id=case.id,
             key=case.key,
             merge_status="NOT_MERGED",
             modified_at=optional_rfc3339(case.modified_at),
             priority=case.priority.value,
             public_id=case.public_id,
+            resolved_reason=case.resolved_reason,
             status=status,  # type: ignore[arg-type]
             status_group=status_group,  # type: ignore[arg-type]
             status_name=status_name,
@@ -241,11 +279,19 @@ def case_public(case: Case) -> CasePublic:
 
 
 def _included_users(cases: list[Case]) -> list[IncludedUser]:
-    seen: dict[str, UserRef] = {}
-    for case in cases:
-        for ref in (case.created_by, case.assignee, case.modified_by):
-            if ref is not None and ref.id not in seen:
-                seen[ref.id] = ref
+    return included_users(
+        [
+            ref
+            for case in cases
+            for ref in (case.created_by, case.assignee, case.modified_by)
+            if ref is not None
+        ]
+    )
+
+
+def included_users(refs: list[UserRef]) -> list[IncludedUser]:
+    """The ``included`` user objects of ``refs``, once each."""
+    seen = {ref.id: ref for ref in refs}
     return [
         IncludedUser(
             id=ref.id,

@@ -1,0 +1,180 @@
+"""Comments and the timeline of a case.
+
+A comment is a row of its own and a history row (``comment``, new value: its
+id) in one transaction, which also counts it in ``comment_count`` and makes its
+author and the users it mentions (``@handle`` or ``@email``) watchers. An edit
+or a delete leaves an activity row; a deleted comment keeps its place in the
+timeline with its ``deleted_at`` but loses its text for good. Only the author
+or an admin may edit or delete a comment.
+
+The timeline is the case's history, one cell per row: each comment, and an
+activity cell for every change (who, when, old value, new value).
+"""
+
+from __future__ import annotations
+
+import re
+
+from casebook.core.clock import new_id, now_us, parse_uuid
+from casebook.core.entities import (
+    COMMENT_ADDED,
+    COMMENT_DELETED,
+    COMMENT_EDITED,
+    Actor,
+    Case,
+    CaseChange,
+    Comment,
+    Scope,
+    TimelineEntry,
+)
+from casebook.core.errors import (
+    InvalidParameterError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    TimelineCellNotFoundError,
+)
+from casebook.domain import limits
+from casebook.domain.access import access_case, require_match, require_scope
+from casebook.domain.cases import IfMatch, store_change, watch
+from casebook.domain.keys import user_ref
+from casebook.storage.base import CaseUpdate, Store, Transaction
+
+# "@ann", "@ann.lee", "@ann@example.com": not inside a word or an email address.
+_MENTION = re.compile(r"(?<![\w.@])@([\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?)")
+
+
+def mentions(text: str) -> list[str]:
+    """The handles and emails a comment mentions, lower case, in order, without repeats."""
+    found = (m.group(1).rstrip(".").lower() for m in _MENTION.finditer(text))
+    return list(dict.fromkeys(name for name in found if name))
+
+
+def _check_comment(comment: str) -> str:
+    if not comment.strip():
+        raise InvalidRequestError("comment must not be empty")
+    if len(comment) > limits.MAX_COMMENT_CHARS:
+        raise InvalidRequestError(f"comment is longer than {limits.MAX_COMMENT_CHARS} characters")
+    return comment
+
+
+def _cell_id(cell_id: str) -> str:
+    canonical = parse_uuid(cell_id)
+    if canonical is None:
+        raise InvalidParameterError("CommentID")
+    return canonical
+
+
+def comment_case(
+    store: Store, ref: str, *, actor: Actor, comment: str, if_match: IfMatch = None
+) -> tuple[Case, TimelineEntry]:
+    """Add a comment; the case as it now is and the comment's timeline cell."""
+    require_scope(actor, Scope.CASES_WRITE)
+    body = _check_comment(comment)
+    at = now_us()
+    with store.write() as tx:
+        case = access_case(tx, ref, actor=actor, for_update=True)
+        require_match(case, if_match)
+        added = Comment(new_id(), case.id, actor.user_id, body, at)
+        tx.comments.insert(actor.org_id, case.seq, added)
+        mentioned = [
+            u.id for u in tx.users.by_names(actor.org_id, mentions(body)) if not u.disabled
+        ]
+        changes = [
+            CaseChange(COMMENT_ADDED, None, added.id),
+            *watch(tx, actor, case, [actor.user_id, *mentioned], at),
+        ]
+        case.comment_count += 1
+        store_change(
+            tx, actor, case, at, CaseUpdate(comment_count=case.comment_count), changes,
+            modifies=False,
+        )  # fmt: skip
+    return case, TimelineEntry(0, at, actor.user, changes[0], added)
+
+
+def _own_comment(tx: Transaction, case: Case, cell_id: str, actor: Actor) -> Comment:
+    found = tx.comments.get(actor.org_id, case.id, cell_id)
+    if found is None or found.deleted_at is not None:
+        raise TimelineCellNotFoundError(cell_id)
+    if found.author_id != actor.user_id and not actor.is_admin:
+        raise PermissionDeniedError("only the comment's author or an admin may change it")
+    return found
+
+
+def edit_comment(
+    store: Store,
+    ref: str,
+    cell_id: str,
+    *,
+    actor: Actor,
+    comment: str,
+    if_match: IfMatch = None,
+) -> TimelineEntry:
+    """Replace a comment's text; its timeline cell as it now is."""
+    require_scope(actor, Scope.CASES_WRITE)
+    comment_id = _cell_id(cell_id)
+    body = _check_comment(comment)
+    at = now_us()
+    with store.write() as tx:
+        case = access_case(tx, ref, actor=actor, for_update=True)
+        require_match(case, if_match)
+        found = _own_comment(tx, case, comment_id, actor)
+        if found.body != body:
+            tx.comments.edit(actor.org_id, found.id, body, at)
+            found.body, found.modified_at = body, at
+            tx.history.record(
+                actor.org_id, case.id, actor.user_id, at,
+                [CaseChange(COMMENT_EDITED, None, found.id)],
+            )  # fmt: skip
+        author = None if found.author_id is None else tx.users.get(actor.org_id, found.author_id)
+    return TimelineEntry(
+        0,
+        found.created_at,
+        None if author is None else user_ref(author),
+        CaseChange(COMMENT_ADDED, None, found.id),
+        found,
+    )
+
+
+def delete_comment(
+    store: Store, ref: str, cell_id: str, *, actor: Actor, if_match: IfMatch = None
+) -> None:
+    """Delete a comment: its text is gone for good, its cell stays with ``deleted_at``."""
+    require_scope(actor, Scope.CASES_WRITE)
+    comment_id = _cell_id(cell_id)
+    at = now_us()
+    with store.write() as tx:
+        case = access_case(tx, ref, actor=actor, for_update=True)
+        require_match(case, if_match)
+        found = _own_comment(tx, case, comment_id, actor)
+        tx.comments.delete(actor.org_id, found.id, at)
+        case.comment_count -= 1
+        store_change(
+            tx, actor, case, at, CaseUpdate(comment_count=case.comment_count),
+            [CaseChange(COMMENT_DELETED, found.id, None)], modifies=False,
+        )  # fmt: skip
+
+
+def timeline(
+    store: Store,
+    ref: str,
+    *,
+    actor: Actor,
+    page_size: int = 10,
+    page_number: int = 1,
+    ascending: bool = False,
+) -> tuple[list[TimelineEntry], int]:
+    """One page (1-based; 0 also means the first) of the case's timeline, newest first
+    unless ``ascending``, and the number of cells."""
+    require_scope(actor, Scope.CASES_READ)
+    if not 1 <= page_size <= limits.MAX_TIMELINE_PAGE_SIZE:
+        raise InvalidRequestError(
+            f"page[size] must be between 1 and {limits.MAX_TIMELINE_PAGE_SIZE}, got {page_size}"
+        )
+    if page_number < 0:
+        raise InvalidRequestError(f"page[number] must not be negative, got {page_number}")
+    offset = min((max(page_number, 1) - 1) * page_size, limits.MAX_OFFSET)
+    with store.read(snapshot=True) as tx:
+        case = access_case(tx, ref, actor=actor)
+        return tx.history.timeline(
+            actor.org_id, case.id, ascending=ascending, limit=page_size, offset=offset
+        )
