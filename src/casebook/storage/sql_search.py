@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from casebook.core.entities import Priority
 from casebook.search.query import (
@@ -121,10 +121,11 @@ _COMMENT_SEQS = (
 )
 # Probing: the case's comments (ix_case_comments_case) against the rowids of the
 # matching comments, read once per statement: an FTS5 probe per comment would
-# cost more than the doclist.
+# cost more than the doclist. "+" keeps SQLite from looking each rowid of that
+# list up in the case's index entries instead.
 _COMMENT_PROBE = (
     "EXISTS (SELECT 1 FROM case_comments m"
-    " WHERE m.case_id = c.id AND m.org_id = ? AND m.deleted_at IS NULL AND m.seq IN"
+    " WHERE m.case_id = c.id AND m.org_id = ? AND m.deleted_at IS NULL AND +m.seq IN"
     " (SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?))"
 )
 # An estimate of a text term's cases: FTS5 doclists only, no row read. It counts
@@ -150,7 +151,19 @@ _DELETED_PROJECTS = (
 
 # How a full-text or attribute term is tested on SQLite (see SearchPlanner).
 Mode = Literal["list", "probe"]
-_SEQ_SET = (Text, AttributeIs)
+SeqSetLeaf = Text | AttributeIs | UserIs
+"""A term SQLite can read as a set of case seqs: text, an attribute value, and
+``watcher:`` with ``me`` or a user id (the other user terms are columns)."""
+
+
+def _is_seq_set(query: Query) -> TypeGuard[SeqSetLeaf]:
+    if isinstance(query, UserIs):
+        return query.field is UserField.WATCHER and query.match in (UserMatch.ME, UserMatch.ID)
+    return isinstance(query, Text | AttributeIs)
+
+
+def _watched(query: UserIs, actor_user_id: str) -> str:
+    return actor_user_id if query.match is UserMatch.ME else query.value
 
 
 def compile_filter(
@@ -204,9 +217,14 @@ def _attribute_values(query: AttributeIs) -> tuple[str, list[object]]:
     )
 
 
-def _seq_set(query: Text | AttributeIs, org_id: str) -> tuple[str, list[object]]:
+def _seq_set(query: SeqSetLeaf, org_id: str, actor_user_id: str) -> tuple[str, list[object]]:
     """``SELECT`` of the ``seq`` of the cases the term matches, maybe more than once
-    (SQLite; attributes on both)."""
+    (SQLite; attributes and watchers on both)."""
+    if isinstance(query, UserIs):
+        return (
+            "SELECT w.case_seq AS seq FROM case_watchers w WHERE w.org_id = ? AND w.user_id = ?",
+            [org_id, _watched(query, actor_user_id)],
+        )
     if isinstance(query, Text):
         match = _fts_match(query)
         comments = _COMMENT_SEQS.format(bound="")
@@ -342,7 +360,7 @@ class _Compiler:
                 return f"({_FTS_PROBE} OR {_COMMENT_PROBE})", [match, org, match]
             # "+" keeps SQLite from driving the search from this set (the planner chose not to).
             column = "+c.seq" if mode == "list" else "c.seq"
-            seqs, params = _seq_set(query, org)
+            seqs, params = _seq_set(query, org, self.actor_user_id)
             return f"{column} IN ({seqs})", params
         tsquery, param = self.tsquery(query)
         if self.window is not None:
@@ -393,7 +411,7 @@ class _Compiler:
                 f"EXISTS (SELECT 1 FROM case_attributes a WHERE a.case_seq = c.seq AND {values})",
                 params,
             )
-        seqs, params = _seq_set(query, self.org_id)
+        seqs, params = _seq_set(query, self.org_id, self.actor_user_id)
         column = "+c.seq" if mode == "list" else "c.seq"
         return f"{column} IN ({seqs})", params
 
@@ -431,10 +449,19 @@ class _Compiler:
                 [self.org_id],
             )
         watched = "c.seq IN (SELECT w.case_seq FROM case_watchers w WHERE w.org_id = ? AND {})"
-        if query.match is UserMatch.ME:
-            return watched.format("w.user_id = ?"), [self.org_id, self.actor_user_id]
-        if query.match is UserMatch.ID:
-            return watched.format("w.user_id = ?"), [self.org_id, query.value]
+        if query.match in (UserMatch.ME, UserMatch.ID):
+            user_id = _watched(query, self.actor_user_id)
+            mode = self.modes.get(query) if self.dialect == "sqlite" else None
+            if mode == "probe" or (self.window is not None and self.dialect == "sqlite"):
+                # The primary key (case_id, user_id): one lookup per case read.
+                return (
+                    "EXISTS (SELECT 1 FROM case_watchers w"
+                    " WHERE w.case_id = c.id AND w.user_id = ? AND w.org_id = ?)",
+                    [user_id, self.org_id],
+                )
+            if mode == "list":
+                watched = "+" + watched
+            return watched.format("w.user_id = ?"), [self.org_id, user_id]
         lookup = (
             "SELECT u.id FROM users u WHERE u.org_id = ? AND (u.email = ? OR lower(u.handle) = ?)"
         )
@@ -741,7 +768,12 @@ class SearchPlanner:
         candidates = self._drive_candidates()
         drive = None
         if candidates:
-            size, capped, best = min(candidates, key=lambda c: c[0])
+            # Of sets as large, a text set: the other terms are then tested
+            # by index lookups, cheaper than FTS5 probes (tens of microseconds).
+            size, capped, best = min(
+                candidates,
+                key=lambda c: (c[0], not all(isinstance(x, Text) for x in _drive_leaves(c[2]))),
+            )
             # Counting stops after `rows` matches, wherever it starts; a page in
             # sort order must otherwise read about rows * total / size cases.
             if counting or (not capped and size * size * _DRIVE_ROW <= rows * total * _SCAN_ROW):
@@ -782,7 +814,7 @@ class SearchPlanner:
             leaves = _seq_set_leaves(term)
             if leaves is None:
                 continue
-            parts = [_seq_set(leaf, self.org_id) for leaf in leaves]
+            parts = [_seq_set(leaf, self.org_id, self.actor_user_id) for leaf in leaves]
             sizes = [self._estimate_leaf(leaf) for leaf in leaves]
             capped = any(
                 size >= (TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP)
@@ -832,11 +864,11 @@ class SearchPlanner:
             self._comment_seq_range = (int(row[0][0] or 0), int(row[0][1] or 0))
         return self._comment_seq_range
 
-    def _estimate_leaf(self, leaf: Text | AttributeIs) -> int:
+    def _estimate_leaf(self, leaf: SeqSetLeaf) -> int:
         if isinstance(leaf, Text):
             match = _fts_match(leaf)
             return self._estimate(_TEXT_ESTIMATE, [match, match], TEXT_ESTIMATE_CAP)
-        sql, params = _seq_set(leaf, self.org_id)
+        sql, params = _seq_set(leaf, self.org_id, self.actor_user_id)
         return self._estimate(sql, params, ATTRIBUTE_ESTIMATE_CAP)
 
     def _estimate(self, sql: str, params: list[object], cap: int) -> int:
@@ -851,16 +883,16 @@ def _conjuncts(query: Query) -> tuple[Query, ...]:
     return query.terms if isinstance(query, And) else (query,)
 
 
-def _drive_leaves(drive: _Drive) -> list[Text | AttributeIs]:
+def _drive_leaves(drive: _Drive) -> list[SeqSetLeaf]:
     return [leaf for term in drive.terms for leaf in _seq_set_leaves(term) or []]
 
 
-def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
+def _seq_set_leaves(query: Query) -> list[SeqSetLeaf] | None:
     """The terms of ``query`` if it is a full-text or attribute term or an OR of them."""
-    if isinstance(query, _SEQ_SET):
+    if _is_seq_set(query):
         return [query]
     if isinstance(query, Or):
-        leaves: list[Text | AttributeIs] = []
+        leaves: list[SeqSetLeaf] = []
         for term in query.terms:
             inner = _seq_set_leaves(term)
             if inner is None:
@@ -870,8 +902,8 @@ def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
     return None
 
 
-def _all_seq_set_leaves(query: Query) -> list[Text | AttributeIs]:
-    return [node for node in iter_nodes(query) if isinstance(node, _SEQ_SET)]
+def _all_seq_set_leaves(query: Query) -> list[SeqSetLeaf]:
+    return [node for node in iter_nodes(query) if _is_seq_set(node)]
 
 
 def bounded_total(offset: int, limit: int) -> int:
