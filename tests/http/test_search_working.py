@@ -74,6 +74,11 @@ def watch(api: Api, org_id: str, case_id: str, user_id: str) -> None:
         assert tx.watchers.add(org_id, case_id, case.seq, user_id, now_us())
 
 
+def unwatch_all(api: Api, org_id: str) -> None:
+    with api.store.write() as tx:
+        tx.sql.execute("DELETE FROM case_watchers WHERE org_id = ?", (org_id,))  # type: ignore[attr-defined]
+
+
 def update(api: Api, org_id: str, case_id: str, **fields: object) -> None:
     with api.store.write() as tx:
         tx.cases.update(org_id, case_id, CaseUpdate(**fields))  # type: ignore[arg-type]
@@ -118,6 +123,7 @@ def world(api: Api) -> World:
     delete_comment(api, o, ids["SEC-1"], comments["zanzibar"])
     edit_comment(api, o, comments["quokka"], "wombat new text")
     comments["late"] = add_comment(api, o, ids["SEC-1"], "late wombat")
+    unwatch_all(api, o)  # creating a case made the admin a watcher: start from none
     for key, people in {"SEC-1": [admin, ann], "SEC-2": [ann], "SEC-4": [bob]}.items():
         for person in people:
             watch(api, o, ids[key], person)
@@ -134,6 +140,7 @@ def world(api: Api) -> World:
         acme_admin = tx.users.by_email(acme.id, "admin@acme.example")
         assert acme_admin is not None
     add_comment(api, acme.id, elsewhere["id"], "zanzibar runbook wombat alpha beta gamma")
+    unwatch_all(api, acme.id)
     watch(api, acme.id, elsewhere["id"], acme_admin.id)
     update(api, acme.id, elsewhere["id"], due_date=midnight_us(day(10)))
     return World(api, o, ids, comments, {"ann": ann, "bob": bob, "admin": admin})
@@ -331,3 +338,42 @@ def test_bad_values_are_400_with_the_position(api: Api, text: str, detail: str) 
     r = api.search(text)
     assert r.status_code == 400, r.text
     assert r.json()["errors"][0]["detail"] == detail
+
+
+def test_what_the_working_endpoints_write_is_searched_at_once(api: Api) -> None:
+    """The same, written through the endpoints of working a case rather than the store."""
+    sec = api.create_project("SEC", "Security")
+    api.create_case(sec["id"], "Router down")
+    api.create_case(sec["id"], "Disk full")
+    ann = api.create_user("ann@example.com")["id"]
+    r = api.comment("SEC-1", "the runbook says reboot")
+    assert r.status_code == 200, r.text
+    cell = r.json()["data"][0]["id"]
+    assert keys(api.search("runbook")) == ["SEC-1"]
+    assert keys(api.search('"runbook says"')) == ["SEC-1"]
+    assert keys(api.search("comment_count:1")) == ["SEC-1"]
+    body = {"data": {"type": "case", "attributes": {"comment": "a wombat reboot"}}}
+    assert api.put(f"/api/v2/cases/SEC-1/comment/{cell}", body).status_code < 300
+    assert keys(api.search("runbook")) == []
+    assert keys(api.search("wombat")) == ["SEC-1"]
+    assert api.delete(f"/api/v2/cases/SEC-1/comment/{cell}").status_code < 300
+    assert keys(api.search("wombat")) == []
+    assert keys(api.search("comment_count:0")) == ["SEC-2", "SEC-1"]
+    # The creator watches the case (and so does whoever comments).
+    assert keys(api.search("watcher:me")) == ["SEC-2", "SEC-1"]
+    assert keys(api.search(f"watcher:{ann}")) == []
+    assert api.post(f"/api/v2/cases/SEC-2/watchers/{ann}", None).status_code < 300
+    assert keys(api.search(f"watcher:{ann}")) == ["SEC-2"]
+    assert keys(api.search("watcher:ann@example.com watcher:me")) == ["SEC-2"]
+    admin = api.user_id(ADMIN)
+    assert api.delete(f"/api/v2/cases/SEC-1/watchers/{admin}").status_code < 300
+    assert keys(api.search("watcher:me")) == ["SEC-2"]
+    assert keys(api.search("-watcher:*")) == ["SEC-1"]
+    due = {"due_date": day(1).isoformat()}
+    assert api.case_action("SEC-2", "due_date", due).status_code == 200
+    assert keys(api.search("due_date:<now+2d")) == ["SEC-2"]
+    assert keys(api.search(f"due_date:{day(1).isoformat()}")) == ["SEC-2"]
+    reason = {"security_resolved_reason": "FALSE_POSITIVE"}
+    assert api.case_action("SEC-1", "resolved_reason", reason).status_code == 200
+    assert keys(api.search("resolved_reason:false_positive")) == ["SEC-1"]
+    assert keys(api.search("-resolved_reason:*")) == ["SEC-2"]
