@@ -140,10 +140,13 @@ _PG_TEXT_SEQS = (
     " UNION ALL SELECT m.case_seq FROM case_comments m"
     " WHERE m.org_id = ? AND m.deleted_at IS NULL AND m.search_vector @@ {q})"
 )
+# OFFSET 0 keeps PostgreSQL from making this a hashed SubPlan, which would
+# read every matching comment first: a common word is asked about per case.
 _PG_COMMENT_PROBE = (
     "EXISTS (SELECT 1 FROM case_comments m WHERE m.case_id = c.id AND m.org_id = ?"
-    " AND m.deleted_at IS NULL AND m.search_vector @@ {q})"
+    " AND m.deleted_at IS NULL AND m.search_vector @@ {q} OFFSET 0)"
 )
+
 _DELETED_PROJECTS = (
     "c.project_id NOT IN"
     " (SELECT p.id FROM projects p WHERE p.org_id = ? AND p.deleted_at IS NOT NULL)"
