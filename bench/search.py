@@ -12,7 +12,11 @@ an ``attributes`` map on 90% of the cases (``service``, ``team``, ``env``,
 sometimes ``region`` or a second service), and titles and descriptions drawn
 from a Zipf-distributed vocabulary of about 2,300 words plus title templates
 that make a few phrases common. Cases are written in creation-time order, as
-they would be in production, in transactions of ``BATCH`` cases.
+they would be in production, in transactions of ``BATCH`` cases, each with its
+comments (0 to 5, Zipf words as the descriptions, some opening with a phrase
+of their own such as "root cause identified"; 5% deleted), its watchers (on
+15% of cases; the searching admin watches about 3% of them) and, on 30% of
+the cases, a due date.
 
 The mix (``MIX``) runs round-robin, ``--rounds`` times per query after a warm-up,
 one request at a time over one keep-alive connection; the table shows p50 and
@@ -53,8 +57,10 @@ from rich.table import Table
 
 from casebook.core.clock import new_id, now_us
 from casebook.core.entities import (
+    RESOLVED_REASONS,
     STANDARD_CASE_TYPE_ID,
     Case,
+    Comment,
     Priority,
     Project,
     Status,
@@ -183,6 +189,21 @@ TITLE_TEMPLATES = [
     "Error rate above threshold on {service}",
     "Unusual data exfiltration from {host}",
 ]
+# Comments: how many a case has (0 to 5), and sentences that open some of them
+# with words found nowhere else -- "runbook" is a word of comments only.
+COMMENT_COUNTS = [(0, 0.35), (1, 0.25), (2, 0.17), (3, 0.11), (4, 0.07), (5, 0.05)]
+COMMENT_OPENINGS = [
+    "root cause identified",
+    "escalated to on-call",
+    "runbook followed",
+    "waiting on customer",
+    "fixed in the next release",
+    "postmortem scheduled",
+]
+COMMENT_OPENING_SHARE = 0.25
+DELETED_COMMENT_SHARE = 0.05
+WATCHED_SHARE = 0.15  # cases with watchers; the admin is one of them a fifth of the time
+DUE_DATE_SHARE = 0.30
 COUNTRIES = ["brazil", "germany", "india", "nigeria", "russia", "vietnam", "canada", "france"]
 
 
@@ -334,6 +355,49 @@ class _OrgSpec:
     project_cum: list[float]
 
 
+@dataclass
+class _Seeded:
+    """One case and what is written with it once it has its seq."""
+
+    case: Case
+    comments: list[Comment]
+    watchers: list[str]  # user ids
+
+
+_COMMENT_COUNT_CUM = _cumulative([w for _, w in COMMENT_COUNTS])
+
+
+def _comments(
+    rng: random.Random, vocabulary: Vocabulary, spec: _OrgSpec, case: Case
+) -> list[Comment]:
+    count = rng.choices(COMMENT_COUNTS, cum_weights=_COMMENT_COUNT_CUM, k=1)[0][0]
+    at = case.created_at
+    comments = []
+    for _ in range(count):
+        at += rng.randrange(1, DAY_US)
+        body = vocabulary.sample(rng, rng.randint(4, 20))
+        if rng.random() < COMMENT_OPENING_SHARE:
+            body = f"{rng.choice(COMMENT_OPENINGS)}: {body}"
+        author = rng.choices(spec.users, cum_weights=spec.user_cum, k=1)[0]
+        comment = Comment(
+            id=new_id(), case_id=case.id, author_id=author.id, body=body, created_at=at
+        )
+        if rng.random() < DELETED_COMMENT_SHARE:
+            comment.body, comment.deleted_at = None, at + 1
+        comments.append(comment)
+    case.comment_count = sum(1 for c in comments if c.deleted_at is None)
+    return comments
+
+
+def _watchers(rng: random.Random, spec: _OrgSpec) -> list[str]:
+    if rng.random() >= WATCHED_SHARE:
+        return []
+    people = {u.id for u in rng.choices(spec.users, cum_weights=spec.user_cum, k=rng.randint(1, 3))}
+    if rng.random() < 0.2:
+        people.add(spec.creator.id)
+    return sorted(people)
+
+
 def _generate(
     specs: list[_OrgSpec],
     cases: int,
@@ -355,7 +419,7 @@ def _generate(
     numbers: dict[str, int] = {}
     per_org = {spec.name: 0 for spec in specs}
     org_indexes = range(len(specs))
-    batch: list[Case] = []
+    batch: list[_Seeded] = []
     for i in range(cases):
         spec = specs[rng.choices(org_indexes, cum_weights=_ORG_CUM, k=1)[0]]
         project_id, project_key = rng.choices(spec.projects, cum_weights=spec.project_cum, k=1)[0]
@@ -394,7 +458,12 @@ def _generate(
                 case.closed_at = case.modified_at
                 if rng.random() < 0.10:
                     case.archived_at = case.modified_at + DAY_US
-        batch.append(case)
+                if rng.random() < 0.5:
+                    case.resolved_reason = rng.choice(RESOLVED_REASONS)
+        if rng.random() < DUE_DATE_SHARE:
+            due = created + rng.randrange(1, 60) * DAY_US
+            case.due_date = due - due % DAY_US
+        batch.append(_Seeded(case, _comments(rng, vocabulary, spec, case), _watchers(rng, spec)))
         if len(batch) == BATCH:
             out.put(batch)
             batch = []
@@ -412,8 +481,13 @@ def _write(store: Store, batches: multiprocessing.queues.Queue[Any], done: Any) 
         if batch is None:
             return
         with store.write() as tx:
-            for case in batch:
-                tx.cases.insert(case)
+            for item in batch:
+                case = item.case
+                seq = tx.cases.insert(case)
+                for comment in item.comments:
+                    tx.comments.insert(case.org_id, seq, comment)
+                for user_id in item.watchers:
+                    tx.watchers.add(case.org_id, case.id, seq, user_id, case.created_at)
         with done.get_lock():
             done.value += len(batch)
 
@@ -541,7 +615,7 @@ def vacuum_analyze(store: Store) -> None:
 
 @dataclass(frozen=True)
 class Query:
-    kind: str  # facet, facet+sort, text, phrase, or-group, deep page
+    kind: str  # facet, facet+sort, text, phrase, comments, working, or-group, deep page
     filter: str
     params: tuple[tuple[str, str], ...] = ()
 
@@ -577,6 +651,11 @@ MIX: list[Query] = [
     Query("text", "replica status:open"),
     Query("phrase", '"disk full"'),
     Query("phrase", '"rate limit exceeded"'),
+    Query("comments", "runbook"),
+    Query("comments", '"root cause identified"'),
+    Query("comments", "comment_count:>2"),
+    Query("working", "due_date:<now+7d -status:closed"),
+    Query("working", "watcher:me"),
     Query("or-group", "priority:(P1 OR P2) status:(open OR in_progress)"),
     Query("or-group", "(team:payments OR team:identity) -status:closed"),
     Query("or-group", "(service:checkout OR service:payments) (timeout OR latency)"),
@@ -848,7 +927,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             store.migrate()
             if args.explain:
-                print(explain(store, "default", "user0@default.example", mix))
+                print(explain(store, "default", users_domain.BOOTSTRAP_ADMIN_EMAIL, mix))
         finally:
             store.close()
         with running_server(url, api_key, app_key) as port:

@@ -18,6 +18,8 @@ from casebook.search import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CountField,
+    CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
@@ -26,6 +28,7 @@ from casebook.search import (
     ProjectIdIs,
     ProjectKeyIs,
     Query,
+    ResolvedReasonIs,
     StatusIs,
     Text,
     TimeField,
@@ -68,6 +71,7 @@ CREATED, MODIFIED, CLOSED_AT, ARCHIVED_AT = (
     TimeField.CLOSED_AT,
     TimeField.ARCHIVED_AT,
 )
+DUE, COMMENTS, WATCHER = TimeField.DUE_DATE, CountField.COMMENT_COUNT, UserField.WATCHER
 D0101 = us("2026-01-01")
 D0102 = us("2026-01-02")
 D0201 = us("2026-02-01")
@@ -338,6 +342,35 @@ VALID: list[tuple[str, Query]] = [
     ("created_at:*", TimeRange(CREATED, None, None)),
     ("modified_at:>2026-01-01", TimeRange(MODIFIED, D0102, None)),
     ("closed_at:*", TimeRange(CLOSED_AT, None, None)),
+    # --- working a case: due dates, comment counts, resolved reasons, watchers
+    ("due_date:2026-01-01", TimeRange(DUE, D0101, D0102)),
+    ("due_date:<now+2d", TimeRange(DUE, None, NOW + 2 * DAY)),
+    ("due_date:[2026-01-01 TO 2026-01-31]", TimeRange(DUE, D0101, D0201)),
+    ("due_date:*", TimeRange(DUE, None, None)),
+    ("-due_date:*", Not(TimeRange(DUE, None, None))),
+    ("comment_count:0", CountRange(COMMENTS, 0, 1)),
+    ("comment_count:>1", CountRange(COMMENTS, 2, None)),
+    ("comment_count:>=1", CountRange(COMMENTS, 1, None)),
+    ("comment_count:<3", CountRange(COMMENTS, None, 3)),
+    ("comment_count:<=3", CountRange(COMMENTS, None, 4)),
+    ("comment_count:[1 TO 5]", CountRange(COMMENTS, 1, 6)),
+    ("comment_count:{1 TO 5}", CountRange(COMMENTS, 2, 5)),
+    ("comment_count:[1 TO *]", CountRange(COMMENTS, 1, None)),
+    ("comment_count:[* TO *]", CountRange(COMMENTS, None, None)),
+    ("comment_count:007", CountRange(COMMENTS, 7, 8)),
+    ("comment_count:*", MatchAll()),
+    ("comment_count:<0", CountRange(COMMENTS, None, 0)),  # nothing: no case has fewer
+    ("comment_count:(0 OR 2)", any_(CountRange(COMMENTS, 0, 1), CountRange(COMMENTS, 2, 3))),
+    ("resolved_reason:false_positive", ResolvedReasonIs("FALSE_POSITIVE")),
+    ("resolved_reason:TRUE_POSITIVE", ResolvedReasonIs("TRUE_POSITIVE")),
+    ('resolved_reason:"Benign Positive"', ResolvedReasonIs("BENIGN_POSITIVE")),
+    ("resolved_reason:*", ResolvedReasonIs(None)),
+    ("-resolved_reason:*", Not(ResolvedReasonIs(None))),
+    ("watcher:me", UserIs(WATCHER, UserMatch.ME)),
+    ("watcher:ME", UserIs(WATCHER, UserMatch.ME)),
+    ("watcher:*", UserIs(WATCHER, UserMatch.ANY)),
+    (f"watcher:{UUID.upper()}", UserIs(WATCHER, UserMatch.ID, UUID)),
+    ("watcher:Ann@Example.com", UserIs(WATCHER, UserMatch.NAME, "ann@example.com")),
     ("-closed_at:*", Not(TimeRange(CLOSED_AT, None, None))),
     ("closed_at:<2026-01-01", TimeRange(CLOSED_AT, None, D0101)),
     ("archived_at:>=2026-01-01", TimeRange(ARCHIVED_AT, D0101, None)),
@@ -690,6 +723,51 @@ ERRORS: list[tuple[str, str, int]] = [
     ("status:(open", 'unclosed "(" at 7', 7),
     ("priority:(P1 OR P2", 'unclosed "(" at 9', 9),
     ("status:)", 'missing value after "status:" at 0', 0),
+    # --- working a case
+    (
+        "comment_count:x",
+        'invalid comment_count "x" at 14; must be a whole number such as 0 or 3',
+        14,
+    ),
+    (
+        "comment_count:<=1.5",
+        'invalid comment_count "1.5" at 16; must be a whole number such as 0 or 3',
+        16,
+    ),
+    (
+        "comment_count:1234567890",
+        'invalid comment_count "1234567890" at 14; must be a whole number such as 0 or 3',
+        14,
+    ),
+    (
+        "a comment_count:[2 TO *x]",
+        'invalid comment_count "*x" at 22; must be a whole number such as 0 or 3',
+        22,
+    ),
+    ("comment_count:{1 TO 2}", 'empty range "{1 TO 2}" at 14', 14),
+    (
+        "resolved_reason:fp",
+        'invalid resolved_reason "fp" at 16; must be one of FALSE_POSITIVE, TRUE_POSITIVE, '
+        "BENIGN_POSITIVE",
+        16,
+    ),
+    (
+        "resolved_reason:false*",
+        'wildcard in "false*" at 16; only text and attribute values take a trailing *',
+        16,
+    ),
+    (
+        "due_date:>soon",
+        'invalid time "soon" at 10; use YYYY-MM-DD, an RFC 3339 timestamp such as '
+        "2026-01-31T09:30:00Z, now, or now-N with a unit s, m, h, d or w (now-7d)",
+        10,
+    ),
+    ("watcher:", 'missing value after "watcher:" at 0', 0),
+    (
+        "watcher:>me",
+        '"watcher" takes no ranges or comparisons: ">me" at 8',
+        8,
+    ),
     # --- control characters and odd input
     ("\x00", "invalid character U+0000 at 0", 0),
     ("status:open\x00", "invalid character U+0000 at 11", 11),

@@ -18,9 +18,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
+from sqlalchemy import create_engine
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from casebook.core.errors import InvalidQueryError
@@ -50,7 +52,7 @@ from casebook.search import (
     with_default_scope,
 )
 from casebook.storage.executor import Dialect, to_pyformat
-from casebook.storage.migrate import upgrade
+from casebook.storage.migrate import _config, upgrade
 from casebook.storage.sql_search import compile_filter
 from casebook.storage.urls import DatabaseUrl
 
@@ -881,6 +883,10 @@ MARKER = "zq7x"
         f"key:{MARKER}-1",
         "assignee:me created_at:>now-7d closed_at:[2026-01-01 TO *] archived:*",
         "status:open priority:(P1 OR P2) -type:standard project_id:" + P_SEC,
+        f"watcher:{MARKER}@example.com",
+        "watcher:me -watcher:* watcher:" + ALICE,
+        "comment_count:[1 TO 5] -comment_count:>3 due_date:<now+2d -due_date:*",
+        "resolved_reason:false_positive -resolved_reason:*",
     ],
 )
 def test_user_text_only_in_parameters(dialect: Dialect, text: str) -> None:
@@ -905,6 +911,84 @@ def test_user_subqueries_are_scoped_to_the_org(dialect: Dialect) -> None:
     assert params[0] == ORG_A
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    ("text", "scopes"),
+    [
+        ("kubernetes", ["m.org_id = ?"]),
+        ('"kubernetes pods"', ["m.org_id = ?"]),
+        ("watcher:me", ["w.org_id = ?"]),
+        ("watcher:*", ["w.org_id = ?"]),
+        ("watcher:bob@example.com", ["w.org_id = ?", "u.org_id = ?"]),
+    ],
+)
+def test_comment_and_watcher_subqueries_are_scoped_to_the_org(
+    dialect: Dialect, text: str, scopes: list[str]
+) -> None:
+    """The security invariant: no subquery reads another organisation's comments or watchers."""
+    where, params = compile_filter(
+        parse(text, now_us=NOW), dialect=dialect, org_id=ORG_A, actor_user_id=ALICE
+    )
+    for scope in scopes:
+        assert scope in where
+    assert where.count("FROM case_comments m") == where.count("m.org_id = ?")
+    assert where.count("FROM case_watchers w") == where.count("w.org_id = ?")
+    assert ORG_A in params and ORG_B not in params
+
+
+def test_migration_indexes_the_comments_already_written(tmp_path: Any) -> None:
+    """0005 fills the comments' full-text index from the rows 0004 left (SQLite; the
+    PostgreSQL column is generated for every row by ALTER TABLE)."""
+    url = DatabaseUrl.parse("sqlite:///" + str(tmp_path / "old.db"))
+    engine = create_engine(url.sqlalchemy_url)
+    try:
+        with engine.connect() as connection:
+            command.upgrade(_config(connection), "0004")
+            connection.commit()
+    finally:
+        engine.dispose()
+    conn = sqlite3.connect(tmp_path / "old.db")
+    rows = [
+        (1, "live", "kept words here", None),
+        (2, "gone", None, 5),  # deleted: no text
+        (3, "stale", "stale words", 6),  # deleted by a writer that left the text
+    ]
+    with conn:
+        conn.executemany(
+            "INSERT INTO case_comments (seq, id, org_id, case_id, case_seq, body, created_at,"
+            " deleted_at) VALUES (?, ?, 'org', 'case', 1, ?, 1, ?)",
+            rows,
+        )
+    conn.close()
+    upgrade(url)
+    conn = sqlite3.connect(tmp_path / "old.db")
+    try:
+
+        def found(word: str) -> list[int]:
+            return [
+                row[0]
+                for row in conn.execute(
+                    "SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?", (word,)
+                )
+            ]
+
+        assert found("words") == [1]
+        with conn:
+            conn.execute("UPDATE case_comments SET deleted_at = 9 WHERE seq = 1")
+        assert found("words") == []
+        with conn:
+            conn.execute("UPDATE case_comments SET deleted_at = NULL WHERE seq = 3")
+        assert found("stale") == [3]
+        with conn:
+            conn.execute("DELETE FROM case_comments")
+        assert found("stale") == []
+        assert conn.execute(
+            "INSERT INTO case_comments_fts(case_comments_fts) VALUES ('integrity-check')"
+        )
+    finally:
+        conn.close()
+
+
 def test_default_scope_is_compiled_in() -> None:
     where, params = compile_filter(MatchAll(), dialect="sqlite", org_id=ORG_A, actor_user_id=ALICE)
     assert (where, params) == ("c.archived_at IS NULL", [])
@@ -916,11 +1000,18 @@ def test_full_text_parameters() -> None:
             parse(text, now_us=NOW), dialect=dialect, org_id=ORG_A, actor_user_id=ALICE
         )[1]
 
-    assert params('"say \\"hi\\""', "sqlite") == ['"say ""hi"""']
-    assert params("kube*", "sqlite") == ['"kube"*']
-    assert params("kube*", "postgres") == ["'kube':*"]
-    assert params("o'brien\\x*", "postgres") == ["'o''brien\\\\x':*"]
-    assert params('"kubernetes pods"', "postgres") == ["kubernetes pods"]
+    # Each term reads the cases' index and the comments' (those of the org only).
+    def sqlite(match: str) -> list[object]:
+        return [match, match, ORG_A]
+
+    def postgres(tsquery: str) -> list[object]:
+        return [ORG_A, tsquery, ORG_A, tsquery]
+
+    assert params('"say \\"hi\\""', "sqlite") == sqlite('"say ""hi"""')
+    assert params("kube*", "sqlite") == sqlite('"kube"*')
+    assert params("kube*", "postgres") == postgres("'kube':*")
+    assert params("o'brien\\x*", "postgres") == postgres("'o''brien\\\\x':*")
+    assert params('"kubernetes pods"', "postgres") == postgres("kubernetes pods")
 
 
 def test_unknown_dialect_is_refused() -> None:

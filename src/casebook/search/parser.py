@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from casebook.core.clock import CANONICAL_UUID, parse_case_key
-from casebook.core.entities import STANDARD_CASE_TYPE_ID, Priority, Status
+from casebook.core.entities import RESOLVED_REASONS, STANDARD_CASE_TYPE_ID, Priority, Status
 from casebook.core.errors import InvalidQueryError
 from casebook.search.query import (
     And,
@@ -55,6 +55,8 @@ from casebook.search.query import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CountField,
+    CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
@@ -63,6 +65,7 @@ from casebook.search.query import (
     ProjectIdIs,
     ProjectKeyIs,
     Query,
+    ResolvedReasonIs,
     StatusIs,
     Text,
     TimeField,
@@ -415,6 +418,57 @@ def _build_time(facet: _Facet, token: _Token, now_us: int) -> Query:
     return TimeRange(field, start, end)
 
 
+# --- counts -------------------------------------------------------------------
+
+_COUNT_FIELDS = {f.value: f for f in CountField}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}\Z")
+
+
+def _parse_count(facet: _Facet, text: str, pos: int) -> int:
+    if not _WHOLE_NUMBER.match(text):
+        raise InvalidQueryError(
+            f'invalid {facet.name} "{text}" at {pos}; must be a whole number such as 0 or 3',
+            position=pos,
+            term=text,
+        )
+    return int(text)
+
+
+def _build_count(facet: _Facet, token: _Token, now_us: int) -> Query:
+    """Whole numbers as ``start <= n < end``: ``>2`` is from 3, ``[1 TO 5]`` up to 6."""
+    field = _COUNT_FIELDS[facet.name]
+    if token.kind is _Kind.WORD and token.value == "*":
+        return MatchAll()  # every case has a count
+    start: int | None
+    end: int | None
+    if token.kind is _Kind.RANGE:
+        assert token.bounds is not None
+        low, high = token.bounds
+        start = end = None
+        if low.text != "*":
+            number = _parse_count(facet, low.text, low.pos)
+            start = number if token.op[0] == "[" else number + 1
+        if high.text != "*":
+            number = _parse_count(facet, high.text, high.pos)
+            end = number + 1 if token.op[1] == "]" else number
+    elif token.kind is _Kind.COMPARE:
+        number = _parse_count(facet, token.value, token.value_pos)
+        start, end = {
+            ">": (number + 1, None),
+            ">=": (number, None),
+            "<": (None, number),
+            "<=": (None, number + 1),
+        }[token.op]
+    else:
+        number = _parse_count(facet, token.value, token.pos)
+        start, end = number, number + 1
+    if start is not None and end is not None and start >= end:
+        raise InvalidQueryError(
+            f'empty range "{token.raw}" at {token.pos}', position=token.pos, term=token.raw
+        )
+    return CountRange(field, start, end)
+
+
 # --- facets -------------------------------------------------------------------
 
 
@@ -581,6 +635,19 @@ def _build_archived(facet: _Facet, token: _Token, now_us: int) -> Query:
     return ArchivedIs(folded == "true")
 
 
+_RESOLVED_REASON_LIST = ", ".join(RESOLVED_REASONS)
+
+
+def _build_resolved_reason(facet: _Facet, token: _Token, now_us: int) -> Query:
+    value = _plain_value(facet, token)
+    if value is None:
+        return ResolvedReasonIs(None)
+    reason = "_".join(value.upper().split())
+    if reason not in RESOLVED_REASONS:
+        raise _invalid(facet, token, f"must be one of {_RESOLVED_REASON_LIST}")
+    return ResolvedReasonIs(reason)
+
+
 def _user_builder(field: UserField) -> _Builder:
     def build(facet: _Facet, token: _Token, now_us: int) -> Query:
         value = _plain_value(facet, token)
@@ -614,11 +681,14 @@ _FACETS: dict[str, _Builder] = {
     "assignee": _user_builder(UserField.ASSIGNEE),
     "assignee_id": _user_builder(UserField.ASSIGNEE),
     "created_by": _user_builder(UserField.CREATED_BY),
+    "watcher": _user_builder(UserField.WATCHER),
     "type": _build_type,
     "type_id": _build_type_id,
     "archived": _build_archived,
     "creation_source": _build_creation_source,
+    "resolved_reason": _build_resolved_reason,
     **dict.fromkeys(_TIME_FIELDS, _build_time),
+    **dict.fromkeys(_COUNT_FIELDS, _build_count),
 }
 """Known facet names; any other well-formed name is a key of the case's attributes."""
 

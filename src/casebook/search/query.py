@@ -48,10 +48,12 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Words in the title or description, case-insensitively, as a phrase.
+    """Words in the title or description, or in one live comment, case-insensitively,
+    as a phrase.
 
     ``text`` is as the user wrote it (unquoted); the database's full-text
-    tokenizer splits it into words, which must appear in this order.
+    tokenizer splits it into words, which must appear in this order within
+    one text: the title and description, or one comment that is not deleted.
     ``prefix`` makes the last word a prefix (``kube*``).
     """
 
@@ -122,6 +124,7 @@ class UserField(enum.Enum):
 
     ASSIGNEE = "assignee"
     CREATED_BY = "created_by"
+    WATCHER = "watcher"  # any of the case's watchers
 
 
 class UserMatch(enum.Enum):
@@ -135,7 +138,8 @@ class UserMatch(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class UserIs:
-    """``assignee:`` / ``assignee_id:`` / ``created_by:``; ``value`` is empty for ANY and ME."""
+    """``assignee:`` / ``assignee_id:`` / ``created_by:`` / ``watcher:``; ``value`` is
+    empty for ANY and ME. For ``watcher`` ANY means "has a watcher"."""
 
     field: UserField
     match: UserMatch
@@ -147,6 +151,7 @@ class TimeField(enum.Enum):
     MODIFIED_AT = "modified_at"
     CLOSED_AT = "closed_at"
     ARCHIVED_AT = "archived_at"
+    DUE_DATE = "due_date"  # 00:00 UTC of the day the case is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,29 @@ class TimeRange:
     field: TimeField
     start: int | None
     end: int | None
+
+
+class CountField(enum.Enum):
+    COMMENT_COUNT = "comment_count"
+
+
+@dataclass(frozen=True, slots=True)
+class CountRange:
+    """``start <= field < end`` over a whole-number field every case has.
+
+    Either bound may be ``None`` (open); with both ``None`` every case matches.
+    """
+
+    field: CountField
+    start: int | None
+    end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedReasonIs:
+    """``resolved_reason:`` with one of ``RESOLVED_REASONS``; ``None`` is "has one" (``*``)."""
+
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +219,8 @@ Query: TypeAlias = (
     | ArchivedIs
     | UserIs
     | TimeRange
+    | CountRange
+    | ResolvedReasonIs
     | AttributeIs
 )
 """Any node of a search query tree."""

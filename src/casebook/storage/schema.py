@@ -41,6 +41,14 @@ MIGRATIONS_ONLY = frozenset(
         "cases_fts_config",
         "search_vector",
         "ix_cases_search_vector",
+        # 0005: the comments' full-text index (SQLite) and its GIN index (PostgreSQL,
+        # over a generated column also named search_vector).
+        "case_comments_fts",
+        "case_comments_fts_data",
+        "case_comments_fts_idx",
+        "case_comments_fts_docsize",
+        "case_comments_fts_config",
+        "ix_case_comments_search_vector",
     }
 )
 

@@ -18,9 +18,10 @@ planner has no statistics for them; PostgreSQL's has, and decides alone).
 Security invariant: **the compiled condition only narrows.** It is ANDed after
 the caller's organisation scope, so it can remove rows but never add one, and
 every subquery it contains that reads another table with an ``org_id``
-(``users``, ``projects``, ``case_attributes``) is itself restricted to
-``org_id`` -- or, for ``case_attributes`` probes, to the rows of the case at
-hand -- so no value is resolved against another organisation's rows. Nothing
+(``users``, ``projects``, ``case_attributes``, ``case_comments``,
+``case_watchers``) is itself restricted to ``org_id`` -- or, for
+``case_attributes`` probes, to the rows of the case at hand -- so no value is
+resolved against another organisation's rows. Nothing
 the user typed reaches the SQL text: the text is assembled only from the fixed
 fragments in this module, and every value (words, keys, ids, times, full-text
 query strings, looked-up ids) is a bound ``?`` parameter. The fragments contain
@@ -37,8 +38,14 @@ with each term passed as one quoted FTS5 string; PostgreSQL matches the
 generated ``cases.search_vector`` column with ``phraseto_tsquery`` (its own
 parser splits the words, as it did when indexing) or, for ``kube*``, a
 ``to_tsquery`` string whose only lexeme is quoted and marked ``:*``. Neither
-uses ``LIKE`` scans. Attributes read ``case_attributes`` (one lower-cased row
-per value, kept by triggers); a prefix is an index range there.
+uses ``LIKE`` scans. Comments are read the same way from their own index
+(``case_comments_fts``, rowid = ``case_comments.seq``; ``case_comments.search_vector``,
+migration 0005), which holds live comments only: a text term is the union of
+the cases whose title and description match and the cases with a matching
+comment, so a phrase matches within one text, and each side stays an index
+read (never a test of every case against the other). Attributes read
+``case_attributes`` (one lower-cased row per value, kept by triggers); a
+prefix is an index range there.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from casebook.core.entities import Priority
 from casebook.search.query import (
@@ -55,6 +62,8 @@ from casebook.search.query import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CountField,
+    CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
@@ -63,6 +72,7 @@ from casebook.search.query import (
     ProjectIdIs,
     ProjectKeyIs,
     Query,
+    ResolvedReasonIs,
     StatusIs,
     Text,
     TimeField,
@@ -96,10 +106,47 @@ _TIME_COLUMNS = {
     TimeField.MODIFIED_AT: "c.modified_at",
     TimeField.CLOSED_AT: "c.closed_at",
     TimeField.ARCHIVED_AT: "c.archived_at",
+    TimeField.DUE_DATE: "c.due_date",
 }
+_COUNT_COLUMNS = {CountField.COMMENT_COUNT: "c.comment_count"}
 
+# SQLite full text: the cases whose title or description match, and the cases
+# with a live comment that matches ({bound}: nothing, or a window on the rowids).
 _FTS_SEQS = "SELECT rowid AS seq FROM cases_fts WHERE cases_fts MATCH ?"
 _FTS_PROBE = "EXISTS (SELECT 1 FROM cases_fts WHERE cases_fts MATCH ? AND rowid = c.seq)"
+_COMMENT_SEQS = (
+    "SELECT m.case_seq AS seq FROM case_comments m WHERE m.seq IN"
+    " (SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?{bound})"
+    " AND m.org_id = ? AND m.deleted_at IS NULL"
+)
+# Probing: the case's comments (ix_case_comments_case) against the rowids of the
+# matching comments, read once per statement: an FTS5 probe per comment would
+# cost more than the doclist. "+" keeps SQLite from looking each rowid of that
+# list up in the case's index entries instead.
+_COMMENT_PROBE = (
+    "EXISTS (SELECT 1 FROM case_comments m"
+    " WHERE m.case_id = c.id AND m.org_id = ? AND m.deleted_at IS NULL AND +m.seq IN"
+    " (SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?))"
+)
+# An estimate of a text term's cases: FTS5 doclists only, no row read. It counts
+# comments rather than cases, of every organisation: never less than the truth.
+_TEXT_ESTIMATE = (
+    "SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?"
+    " UNION ALL SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?"
+)
+# PostgreSQL full text: both GIN indexes, as one set of case seqs.
+_PG_TEXT_SEQS = (
+    "c.seq IN (SELECT s.seq FROM cases s WHERE s.org_id = ? AND s.search_vector @@ {q}"
+    " UNION ALL SELECT m.case_seq FROM case_comments m"
+    " WHERE m.org_id = ? AND m.deleted_at IS NULL AND m.search_vector @@ {q})"
+)
+# OFFSET 0 keeps PostgreSQL from making this a hashed SubPlan, which would
+# read every matching comment first: a common word is asked about per case.
+_PG_COMMENT_PROBE = (
+    "EXISTS (SELECT 1 FROM case_comments m WHERE m.case_id = c.id AND m.org_id = ?"
+    " AND m.deleted_at IS NULL AND m.search_vector @@ {q} OFFSET 0)"
+)
+
 _DELETED_PROJECTS = (
     "c.project_id NOT IN"
     " (SELECT p.id FROM projects p WHERE p.org_id = ? AND p.deleted_at IS NOT NULL)"
@@ -107,7 +154,19 @@ _DELETED_PROJECTS = (
 
 # How a full-text or attribute term is tested on SQLite (see SearchPlanner).
 Mode = Literal["list", "probe"]
-_SEQ_SET = (Text, AttributeIs)
+SeqSetLeaf = Text | AttributeIs | UserIs
+"""A term SQLite can read as a set of case seqs: text, an attribute value, and
+``watcher:`` with ``me`` or a user id (the other user terms are columns)."""
+
+
+def _is_seq_set(query: Query) -> TypeGuard[SeqSetLeaf]:
+    if isinstance(query, UserIs):
+        return query.field is UserField.WATCHER and query.match in (UserMatch.ME, UserMatch.ID)
+    return isinstance(query, Text | AttributeIs)
+
+
+def _watched(query: UserIs, actor_user_id: str) -> str:
+    return actor_user_id if query.match is UserMatch.ME else query.value
 
 
 def compile_filter(
@@ -161,10 +220,18 @@ def _attribute_values(query: AttributeIs) -> tuple[str, list[object]]:
     )
 
 
-def _seq_set(query: Text | AttributeIs, org_id: str) -> tuple[str, list[object]]:
-    """``SELECT`` of the ``seq`` of the cases the term matches (SQLite; attributes on both)."""
+def _seq_set(query: SeqSetLeaf, org_id: str, actor_user_id: str) -> tuple[str, list[object]]:
+    """``SELECT`` of the ``seq`` of the cases the term matches, maybe more than once
+    (SQLite; attributes and watchers on both)."""
+    if isinstance(query, UserIs):
+        return (
+            "SELECT w.case_seq AS seq FROM case_watchers w WHERE w.org_id = ? AND w.user_id = ?",
+            [org_id, _watched(query, actor_user_id)],
+        )
     if isinstance(query, Text):
-        return _FTS_SEQS, [_fts_match(query)]
+        match = _fts_match(query)
+        comments = _COMMENT_SEQS.format(bound="")
+        return f"{_FTS_SEQS} UNION ALL {comments}", [match, match, org_id]
     values, params = _attribute_values(query)
     return (
         f"SELECT a.case_seq AS seq FROM case_attributes a WHERE a.org_id = ? AND {values}",
@@ -262,37 +329,62 @@ class _Compiler:
             return self.user(query)
         if isinstance(query, TimeRange):
             return self.time_range(query)
+        if isinstance(query, CountRange):
+            return self.count_range(query)
+        if isinstance(query, ResolvedReasonIs):
+            if query.reason is None:
+                return "c.resolved_reason IS NOT NULL", []
+            return "(c.resolved_reason IS NOT NULL AND c.resolved_reason = ?)", [query.reason]
         if isinstance(query, AttributeIs):
             return self.attribute(query)
         raise TypeError(f"not a query node: {query!r}")
 
     def text(self, query: Text) -> tuple[str, list[object]]:
+        """The title and description, or a live comment of the case, match ``query``.
+
+        Each side reads its own full-text index, and the term is the union of
+        the two sets of cases (never a test of every case against the other
+        side), so a rare word stays an index read on both databases.
+        """
+        org = self.org_id
         if self.dialect == "sqlite":
             match = _fts_match(query)
             if self.window is not None:
-                # The statement reads only the window's cases: so does the set.
-                bound = self.window.condition.replace("c.seq", "rowid")
-                return f"+c.seq IN ({_FTS_SEQS} AND {bound})", [match, self.window.bound]
+                # The statement reads only the window's cases: so do the sets,
+                # the comments' by their own window (see SearchPlanner._window).
+                op = ">=" if self.window.condition == "c.seq >= ?" else "<="
+                comments = _COMMENT_SEQS.format(bound=f" AND rowid {op} ?")
+                return (
+                    f"+c.seq IN ({_FTS_SEQS} AND rowid {op} ? UNION ALL {comments})",
+                    [match, self.window.bound, match, self.window.comment_bound, org],
+                )
             mode = self.modes.get(query)
             if mode == "probe":
-                return _FTS_PROBE, [match]
+                return f"({_FTS_PROBE} OR {_COMMENT_PROBE})", [match, org, match]
             # "+" keeps SQLite from driving the search from this set (the planner chose not to).
             column = "+c.seq" if mode == "list" else "c.seq"
-            return f"{column} IN ({_FTS_SEQS})", [match]
+            seqs, params = _seq_set(query, org, self.actor_user_id)
+            return f"{column} IN ({seqs})", params
+        tsquery, param = self.tsquery(query)
         if self.window is not None:
             # Read in sort order within the window, never through the GIN
-            # index: IS TRUE is not an operator an index can serve.
-            sql, params = self.tsquery(query)
-            return f"({sql}) IS TRUE", params
-        return self.tsquery(query)
+            # index: IS TRUE is not an operator an index can serve. Each case
+            # read asks for its own comments (ix_case_comments_case).
+            comments = _PG_COMMENT_PROBE.format(q=tsquery)
+            return (
+                f"((c.search_vector @@ {tsquery}) IS TRUE OR {comments})",
+                [param, org, param],
+            )
+        return _PG_TEXT_SEQS.format(q=tsquery), [org, param, org, param]
 
     @staticmethod
-    def tsquery(query: Text) -> tuple[str, list[object]]:
+    def tsquery(query: Text) -> tuple[str, object]:
+        """A tsquery expression with one parameter, and the parameter."""
         if query.prefix:
             # One quoted tsquery lexeme: '' and \\ are its only escapes.
             lexeme = query.text.replace("\\", "\\\\").replace("'", "''")
-            return "c.search_vector @@ to_tsquery('simple', ?)", [f"'{lexeme}':*"]
-        return "c.search_vector @@ phraseto_tsquery('simple', ?)", [query.text]
+            return "to_tsquery('simple', ?)", f"'{lexeme}':*"
+        return "phraseto_tsquery('simple', ?)", query.text
 
     def attributes_exist(self, queries: Sequence[AttributeIs]) -> tuple[str, list[object]]:
         """PostgreSQL: the case holds any of these attribute values.
@@ -322,7 +414,7 @@ class _Compiler:
                 f"EXISTS (SELECT 1 FROM case_attributes a WHERE a.case_seq = c.seq AND {values})",
                 params,
             )
-        seqs, params = _seq_set(query, self.org_id)
+        seqs, params = _seq_set(query, self.org_id, self.actor_user_id)
         column = "+c.seq" if mode == "list" else "c.seq"
         return f"{column} IN ({seqs})", params
 
@@ -334,6 +426,8 @@ class _Compiler:
         return self.one_of("c.project_id", [row[0] for row in self.fetch(lookup, params)])
 
     def user(self, query: UserIs) -> tuple[str, list[object]]:
+        if query.field is UserField.WATCHER:
+            return self.watcher(query)
         column = _USER_COLUMNS[query.field]
         if query.match is UserMatch.ANY:
             return f"{column} IS NOT NULL", []
@@ -349,6 +443,38 @@ class _Compiler:
         if self.fetch is None:
             return f"({column} IS NOT NULL AND {column} IN ({lookup}))", params
         return self.one_of(column, [row[0] for row in self.fetch(lookup, params)])
+
+    def watcher(self, query: UserIs) -> tuple[str, list[object]]:
+        """The case's watchers include the user: one range of ``ix_case_watchers_user``."""
+        if query.match is UserMatch.ANY:
+            return (
+                "EXISTS (SELECT 1 FROM case_watchers w WHERE w.case_id = c.id AND w.org_id = ?)",
+                [self.org_id],
+            )
+        watched = "c.seq IN (SELECT w.case_seq FROM case_watchers w WHERE w.org_id = ? AND {})"
+        if query.match in (UserMatch.ME, UserMatch.ID):
+            user_id = _watched(query, self.actor_user_id)
+            mode = self.modes.get(query) if self.dialect == "sqlite" else None
+            if mode == "probe" or (self.window is not None and self.dialect == "sqlite"):
+                # The primary key (case_id, user_id): one lookup per case read.
+                return (
+                    "EXISTS (SELECT 1 FROM case_watchers w"
+                    " WHERE w.case_id = c.id AND w.user_id = ? AND w.org_id = ?)",
+                    [user_id, self.org_id],
+                )
+            if mode == "list":
+                watched = "+" + watched
+            return watched.format("w.user_id = ?"), [self.org_id, user_id]
+        lookup = (
+            "SELECT u.id FROM users u WHERE u.org_id = ? AND (u.email = ? OR lower(u.handle) = ?)"
+        )
+        params: list[object] = [self.org_id, query.value, query.value]
+        if self.fetch is None:
+            return watched.format(f"w.user_id IN ({lookup})"), [self.org_id, *params]
+        ids = [row[0] for row in self.fetch(lookup, params)]
+        if not ids:
+            return _FALSE, []
+        return watched.format(f"w.user_id IN ({', '.join('?' * len(ids))})"), [self.org_id, *ids]
 
     @staticmethod
     def one_of(column: str, ids: list[object]) -> tuple[str, list[object]]:
@@ -371,6 +497,21 @@ class _Compiler:
             params.append(query.end)
         return "(" + " AND ".join(parts) + ")", params
 
+    @staticmethod
+    def count_range(query: CountRange) -> tuple[str, list[object]]:
+        column = _COUNT_COLUMNS[query.field]
+        parts: list[str] = []
+        params: list[object] = []
+        if query.start is not None:
+            parts.append(f"{column} >= ?")
+            params.append(query.start)
+        if query.end is not None:
+            parts.append(f"{column} < ?")
+            params.append(query.end)
+        if not parts:
+            return _TRUE, []
+        return "(" + " AND ".join(parts) + ")", params
+
 
 # --- planning the statements --------------------------------------------------------
 
@@ -388,6 +529,7 @@ USE_WINDOWS = True
 POSTGRES_WINDOW_FACTOR = 100
 _WINDOW_SLACK = 4.0
 _WINDOW_GROWTH = 16
+_COMMENT_WINDOW_SLACK = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,10 +540,16 @@ class Statement:
 
 @dataclass(frozen=True, slots=True)
 class _Window:
-    """Only the newest (``c.seq >= ?``) or oldest (``c.seq <= ?``) cases."""
+    """Only the newest (``c.seq >= ?``) or oldest (``c.seq <= ?``) cases.
+
+    On SQLite, full-text terms also read only the newest (oldest) comments,
+    from ``comment_bound`` on (up to it): as many of the comments as the window
+    holds of the cases, twice over, since a case's comments come after it.
+    """
 
     condition: str
     bound: int
+    comment_bound: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +606,7 @@ class SearchPlanner:
     created_order: Literal["desc", "asc"] | None = None
     _estimates: dict[str, int] = field(default_factory=dict)
     _seq_range: tuple[int, int] | None = None
+    _comment_seq_range: tuple[int, int] | None = None
     _lookups: dict[tuple[str, tuple[object, ...]], Sequence[Sequence[Any]]] = field(
         default_factory=dict
     )
@@ -501,10 +650,18 @@ class SearchPlanner:
     def _window(self, choice: _Choice) -> _Window | None:
         if choice.window_rows is None:
             return None
+        return self._window_of(choice.window_rows)
+
+    def _window_of(self, rows: int) -> _Window:
         low, high = self._seqs()
+        comment_low = comment_high = comment_rows = 0
+        if self.dialect == "sqlite":
+            comment_low, comment_high = self._comment_seqs()
+            span = comment_high - comment_low + 1
+            comment_rows = math.ceil(rows * span / self._seq_span() * _COMMENT_WINDOW_SLACK)
         if self.created_order == "desc":
-            return _Window("c.seq >= ?", high - choice.window_rows + 1)
-        return _Window("c.seq <= ?", low + choice.window_rows - 1)
+            return _Window("c.seq >= ?", high - rows + 1, comment_high - comment_rows + 1)
+        return _Window("c.seq <= ?", low + rows - 1, comment_low + comment_rows - 1)
 
     def _grow(self, window: _Window) -> _Window | None:
         if self.dialect == "postgres":
@@ -512,25 +669,39 @@ class SearchPlanner:
         low, high = self._seqs()
         if window.condition == "c.seq >= ?":
             rows = (high - window.bound + 1) * _WINDOW_GROWTH
-            return _Window(window.condition, high - rows + 1) if rows < high - low else None
-        rows = (window.bound - low + 1) * _WINDOW_GROWTH
-        return _Window(window.condition, low + rows - 1) if rows < high - low else None
+        else:
+            rows = (window.bound - low + 1) * _WINDOW_GROWTH
+        return self._window_of(rows) if rows < high - low else None
 
     def _outside_window_sorts_first(self, window: _Window, last_created_at: object) -> bool:
         """Whether a case outside the window was created after (before, ascending)
         the page's last case: it would sort into the page. Any case counts, even
-        one the filter would drop, so this reads one index range and no more."""
-        if window.condition == "c.seq >= ?":
-            check = "c.created_at > ? AND c.seq < ?"
-        else:
-            check = "c.created_at < ? AND c.seq > ?"
-        if self._live_only:
-            check += " AND c.archived_at IS NULL"  # the index of live cases holds it all
+        one the filter would drop, so this reads one index range and no more.
+
+        On SQLite, when full-text terms read the comments' window, also whether
+        a case created after (before) the page's last case, or with it, has a
+        comment outside that window: it may match by that comment. These are
+        the cases the page statement read, and an index probe each."""
+        newest = window.condition == "c.seq >= ?"
+        check = "c.created_at > ? AND c.seq < ?" if newest else "c.created_at < ? AND c.seq > ?"
+        live = " AND c.archived_at IS NULL" if self._live_only else ""
+        # The index of live cases holds it all.
         found = self.fetch(
-            f"SELECT 1 FROM cases c WHERE c.org_id = ? AND {check} LIMIT 1",
+            f"SELECT 1 FROM cases c WHERE c.org_id = ? AND {check}{live} LIMIT 1",
             [self.org_id, last_created_at, window.bound],
         )
+        if found or self.dialect != "sqlite" or not self._has_text():
+            return bool(found)
+        check = "c.created_at >= ? AND m.seq < ?" if newest else "c.created_at <= ? AND m.seq > ?"
+        found = self.fetch(
+            "SELECT 1 FROM cases c, case_comments m WHERE c.org_id = ?"
+            f" AND m.case_id = c.id AND {check}{live} LIMIT 1",
+            [self.org_id, last_created_at, window.comment_bound],
+        )
         return bool(found)
+
+    def _has_text(self) -> bool:
+        return any(isinstance(node, Text) for node in iter_nodes(self.query))
 
     # --- counts ---------------------------------------------------------------------
     def count_statement(self, bound: int) -> Statement:
@@ -600,7 +771,12 @@ class SearchPlanner:
         candidates = self._drive_candidates()
         drive = None
         if candidates:
-            size, capped, best = min(candidates, key=lambda c: c[0])
+            # Of sets as large, a text set: the other terms are then tested
+            # by index lookups, cheaper than FTS5 probes (tens of microseconds).
+            size, capped, best = min(
+                candidates,
+                key=lambda c: (c[0], not all(isinstance(x, Text) for x in _drive_leaves(c[2]))),
+            )
             # Counting stops after `rows` matches, wherever it starts; a page in
             # sort order must otherwise read about rows * total / size cases.
             if counting or (not capped and size * size * _DRIVE_ROW <= rows * total * _SCAN_ROW):
@@ -630,21 +806,18 @@ class SearchPlanner:
         return _Choice(drive, modes, None)
 
     def _drive_candidates(self) -> list[tuple[int, bool, _Drive]]:
-        """(estimated size, whether capped, set) for each way to start the search."""
+        """(estimated size, whether capped, set) for each way to start the search.
+
+        Each top-level term on its own: two words are no longer one FTS5 query
+        (``a AND b``), since one may be in the title and the other in a comment.
+        """
         conjuncts = _conjuncts(self.query)
         found = []
-        words = [term for term in conjuncts if _fts_expression(term) is not None]
-        if words:
-            # All top-level full-text terms in one FTS5 query: FTS5 intersects them.
-            expression = " AND ".join(str(_fts_expression(term)) for term in words)
-            size = self._estimate(_FTS_SEQS, [expression], TEXT_ESTIMATE_CAP)
-            drive = _Drive(tuple(words), _FTS_SEQS, [expression], repeats=False)
-            found.append((size, size >= TEXT_ESTIMATE_CAP, drive))
         for term in conjuncts:
             leaves = _seq_set_leaves(term)
-            if leaves is None or term in words:
+            if leaves is None:
                 continue
-            parts = [_seq_set(leaf, self.org_id) for leaf in leaves]
+            parts = [_seq_set(leaf, self.org_id, self.actor_user_id) for leaf in leaves]
             sizes = [self._estimate_leaf(leaf) for leaf in leaves]
             capped = any(
                 size >= (TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP)
@@ -684,10 +857,22 @@ class SearchPlanner:
         low, high = self._seqs()
         return max(high - low + 1, 1)
 
-    def _estimate_leaf(self, leaf: Text | AttributeIs) -> int:
-        sql, params = _seq_set(leaf, self.org_id)
-        cap = TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP
-        return self._estimate(sql, params, cap)
+    def _comment_seqs(self) -> tuple[int, int]:
+        """The lowest and highest comment seq, as ``_seqs`` (0, 0 with no comments)."""
+        if self._comment_seq_range is None:
+            row = self.fetch(
+                "SELECT (SELECT min(seq) FROM case_comments), (SELECT max(seq) FROM case_comments)",
+                [],
+            )
+            self._comment_seq_range = (int(row[0][0] or 0), int(row[0][1] or 0))
+        return self._comment_seq_range
+
+    def _estimate_leaf(self, leaf: SeqSetLeaf) -> int:
+        if isinstance(leaf, Text):
+            match = _fts_match(leaf)
+            return self._estimate(_TEXT_ESTIMATE, [match, match], TEXT_ESTIMATE_CAP)
+        sql, params = _seq_set(leaf, self.org_id, self.actor_user_id)
+        return self._estimate(sql, params, ATTRIBUTE_ESTIMATE_CAP)
 
     def _estimate(self, sql: str, params: list[object], cap: int) -> int:
         key = repr((sql, params, cap))
@@ -701,27 +886,16 @@ def _conjuncts(query: Query) -> tuple[Query, ...]:
     return query.terms if isinstance(query, And) else (query,)
 
 
-def _drive_leaves(drive: _Drive) -> list[Text | AttributeIs]:
+def _drive_leaves(drive: _Drive) -> list[SeqSetLeaf]:
     return [leaf for term in drive.terms for leaf in _seq_set_leaves(term) or []]
 
 
-def _fts_expression(query: Query) -> str | None:
-    """An FTS5 query for a full-text term or an OR of them (SQLite), else None."""
-    if isinstance(query, Text):
-        return _fts_match(query)
-    if isinstance(query, Or):
-        parts = [_fts_expression(term) for term in query.terms]
-        if all(part is not None for part in parts):
-            return "(" + " OR ".join(str(part) for part in parts) + ")"
-    return None
-
-
-def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
+def _seq_set_leaves(query: Query) -> list[SeqSetLeaf] | None:
     """The terms of ``query`` if it is a full-text or attribute term or an OR of them."""
-    if isinstance(query, _SEQ_SET):
+    if _is_seq_set(query):
         return [query]
     if isinstance(query, Or):
-        leaves: list[Text | AttributeIs] = []
+        leaves: list[SeqSetLeaf] = []
         for term in query.terms:
             inner = _seq_set_leaves(term)
             if inner is None:
@@ -731,8 +905,8 @@ def _seq_set_leaves(query: Query) -> list[Text | AttributeIs] | None:
     return None
 
 
-def _all_seq_set_leaves(query: Query) -> list[Text | AttributeIs]:
-    return [node for node in iter_nodes(query) if isinstance(node, _SEQ_SET)]
+def _all_seq_set_leaves(query: Query) -> list[SeqSetLeaf]:
+    return [node for node in iter_nodes(query) if _is_seq_set(node)]
 
 
 def bounded_total(offset: int, limit: int) -> int:
