@@ -18,6 +18,7 @@ import pytest
 from casebook.core.clock import new_id, now_us
 from casebook.core.entities import Comment
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL as ADMIN
+from casebook.search.parser import parse
 from casebook.storage import sql_search
 from casebook.storage.base import CaseUpdate
 from tests.http.test_search_facets import PLANS
@@ -377,3 +378,29 @@ def test_what_the_working_endpoints_write_is_searched_at_once(api: Api) -> None:
     assert api.case_action("SEC-1", "resolved_reason", reason).status_code == 200
     assert keys(api.search("resolved_reason:false_positive")) == ["SEC-1"]
     assert keys(api.search("-resolved_reason:*")) == ["SEC-2"]
+
+
+def test_counts_that_titles_alone_fill_still_count_comments_below_the_bound(api: Api) -> None:
+    """PostgreSQL counts text matches from titles and descriptions first and reads
+    comments only when those fall short of the bound; the count is the same either way."""
+    project = api.create_project("CNT", "Counting")
+    for title in ("alpha one", "alpha two", "beta three", "beta four"):
+        api.create_case(project["id"], title)
+    assert api.comment("CNT-3", "alpha in a comment").status_code == 200
+    admin = api.user_id(ADMIN)
+    with api.store.read() as tx:
+        org = tx.sql.one("SELECT org_id FROM projects WHERE key = 'CNT'")
+        assert org is not None
+        for text, bound, expected in [
+            ("alpha", 2, 2),  # the titles reach the bound: no need to read comments
+            ("alpha", 10, 3),  # they do not: the comment's case counts too
+            ("alpha status:open", 10, 3),
+            ("alpha OR beta", 10, 4),
+            ("-alpha", 10, 1),  # negated text: comments take cases away
+            ("beta -alpha", 10, 1),
+        ]:
+            planner = tx.cases.search_planner(
+                org[0], parse(text, now_us=now_us()), actor_user_id=admin,
+                sort="created_at", ascending=False,
+            )  # fmt: skip
+            assert planner.count(bound) == expected, text

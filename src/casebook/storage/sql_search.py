@@ -220,6 +220,24 @@ def _attribute_values(query: AttributeIs) -> tuple[str, list[object]]:
     )
 
 
+def _text_only_positive(query: Query) -> bool:
+    """Whether ``query`` has text terms, none of them under a NOT (so more text matches
+    can only mean more matching cases)."""
+    found = False
+    stack: list[tuple[Query, bool]] = [(query, False)]
+    while stack:
+        node, negated = stack.pop()
+        if isinstance(node, Text):
+            if negated:
+                return False
+            found = True
+        elif isinstance(node, And | Or):
+            stack.extend((term, negated) for term in node.terms)
+        elif isinstance(node, Not):
+            stack.append((node.term, not negated))
+    return found
+
+
 def _seq_set(query: SeqSetLeaf, org_id: str, actor_user_id: str) -> tuple[str, list[object]]:
     """``SELECT`` of the ``seq`` of the cases the term matches, maybe more than once
     (SQLite; attributes and watchers on both)."""
@@ -250,6 +268,7 @@ class _Compiler:
         priority_rank: Mapping[Priority, int] | None = None,
         modes: Mapping[Query, Mode] | None = None,
         window: _Window | None = None,
+        titles_only: bool = False,
     ) -> None:
         """``fetch`` turns user and project lookups into parameters;
         ``priority_rank`` compiles ``priority:`` to the indexed rank column;
@@ -264,6 +283,7 @@ class _Compiler:
         self.priority_rank = priority_rank
         self.modes = modes or {}
         self.window = window
+        self.titles_only = titles_only
 
     def compile(self, query: Query, negated: bool = False) -> _Fragment:
         """SQL for ``query``, or for its negation, with NOT pushed down to the leaves.
@@ -366,6 +386,8 @@ class _Compiler:
             seqs, params = _seq_set(query, org, self.actor_user_id)
             return f"{column} IN ({seqs})", params
         tsquery, param = self.tsquery(query)
+        if self.titles_only:
+            return f"c.search_vector @@ {tsquery}", [param]
         if self.window is not None:
             # Read in sort order within the window, never through the GIN
             # index: IS TRUE is not an operator an index can serve. Each case
@@ -704,10 +726,11 @@ class SearchPlanner:
         return any(isinstance(node, Text) for node in iter_nodes(self.query))
 
     # --- counts ---------------------------------------------------------------------
-    def count_statement(self, bound: int) -> Statement:
-        """How many cases match, counting no further than ``bound``."""
+    def count_statement(self, bound: int, *, titles_only: bool = False) -> Statement:
+        """How many cases match, counting no further than ``bound``; ``titles_only``: with
+        text terms matching titles and descriptions only (PostgreSQL)."""
         choice = self._choose(bound, counting=True)
-        source, where, params = self._where(choice, None)
+        source, where, params = self._where(choice, None, titles_only=titles_only)
         select = "DISTINCT c.seq" if choice.drive is not None and choice.drive.repeats else "1"
         return Statement(
             f"SELECT count(*) FROM (SELECT {select} FROM {source} WHERE {where} LIMIT ?) AS t",
@@ -715,11 +738,21 @@ class SearchPlanner:
         )
 
     def count(self, bound: int) -> int:
+        if self.dialect == "postgres" and _text_only_positive(self.query):
+            # Comments only add matches where no text term is negated: when the titles
+            # and descriptions alone reach the bound, so does the whole count, and the
+            # matching comments (maybe millions, each a heap read) need not be read.
+            first = self.count_statement(bound, titles_only=True)
+            found = int(self.fetch(first.sql, first.params)[0][0])
+            if found >= bound:
+                return found
         statement = self.count_statement(bound)
         return int(self.fetch(statement.sql, statement.params)[0][0])
 
     # --- the condition --------------------------------------------------------------
-    def _where(self, choice: _Choice, window: _Window | None) -> tuple[str, str, list[object]]:
+    def _where(
+        self, choice: _Choice, window: _Window | None, *, titles_only: bool = False
+    ) -> tuple[str, str, list[object]]:
         conjuncts = _conjuncts(self.query)
         drive = choice.drive
         rest = [term for term in conjuncts if drive is None or term not in drive.terms]
@@ -731,6 +764,7 @@ class SearchPlanner:
             priority_rank=self.priority_rank,
             modes=choice.modes,
             window=window,
+            titles_only=titles_only,
         )
         scope = ["c.org_id = ?"]
         params: list[object] = [self.org_id]
