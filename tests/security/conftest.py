@@ -11,6 +11,7 @@ whole-suite xdist run this conftest is not loaded by the controller).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import re
 import secrets
@@ -21,12 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 from starlette.testclient import TestClient
 
 from casebook.config import Settings, load_settings
 from casebook.core.entities import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
+from casebook.domain.keys import KeyPair
 from casebook.http.app import create_app
 from casebook.http.registry import OPERATIONS as REGISTRY
 from casebook.http.registry import PATH_PARAMS
@@ -134,17 +137,31 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 # --- two organisations ----------------------------------------------------------------
 @dataclass
 class OrgWorld:
-    """One organisation: its admin (unscoped keys), a member, a project, a case."""
+    """One organisation: its admin (unscoped keys), a member, a project, a case.
+
+    ``actor``, when set, is who makes the fresh objects a call needs (the caller, so that
+    a comment to edit is their own); else the admin does.
+    """
 
     name: str
     admin: Api
     project: dict[str, Any]
     case: dict[str, Any]
     member: dict[str, Any]
+    actor: Api | None = None
 
     @property
     def org_id(self) -> str:
         return self.member["relationships"]["org"]["data"]["id"]
+
+    @property
+    def maker(self) -> Api:
+        return self.actor or self.admin
+
+    def acting(self, headers: Any) -> OrgWorld:
+        """This organisation, its fresh objects made with the keys of ``headers``."""
+        keys = KeyPair(headers["DD-API-KEY"], headers["DD-APPLICATION-KEY"])
+        return dataclasses.replace(self, actor=self.admin.as_keys(keys))
 
 
 def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
@@ -183,7 +200,8 @@ class Operation:
     request: Any = None  # the registry's request struct
 
     def call(self, client: TestClient, org: OrgWorld, headers: Any, **kw: Any) -> Any:
-        path, body = self.prepare(org)
+        """One call as the keys of ``headers``, who also make any fresh object it needs."""
+        path, body = self.prepare(org.acting(headers))
         return client.request(self.method, path, headers=headers, json=body, **kw)
 
 
@@ -213,11 +231,47 @@ def _assign(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/{org.case['id']}/assign", body
 
 
-# How to call the operations whose bodies the registry cannot describe: they create
-# objects (with unique keys), or need another object of the organisation.
+def _move(org: OrgWorld) -> tuple[str, Any]:
+    # A fresh project each time, so every move moves (a move to where the case is writes nothing).
+    body = {"data": {"id": made("project_id", org), "type": "project"}}
+    return f"/api/v2/cases/{org.case['id']}/relationships/project", body
+
+
+def _remove_insights(org: OrgWorld) -> tuple[str, Any]:
+    # The insights go on first, so that every removal removes something.
+    adder = _operation("AddCaseInsights")
+    path, body = adder.prepare(org)
+    r = org.maker.client.request(adder.method, path, headers=org.maker.headers, json=body)
+    assert r.status_code == adder.ok, r.text
+    return path, body
+
+
+def _link(org: OrgWorld) -> tuple[str, Any]:
+    # A fresh child case each time: a link is unique per (parent, child, relationship).
+    attributes = {
+        "parent_entity_type": "CASE",
+        "parent_entity_id": org.case["id"],
+        "child_entity_type": "CASE",
+        "child_entity_id": made("case_id", org),
+        "relationship": "BLOCKS",
+    }
+    return "/api/v2/cases/link", {"data": {"type": "link", "attributes": attributes}}
+
+
+def _links_of(org: OrgWorld) -> tuple[str, Any]:
+    return f"/api/v2/cases/link?entity_type=CASE&entity_id={org.case['id']}", None
+
+
+# How to call the operations whose calls the registry cannot describe: they create
+# objects (with unique keys), need another object of the organisation, or take their
+# case in the body or the query string.
 RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
     "AssignCase": _assign,
+    "MoveCaseToProject": _move,
+    "RemoveCaseInsights": _remove_insights,
+    "ListCaseLinks": _links_of,
+    "CreateCaseLink": _link,
     "CreateProject": _new_project_body,
     "CreateUser": _new_user_body,
     "UpdateUser": _patch_user,
@@ -226,36 +280,67 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
 
 
+def struct_fields(kind: Any) -> dict[str, Any]:
+    """The fields of a msgspec struct (of ``X | None``'s struct), by name."""
+    info = kind if isinstance(kind, msgspec.inspect.Type) else msgspec.inspect.type_info(kind)
+    if isinstance(info, msgspec.inspect.UnionType):  # ``X | None``
+        info = next(t for t in info.types if isinstance(t, msgspec.inspect.StructType))
+    assert isinstance(info, msgspec.inspect.StructType), kind
+    return {f.name: f.type for f in info.fields}
+
+
+def _is_case_action_body(request: Any) -> bool:
+    """``{"data": {"type": "case", "attributes": ...}}``: the body of every case action."""
+    return set(struct_fields(struct_fields(request)["data"])) <= {"type", "attributes"}
+
+
 def _standing(org: OrgWorld) -> dict[str, str]:
     """The organisation's objects that calls aim at, by path parameter."""
-    return {"case_id": org.case["id"], "project_id": org.project["id"], "user_id": org.member["id"]}
+    return {
+        "case_id": org.case["id"],
+        "project_id": org.project["id"],
+        "user_id": org.member["id"],
+        "user_uuid": org.member["id"],
+    }
 
 
-def _made(param: str, org: OrgWorld) -> str:
-    """A fresh object for ``param``, made by the operation the registry names for it."""
-    maker = next(op for op in OPERATIONS if op.name == PATH_PARAMS[param].made_by)
+def _operation(name: str) -> Operation:
+    return next(op for op in OPERATIONS if op.name == name)
+
+
+def made(param: str, org: OrgWorld) -> str:
+    """A fresh object for ``param``, made by the operation the registry names for it; its id
+    is the answer's ``data.id``, or ``data[0].id`` when ``data`` is an array."""
+    maker = _operation(PATH_PARAMS[param].made_by)
     path, body = maker.prepare(org)
-    r = org.admin.client.request(maker.method, path, headers=org.admin.headers, json=body)
+    r = org.maker.client.request(maker.method, path, headers=org.maker.headers, json=body)
     assert r.status_code == maker.ok, (maker.name, r.text)
-    return str(r.json()["data"]["id"])
+    data = r.json()["data"]
+    return str((data[0] if isinstance(data, list) else data)["id"])
 
 
 def _from_registry(declared: Declared) -> Callable[[OrgWorld], tuple[str, Any]]:
     """A call built from the registry: a path parameter names the organisation's standing
     object, or a fresh one (made by the operation the registry names for it) when the call
-    deletes it or there is none; a case action's body is its ``example``."""
+    removes it or there is none; a case action's body is its ``example``."""
     takes_body = declared.request is not None
-    if takes_body and not declared.path.startswith(_CASE_ACTION):
+    if takes_body and not (
+        declared.path.startswith(_CASE_ACTION) and _is_case_action_body(declared.request)
+    ):
         raise AssertionError(
             f"{declared.operation_id}: add a recipe to tests/security/conftest.py RECIPES"
         )
+    deleted = None  # the parameter naming the object the call removes
+    if declared.method == "DELETE" and declared.path_params:
+        last = declared.path_params[-1]
+        maker = next(op for op in REGISTRY if op.operation_id == PATH_PARAMS[last].made_by)
+        if declared.path == f"{maker.path}/{{{last}}}":  # DELETE /things/{id}, made by POST /things
+            deleted = last
 
     def prepare(org: OrgWorld) -> tuple[str, Any]:
         standing = _standing(org)
         values = {
-            name: standing[name]
-            if name in standing and declared.method != "DELETE"
-            else _made(name, org)
+            name: standing[name] if name in standing and name != deleted else made(name, org)
             for name in declared.path_params
         }
         path = declared.path.format(**values)

@@ -28,6 +28,7 @@ from tests.security.conftest import (
     OrgWorld,
     dump_database,
     report_count,
+    unique,
 )
 
 ABSENT = object()
@@ -171,3 +172,68 @@ def test_auth_matrix(
     expected_cells = len(OPERATIONS) * (len(api_keys) * len(app_keys) + 5)
     assert cells == expected_cells
     report_count(request, "auth_matrix_cells", cells)
+
+
+def test_only_the_author_or_an_admin_changes_a_comment(
+    orgs: tuple[OrgWorld, OrgWorld], database_url: str
+) -> None:
+    """A member with every scope of their role may write to the case, but may edit or delete
+    only their own comments; an admin may edit or delete anyone's."""
+    a, _ = orgs
+    admin = a.admin
+    member = admin.as_keys(admin.keys_for(a.name, a.member["attributes"]["email"]))
+    peer_email = f"peer-{unique()}@{a.name}.example"
+    admin.create_user(peer_email, name="Peer")
+    peer = admin.as_keys(admin.keys_for(a.name, peer_email))
+    case = f"/api/v2/cases/{a.case['id']}"
+
+    def comment(api: Any, text: str) -> str:
+        r = api.post(f"{case}/comment", {"data": {"type": "case", "attributes": {"comment": text}}})
+        assert r.status_code == 200, r.text
+        return str(r.json()["data"][0]["id"])
+
+    def edit(api: Any, cell: str, text: str) -> Any:
+        body = {"data": {"type": "case", "attributes": {"comment": text}}}
+        return api.client.put(f"{case}/comment/{cell}", json=body, headers=api.headers)
+
+    def delete(api: Any, cell: str) -> Any:
+        return api.client.delete(f"{case}/comment/{cell}", headers=api.headers)
+
+    def messages() -> dict[str, str | None]:
+        r = admin.get(f"{case}/timelines", **{"page[size]": 100})
+        return {
+            c["id"]: c["attributes"]["cell_content"].get("message")
+            for c in r.json()["data"]
+            if c["attributes"]["type"] == "COMMENT"
+        }
+
+    by_admin = comment(admin, "the admin's words")
+    by_member = comment(member, "the member's words")
+    refused = {"errors": ["Forbidden: only the comment's author or an admin may change it"]}
+    before = dump_database(database_url)
+    for who, cell in ((member, by_admin), (peer, by_admin), (peer, by_member)):
+        r = edit(who, cell, "not yours")
+        assert (r.status_code, r.json()) == (403, refused), r.text
+        r = delete(who, cell)
+        assert (r.status_code, r.json()) == (403, refused), r.text
+    assert dump_database(database_url) == before, "a refused edit or delete changed rows"
+    assert messages()[by_admin] == "the admin's words"
+    assert messages()[by_member] == "the member's words"
+
+    # The author edits and deletes their own.
+    r = edit(member, by_member, "the member's second thoughts")
+    assert r.status_code == 200, r.text
+    assert r.json()["data"][0]["attributes"]["cell_content"]["message"] == (
+        "the member's second thoughts"
+    )
+    assert delete(member, by_member).status_code == 204
+    assert messages()[by_member] is None  # the cell stays, its text is gone
+
+    # An admin edits and deletes anyone's.
+    by_member = comment(member, "the member again")
+    assert edit(admin, by_member, "moderated").status_code == 200
+    assert messages()[by_member] == "moderated"
+    assert delete(admin, by_member).status_code == 204
+    assert edit(admin, by_admin, "the admin's own").status_code == 200
+    assert delete(admin, by_admin).status_code == 204
+    assert messages()[by_admin] is None

@@ -8,14 +8,25 @@ exist (the id in the message aside); B's random searches never return A's cases.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
+import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
-from tests.security.conftest import OPERATIONS, OrgWorld, dump_database, report_count
+from tests.security.conftest import (
+    OPERATIONS,
+    Operation,
+    OrgWorld,
+    dump_database,
+    made,
+    report_count,
+)
 from tests.support.api import case_body
 
 A_CASES, B_CASES = 55, 50
@@ -56,28 +67,62 @@ def _same_404(theirs: Any, ref: str, absent: Any, missing: str, *context: Any) -
     assert _normalised(theirs, ref) == _normalised(absent, missing)
 
 
-def _case_calls(b: OrgWorld) -> list[tuple[str, str, dict[str, Any] | None]]:
-    """Every registered operation on one case, as B would call it on its own case: (method,
-    the path after the case's id, body)."""
-    calls = []
-    for op in OPERATIONS:
-        if op.path.startswith("/api/v2/cases/{case_id}"):
-            path, body = op.prepare(b)
-            calls.append((op.method, path.removeprefix(f"/api/v2/cases/{b.case['id']}"), body))
-    assert {"GetCase", "UpdateStatus", "AssignCase"} <= {
-        op.name for op in OPERATIONS if op.path.startswith("/api/v2/cases/{case_id}")
-    }
-    return calls
+# What each path parameter, relation ``type`` and body member names.
+PARAM_KINDS = {
+    "case_id": "case",
+    "project_id": "project",
+    "user_id": "user",
+    "user_uuid": "user",
+    "cell_id": "cell",
+    "link_id": "link",
+}
+RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
+MEMBER_KINDS = {
+    "entity_id": "case",
+    "parent_entity_id": "case",
+    "child_entity_id": "case",
+    "assignee_id": "user",
+}
+# Operations that name no object: they list or create in the caller's own organisation.
+NAME_NOTHING = {"SearchCases", "GetProjects", "CreateProject", "ListUsers", "CreateUser"}
+UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
 
-def _a_rows(database_url: str, a: OrgWorld) -> dict[str, list[tuple[str, ...]]]:
-    """A's rows of every table that has an org_id column (by position in the row)."""
-    dump = dump_database(database_url)
-    return {
-        name: [row for row in rows if a.org_id in row]
-        for name, rows in dump.items()
-        if not name.startswith("cases_fts")
-    }
+def _named(op: Operation, path: str, body: Any) -> dict[str, str]:
+    """The objects one call names, in its path, its query string or its body: id -> kind."""
+    found: dict[str, str] = {}
+    route, _, query = path.partition("?")
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path))
+    match = re.fullmatch(pattern, route)
+    assert match, (op.name, path)
+    found.update({value: PARAM_KINDS[name] for name, value in match.groupdict().items()})
+    found.update({v: MEMBER_KINDS[k] for k, v in parse_qsl(query) if k in MEMBER_KINDS})
+
+    def walk(node: Any, member: str = "") -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("id"), str) and node.get("type") in RELATION_KINDS:
+                found[node["id"]] = RELATION_KINDS[node["type"]]
+            for name, value in node.items():
+                walk(value, name)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, member)
+        elif isinstance(node, str) and member in MEMBER_KINDS:
+            found[node] = MEMBER_KINDS[member]
+
+    walk(body)
+    return found
+
+
+def _swap(path: str, body: Any, mine: str, theirs: str) -> tuple[str, Any]:
+    """The call with every mention of ``mine`` replaced by ``theirs``."""
+    if body is not None:
+        body = json.loads(json.dumps(body).replace(mine, theirs))
+    return path.replace(mine, theirs), body
+
+
+def _shape(ref: str) -> str:
+    return "uuid" if "-" in ref and len(ref) == 36 else "KEY" if ref.isupper() else "key"
 
 
 def test_b_cannot_reach_a_by_id(
@@ -87,7 +132,34 @@ def test_b_cannot_reach_a_by_id(
     rng = random.Random(20240611)
     a_cases = _populate(a, A_CASES, A_WORDS, rng)
     b_cases = _populate(b, B_CASES, B_WORDS, rng)
-    a_before = _a_rows(database_url, a)
+    a_admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
+    # A's objects of every kind, each to be aimed at from B in place of B's own.
+    case_uuids = [c["id"] for c in a_cases]
+    # A moves one of them: its old key stays A's alias for it, its new key is of A's alone.
+    moved = a_cases[A_CASES - 3]
+    body = {"data": {"id": a.admin.create_project("MOVED", "moved")["id"], "type": "project"}}
+    r = a.admin.patch(f"/api/v2/cases/{moved['id']}/relationships/project", body)
+    assert r.json()["data"]["attributes"]["key"] == "MOVED-1", r.text
+    case_keys = [f"SEC-{n}" for n in range(B_CASES + 1, A_CASES + 1)]  # A's alone
+    case_keys += [key.lower() for key in case_keys] + ["MOVED-1"]
+    theirs_by_kind = {
+        "project": [a.project["id"]],
+        "user": [a.member["id"], a_admin_id],
+        "cell": [made("cell_id", a)],
+        "link": [made("link_id", a)],
+    }
+    missing_by_shape = {"uuid": str(uuid.uuid4()), "KEY": "SEC-1051", "key": "sec-1051"}
+
+    # B's own calls, prepared (fresh objects made) before the database is taken; the fresh
+    # cases go to another project, so that B's keys SEC-51.. stay A's alone.
+    elsewhere = dataclasses.replace(b, project=b.admin.create_project("ISO", "elsewhere"))
+    calls = [(op, *op.prepare(elsewhere)) for op in OPERATIONS]
+    create = next(op for op in OPERATIONS if op.name == "CreateCase")
+    with_assignee = case_body(b.project["id"], "cross-org", assignee_id=b.member["id"])
+    calls.append((create, "/api/v2/cases", with_assignee))
+    aimed = {op.name for op, path, body in calls if _named(op, path, body)}
+    assert aimed == {op.name for op in OPERATIONS} - NAME_NOTHING, "an operation names nothing"
+    before = dump_database(database_url)
     client, requests = b.admin, 0
 
     def call(method: str, path: str, body: Any = None) -> Any:
@@ -95,64 +167,49 @@ def test_b_cannot_reach_a_by_id(
         requests += 1
         return client.client.request(method, path, headers=client.headers, json=body)
 
-    # Cases, by UUID (all of A's) and by key (the ones A alone has, in both spellings).
-    refs = [(c["id"], str(uuid.uuid4())) for c in a_cases]
-    refs += [(f"SEC-{n}", f"SEC-{n + 1000}") for n in range(B_CASES + 1, A_CASES + 1)]
-    refs += [(f"sec-{n}", f"sec-{n + 1000}") for n in range(B_CASES + 1, A_CASES + 1)]
-    for method, suffix, body in _case_calls(b):
-        for ref, missing in refs:
-            theirs = call(method, f"/api/v2/cases/{ref}{suffix}", body)
-            absent = call(method, f"/api/v2/cases/{missing}{suffix}", body)
-            _same_404(theirs, ref, absent, missing, method, suffix, ref)
+    for op, path, body in calls:
+        for mine, kind in _named(op, path, body).items():
+            if kind == "case":
+                sample = (
+                    case_uuids[1:]
+                    if op.name == "GetCase"
+                    else rng.sample(case_uuids[1:], UUIDS_PER_CALL)
+                )
+                targets = [a.case["id"], *sample, *case_keys]
+            else:
+                targets = theirs_by_kind[kind]
+            absent: dict[str, Any] = {}  # one call per shape of id, aimed at nothing
+            for ref in targets:
+                shape = _shape(ref)
+                if shape not in absent:
+                    absent[shape] = call(
+                        op.method, *_swap(path, body, mine, missing_by_shape[shape])
+                    )
+                theirs = call(op.method, *_swap(path, body, mine, ref))
+                _same_404(theirs, ref, absent[shape], missing_by_shape[shape], op.name, kind, ref)
+
+    # Nothing changed, of A's or of B's: every call above was a 404.
+    assert dump_database(database_url) == before
+
+    # Mentions name B's users only: A's users mentioned in B's comment do not watch B's case.
+    text = f"@{a.member['attributes']['email']} @{BOOTSTRAP_ADMIN_EMAIL} @{b.member['attributes']['email']}"
+    body = {"data": {"type": "case", "attributes": {"comment": text}}}
+    assert call("POST", f"/api/v2/cases/{b.case['id']}/comment", body).status_code == 200
+    watching = call("GET", f"/api/v2/cases/{b.case['id']}/watchers").json()
+    assert b.member["id"] in {w["id"] for w in watching["data"]}
+    assert {u["id"] for u in watching["included"]}.isdisjoint({a.member["id"], a_admin_id})
+    assert {w["id"] for w in watching["data"]}.isdisjoint({a.member["id"], a_admin_id})
 
     # Colliding keys reach B's own case, never A's.
     for n in (1, 17, B_CASES):
         r = call("GET", f"/api/v2/cases/SEC-{n}")
         assert r.json()["data"]["id"] == b_cases[n - 1]["id"]
 
-    # Projects: get, delete, and create a case in A's project.
-    fake_project = str(uuid.uuid4())
-    for method in ("GET", "DELETE"):
-        theirs = call(method, f"/api/v2/cases/projects/{a.project['id']}")
-        absent = call(method, f"/api/v2/cases/projects/{fake_project}")
-        _same_404(theirs, a.project["id"], absent, fake_project, method)
-
-    def new_case(project_id: str, assignee_id: str | None = None) -> Any:
-        return call(
-            "POST", "/api/v2/cases", case_body(project_id, "cross-org", assignee_id=assignee_id)
-        )
-
-    theirs, absent = new_case(a.project["id"]), new_case(fake_project)
-    _same_404(theirs, a.project["id"], absent, fake_project)
-
-    # Users: A's member and admin through every Users operation, and as assignees.
-    fake_user = str(uuid.uuid4())
-    a_admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
-    for target in (a.member["id"], a_admin_id):
-        for method, body_for in (
-            ("GET", None),
-            ("PATCH", lambda uid: {"data": {"id": uid, "type": "users", "attributes": {}}}),
-            ("DELETE", None),
-        ):
-            theirs = call(method, f"/api/v2/users/{target}", body_for and body_for(target))
-            absent = call(method, f"/api/v2/users/{fake_user}", body_for and body_for(fake_user))
-            _same_404(theirs, target, absent, fake_user, method)
-        theirs = new_case(b.project["id"], target)
-        absent = new_case(b.project["id"], fake_user)
-        _same_404(theirs, target, absent, fake_user)
-        assign = {"data": {"type": "case", "attributes": {"assignee_id": target}}}
-        missing = {"data": {"type": "case", "attributes": {"assignee_id": fake_user}}}
-        theirs = call("POST", f"/api/v2/cases/{b.case['id']}/assign", assign)
-        absent = call("POST", f"/api/v2/cases/{b.case['id']}/assign", missing)
-        _same_404(theirs, target, absent, fake_user)
-
+    # A's users are not B's to list, whatever the filter.
     listed = call("GET", "/api/v2/users").json()["data"]
     assert {u["relationships"]["org"]["data"]["id"] for u in listed} == {b.org_id}
     assert BOOTSTRAP_ADMIN_EMAIL not in {u["attributes"]["email"] for u in listed}
     assert call("GET", "/api/v2/users?filter=default.example").json()["data"] == []
-
-    # Nothing of A's changed (B's writes on colliding keys went to B's cases).
-    assert _a_rows(database_url, a) == a_before
     report_count(request, "isolation_id_requests", requests)
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from casebook.core.entities import LINK_RELATIONSHIPS
 from casebook.domain import limits
+from casebook.domain import users as users_domain
 from casebook.search import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS
 from tests.security.conftest import (
     BANNERS,
@@ -24,8 +26,10 @@ from tests.security.conftest import (
     OPERATIONS,
     Live,
     OrgWorld,
+    made,
     raw_request,
     report_count,
+    unique,
 )
 from tests.support.api import Api, case_body
 
@@ -111,6 +115,38 @@ def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
         {"json": patch(email=long_email)},
         400,
     )
+    # Working a case: comments, insights, the timeline and links.
+    case = f"/api/v2/cases/{a.case['id']}"
+
+    def comment(text: str) -> dict[str, Any]:
+        return {"data": {"type": "case", "attributes": {"comment": text}}}
+
+    at_cap = "é" * limits.MAX_COMMENT_CHARS
+    over_cap = "c" * (limits.MAX_COMMENT_CHARS + 1)
+    yield "comment at cap", "POST", f"{case}/comment", {"json": comment(at_cap)}, 200
+    yield "comment over cap", "POST", f"{case}/comment", {"json": comment(over_cap)}, 400
+    cell = f"{case}/comment/{made('cell_id', a)}"
+    yield "comment edit over cap", "PUT", cell, {"json": comment(over_cap)}, 400
+
+    def insights(n: int, ref: str = "/r", resource: str = "") -> dict[str, Any]:
+        given = [
+            {"type": "SECURITY_SIGNAL", "ref": ref, "resource_id": resource or f"cap{i}"}
+            for i in range(n)
+        ]
+        return {"data": {"type": "case", "attributes": {"insights": given}}}
+
+    many = insights(limits.MAX_INSIGHTS + 1)
+    yield "insights over cap", "PUT", f"{case}/insights", {"json": many}, 400
+    yield "insights removed over cap", "DELETE", f"{case}/insights", {"json": many}, 400
+    long_ref = insights(1, ref="r" * (limits.MAX_INSIGHT_REF_CHARS + 1))
+    yield "insight ref over cap", "PUT", f"{case}/insights", {"json": long_ref}, 400
+    long_id = insights(1, resource="i" * (limits.MAX_INSIGHT_ID_CHARS + 1))
+    yield "insight resource_id over cap", "PUT", f"{case}/insights", {"json": long_id}, 400
+    for size in (limits.MAX_TIMELINE_PAGE_SIZE + 1, 0):
+        params = {"params": {"page[size]": size}}
+        yield f"timeline page[size]={size}", "GET", f"{case}/timelines", params, 400
+    query = {"params": {"entity_type": "CASE", "entity_id": "k" * 257}}
+    yield "links entity_id over cap", "GET", "/api/v2/cases/link", query, 400
     for size in (limits.MAX_PAGE_SIZE + 1, 0, -1, 10**20):
         yield f"page[size]={size}", "GET", "/api/v2/cases", {"params": {"page[size]": size}}, 400
     yield "page[number]=-1", "GET", "/api/v2/cases", {"params": {"page[number]": -1}}, 400
@@ -176,21 +212,25 @@ def test_every_cap_is_a_fast_4xx(
     report_count(request, "limit_checks", checked)
 
 
-def test_body_over_the_cap_is_413(api: Api) -> None:
+def test_body_over_the_cap_is_413(
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
+) -> None:
+    api = orgs[0].admin
     cap = api.settings.max_body_bytes
-    project = api.create_project()
-    body = _case(project["id"], description="x" * 10)
-    padded = (str(body)[:-1] + " " * cap).encode()  # not JSON: it must not matter
-    r, elapsed = timed(
-        lambda: api.client.post(
-            "/api/v2/cases",
-            content=padded,
-            headers={**api.headers, "content-type": "application/json"},
+    headers = {**api.headers, "content-type": "application/json"}
+    checked = 0
+    for op in OPERATIONS:
+        if not op.takes_body:
+            continue
+        path, body = op.prepare(orgs[0])
+        padded = (json.dumps(body)[:-1] + " " * cap).encode()  # not JSON: it must not matter
+        r, elapsed = timed(
+            lambda: api.client.request(op.method, path, content=padded, headers=headers)  # noqa: B023
         )
-    )
-    assert r.status_code == 413, r.text
-    assert r.json()["errors"][0]["title"] == "Payload Too Large"
-    assert elapsed < FAST
+        assert r.status_code == 413, (op.name, r.text)
+        assert f"request body is larger than {cap} bytes" in r.text, (op.name, r.text)
+        assert elapsed < FAST, (op.name, elapsed)
+        checked += 1
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
         for _ in range(cap // 65536 + 2):
@@ -208,6 +248,100 @@ def test_body_over_the_cap_is_413(api: Api) -> None:
         headers={**api.headers, "content-type": "application/json", "content-length": "12x"},
     )
     assert r.status_code == 400
+    report_count(request, "body_cap_checks", checked)
+
+
+def test_collection_caps_are_a_clear_400(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    """A case's watchers, links and insights stop at their caps, each with a 400 naming it."""
+    a, _ = orgs
+    admin = a.admin
+    case = admin.create_case(a.project["id"], "full case")["id"]
+
+    def refused(r: Any, cap: int, *words: str) -> None:
+        assert r.status_code == 400, r.text
+        detail = r.json()["errors"][0]["detail"]
+        assert str(cap) in detail and all(w in detail for w in words), detail
+        assert not any(b in r.text for b in BANNERS)
+
+    # Watchers: the creator watches already; fill up with users of the organisation.
+    for i in range(limits.MAX_WATCHERS - 1):
+        users_domain.add_user(admin.store, org_name=a.name, email=f"w{i}-{unique()}@cap.example")
+    users = admin.get("/api/v2/users", **{"page[size]": 1000}).json()["data"]
+    ids = [u["id"] for u in users if u["attributes"]["email"].endswith("@cap.example")]
+    for user_id in ids:
+        assert (
+            admin.client.post(
+                f"/api/v2/cases/{case}/watchers/{user_id}", headers=admin.headers
+            ).status_code
+            == 201
+        )
+    watchers = admin.get(f"/api/v2/cases/{case}/watchers").json()["data"]
+    assert len(watchers) == limits.MAX_WATCHERS
+    r, elapsed = timed(
+        lambda: admin.client.post(
+            f"/api/v2/cases/{case}/watchers/{a.member['id']}", headers=admin.headers
+        )
+    )
+    refused(r, limits.MAX_WATCHERS, "watchers")
+    assert elapsed < FAST
+
+    # Links: every relationship to each of a few other cases, up to the cap.
+    others = [
+        admin.create_case(a.project["id"], f"linked {i}")["id"]
+        for i in range(-(-limits.MAX_LINKS // len(LINK_RELATIONSHIPS)))
+    ]
+
+    def link(child: str, relationship: str) -> Any:
+        attributes = {
+            "parent_entity_type": "CASE",
+            "parent_entity_id": case,
+            "child_entity_type": "CASE",
+            "child_entity_id": child,
+            "relationship": relationship,
+        }
+        return admin.post(
+            "/api/v2/cases/link", {"data": {"type": "link", "attributes": attributes}}
+        )
+
+    pairs = [(child, kind) for child in others for kind in LINK_RELATIONSHIPS]
+    for child, kind in pairs[: limits.MAX_LINKS]:
+        assert link(child, kind).status_code == 201
+    r, elapsed = timed(lambda: link(*pairs[limits.MAX_LINKS]))
+    refused(r, limits.MAX_LINKS, "links")
+    assert elapsed < FAST
+    # The cap holds at the other end too: a full case cannot be a link's child either.
+    fresh = admin.create_case(a.project["id"], "one more")["id"]
+    attributes = {
+        "parent_entity_type": "CASE",
+        "parent_entity_id": fresh,
+        "child_entity_type": "CASE",
+        "child_entity_id": case,
+        "relationship": "BLOCKS",
+    }
+    refused(
+        admin.post("/api/v2/cases/link", {"data": {"type": "link", "attributes": attributes}}),
+        limits.MAX_LINKS,
+        "links",
+    )
+
+    # Insights: the cap is per case, not per request.
+    def insights(start: int, n: int) -> dict[str, Any]:
+        given = [
+            {"type": "SECURITY_SIGNAL", "ref": f"/s/{i}", "resource_id": f"s{i}"}
+            for i in range(start, start + n)
+        ]
+        return {"data": {"type": "case", "attributes": {"insights": given}}}
+
+    def put(body: Any) -> Any:
+        return admin.client.put(f"/api/v2/cases/{case}/insights", json=body, headers=admin.headers)
+
+    assert put(insights(0, limits.MAX_INSIGHTS - 1)).status_code == 200
+    assert put(insights(limits.MAX_INSIGHTS - 1, 1)).status_code == 200
+    r, elapsed = timed(lambda: put(insights(limits.MAX_INSIGHTS, 1)))
+    refused(r, limits.MAX_INSIGHTS, "insights")
+    assert elapsed < FAST
+    stored = admin.get(f"/api/v2/cases/{case}").json()["data"]["attributes"]["insights"]
+    assert len(stored) == limits.MAX_INSIGHTS
 
 
 def test_huge_users_page_number_is_not_a_500(api: Api) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import msgspec
 import pytest
 
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
@@ -24,6 +23,7 @@ from tests.security.conftest import (
     OrgWorld,
     dump_database,
     report_count,
+    struct_fields,
 )
 
 POISON_ID = "66666666-6666-4666-8666-666666666666"
@@ -34,21 +34,19 @@ POISON_TIME = "2001-01-01T00:00:00.000Z"
 DECLARED_BY_HAND: dict[str, set[str]] = {"UpdateUser": {"name", "title", "email", "disabled"}}
 
 
-def _struct_fields(kind: Any) -> dict[str, Any]:
-    info = kind if isinstance(kind, msgspec.inspect.Type) else msgspec.inspect.type_info(kind)
-    if isinstance(info, msgspec.inspect.UnionType):  # ``X | None``
-        info = next(t for t in info.types if isinstance(t, msgspec.inspect.StructType))
-    assert isinstance(info, msgspec.inspect.StructType), kind
-    return {f.name: f.type for f in info.fields}
-
-
 def declared_attributes(op: Operation) -> set[str]:
     """The attribute names of ``data.attributes`` in the operation's request struct."""
     if op.name in DECLARED_BY_HAND:
         return DECLARED_BY_HAND[op.name]
-    data = _struct_fields(op.request)["data"]
-    attributes = _struct_fields(data).get("attributes")
-    return set() if attributes is None else set(_struct_fields(attributes))
+    data = struct_fields(op.request)["data"]
+    attributes = struct_fields(data).get("attributes")
+    return set() if attributes is None else set(struct_fields(attributes))
+
+
+def _names_its_target(op: Operation) -> bool:
+    """Whether ``data.id`` is the client's: it names the target (a user to update, a project
+    to move to), so it is not poisoned."""
+    return "id" in struct_fields(struct_fields(op.request)["data"])
 
 
 def _poison_attributes(b: OrgWorld) -> dict[str, Any]:
@@ -103,7 +101,7 @@ def _poison(op: Operation, body: Any, b: OrgWorld, attrs: dict[str, Any]) -> Any
     body = copy.deepcopy(body) if body is not None else {}
     body.update({"id": POISON_ID, "org_id": b.org_id, "meta": {"org_id": b.org_id}})
     data = body["data"]
-    if op_name != "UpdateUser":  # there data.id names the target and must match the path
+    if not _names_its_target(op):
         data["id"] = POISON_ID
     data.update({"org_id": b.org_id, "key": "EVIL-666666", "created_at": POISON_TIME})
     data["project_id"] = b.project["id"]
@@ -173,15 +171,28 @@ def test_server_owned_fields_are_ignored_everywhere(
             assert token not in r.text, (op.name, token, r.text)
             for row in written:
                 assert not any(token in cell for cell in row), (op.name, token, row)
-        _check_semantics(op, r.json()["data"], a, case_before)
+        _check_semantics(op, r.json()["data"], body, a, case_before)
         checked += 1
     report_count(request, "mass_assignment_endpoints", checked)
 
 
 def _check_semantics(
-    op: Operation, data: dict[str, Any], a: OrgWorld, case_before: dict[str, Any]
+    op: Operation, data: Any, body: Any, a: OrgWorld, case_before: dict[str, Any]
 ) -> None:
+    """The answer is the plain call's: ``body`` is the call before it was poisoned."""
     name = op.name
+    admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
+    if isinstance(data, list):  # a comment's timeline cell, as recorded
+        (cell,) = data
+        assert cell["type"] == "timeline_cell" and cell["id"] != POISON_ID
+        assert cell["attributes"]["type"] == "COMMENT"
+        assert cell["attributes"]["author"]["content"]["id"] == admin_id
+        assert cell["attributes"]["cell_content"] == {
+            "message": body["data"]["attributes"]["comment"]
+        }
+        timeline = a.admin.get(f"/api/v2/cases/{a.case['id']}/timelines", **{"page[size]": 100})
+        assert cell["id"] in {c["id"] for c in timeline.json()["data"]}
+        return
     attributes = data["attributes"]
     if name == "CreateCase":
         assert data["id"] == attributes["internal_id"] != POISON_ID
@@ -218,12 +229,28 @@ def _check_semantics(
                 {"data": {"type": "users", "attributes": {"email": "x@default.example"}}},
             )
             assert r.status_code == 403
+    elif data["type"] == "link":
+        assert data["id"] != POISON_ID
+        assert attributes == body["data"]["attributes"]
+        links = a.admin.get("/api/v2/cases/link", entity_type="CASE", entity_id=a.case["id"])
+        assert data in links.json()["data"]
     else:  # the case commands keep every server-owned field of the case
         assert data["id"] == a.case["id"] == attributes["internal_id"]
-        assert attributes["key"] == a.case["attributes"]["key"]
         assert attributes["public_id"] == a.case["attributes"]["public_id"]
         assert attributes["created_at"] == a.case["attributes"]["created_at"]
         if "title" not in declared_attributes(op):  # else the client's to change
             assert attributes["title"] == case_before["attributes"]["title"]
         assert attributes["status_group"] == "SG_" + attributes["status"]
-        assert data["relationships"]["project"]["data"]["id"] == a.project["id"]
+        project = data["relationships"]["project"]["data"]["id"]
+        if _names_its_target(op):  # a move: to the project named, with a key of that project
+            assert (
+                project
+                == body["data"]["id"]
+                != case_before["relationships"]["project"]["data"]["id"]
+            )
+            assert attributes["key"] != case_before["attributes"]["key"]
+            old_key = a.admin.get(f"/api/v2/cases/{case_before['attributes']['key']}")
+            assert old_key.json()["data"]["id"] == a.case["id"]
+        else:
+            assert project == case_before["relationships"]["project"]["data"]["id"]
+            assert attributes["key"] == case_before["attributes"]["key"]

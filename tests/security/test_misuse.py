@@ -9,8 +9,10 @@ banners only.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time
+import uuid
 from typing import Any
 
 import httpx2 as httpx
@@ -22,25 +24,27 @@ from tests.security.conftest import (
     OPERATIONS,
     Live,
     OrgWorld,
+    made,
     raw_request,
     read_response,
     report_count,
 )
 
-ROUTES: dict[str, set[str]] = {
-    "/api/v2/cases": {"GET", "HEAD", "POST"},
-    "/api/v2/cases/{case}": {"GET", "HEAD"},
-    "/api/v2/cases/{case}/status": {"POST"},
-    "/api/v2/cases/{case}/priority": {"POST"},
-    "/api/v2/cases/{case}/assign": {"POST"},
-    "/api/v2/cases/{case}/unassign": {"POST"},
-    "/api/v2/cases/{case}/archive": {"POST"},
-    "/api/v2/cases/{case}/unarchive": {"POST"},
-    "/api/v2/cases/projects": {"GET", "HEAD", "POST"},
-    "/api/v2/cases/projects/{project}": {"GET", "HEAD", "DELETE"},
-    "/api/v2/users": {"GET", "HEAD", "POST"},
-    "/api/v2/users/{user}": {"GET", "HEAD", "PATCH", "DELETE"},
-}
+
+def _routes() -> dict[str, set[str]]:
+    """Every path of the registry and the methods it allows (HEAD wherever GET)."""
+    routes: dict[str, set[str]] = {}
+    for op in OPERATIONS:
+        allowed = routes.setdefault(op.path, set())
+        allowed.update({op.method, "HEAD"} if op.method == "GET" else {op.method})
+    return routes
+
+
+ROUTES = _routes()
+# The case actions' last path segments: words a project id could be.
+CASE_SEGMENTS = sorted(
+    {op.path.split("/")[5] for op in OPERATIONS if op.path.startswith("/api/v2/cases/{case_id}/")}
+)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "FOO"]
 
 
@@ -53,7 +57,14 @@ def test_unknown_methods_are_405_with_allow(
     orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
 ) -> None:
     a, _ = orgs
-    ids = {"case": a.case["id"], "project": a.project["id"], "user": a.member["id"]}
+    ids = {
+        "case_id": a.case["id"],
+        "project_id": a.project["id"],
+        "user_id": a.member["id"],
+        "cell_id": str(uuid.uuid4()),
+        "user_uuid": a.member["id"],
+        "link_id": str(uuid.uuid4()),
+    }
     checked = 0
     for template, allowed in ROUTES.items():
         path = template.format(**ids)
@@ -247,10 +258,67 @@ def test_stalled_clients_do_not_hold_up_others(live: Live, request: pytest.Fixtu
 
 def test_project_ids_that_look_like_case_actions(orgs: tuple[OrgWorld, OrgWorld]) -> None:
     a, _ = orgs
-    for action in ("status", "priority", "assign", "unassign", "archive", "unarchive"):
+    assert {"status", "assign", "comment", "watchers", "relationships"} <= set(CASE_SEGMENTS)
+    for action in CASE_SEGMENTS:
         for method in ("GET", "DELETE"):
             r = a.admin.client.request(
                 method, f"/api/v2/cases/projects/{action}", headers=a.admin.headers
             )
             assert r.status_code == 404, (method, action, r.status_code)
             assert r.json()["errors"][0]["title"] == "project not found"
+
+
+# --- path parameters of working a case ------------------------------------------------
+def _comment(text: str) -> dict[str, Any]:
+    return {"data": {"type": "case", "attributes": {"comment": text}}}
+
+
+def test_comment_ids_that_are_not_uuids_are_400(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    a, _ = orgs
+    expected = {
+        "errors": [
+            {
+                "status": "400",
+                "title": "Invalid Parameter",
+                "detail": 'invalid parameter "CommentID" in "path"; expected type "uuid"',
+            }
+        ]
+    }
+    case = f"/api/v2/cases/{a.case['id']}"
+    for cell_id in ("not-a-uuid", "1", "0" * 33, "%27%20OR%201%3D1--", "é"):
+        for method, body in (("PUT", _comment("edited")), ("DELETE", None)):
+            r = a.admin.client.request(
+                method, f"{case}/comment/{cell_id}", headers=a.admin.headers, json=body
+            )
+            assert (r.status_code, r.json()) == (400, expected), (method, cell_id, r.text)
+    # The other ids of working a case, likewise.
+    for method, path, name in (
+        ("POST", f"{case}/watchers/not-a-uuid", "UserUUID"),
+        ("DELETE", f"{case}/watchers/not-a-uuid", "UserUUID"),
+        ("DELETE", "/api/v2/cases/link/not-a-uuid", "LinkID"),
+    ):
+        r = a.admin.client.request(method, path, headers=a.admin.headers)
+        assert r.status_code == 400, (method, path, r.text)
+        error = r.json()["errors"][0]
+        assert error["title"] == "Invalid Parameter" and f'"{name}"' in error["detail"], error
+
+
+def test_unknown_and_deleted_comments_are_404(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    a, _ = orgs
+    case = f"/api/v2/cases/{a.case['id']}"
+    deleted = made("cell_id", a)
+    r = a.admin.client.delete(f"{case}/comment/{deleted}", headers=a.admin.headers)
+    assert r.status_code == 204
+    other_case = a.admin.create_case(a.project["id"], "another case")["id"]
+    elsewhere = made("cell_id", dataclasses.replace(a, case={"id": other_case}))
+    # Unknown, deleted, or another case's comment: the same 404.
+    for cell_id in (str(uuid.uuid4()), str(uuid.uuid4()).upper(), deleted, elsewhere):
+        for method, body in (("PUT", _comment("edited")), ("DELETE", None)):
+            r = a.admin.client.request(
+                method, f"{case}/comment/{cell_id}", headers=a.admin.headers, json=body
+            )
+            assert r.status_code == 404, (method, cell_id, r.text)
+            error = r.json()["errors"][0]
+            title = "failed to get timeline cell: timeline cell not found"
+            assert error["title"] == title, (method, cell_id, error)
+            _no_banner(r.text, (method, cell_id))

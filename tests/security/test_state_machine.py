@@ -1,7 +1,7 @@
 """A Hypothesis state machine: cases of two organisations against an in-memory model.
 
-Rules create cases, change status and priority, assign, archive, search and
-probe the other organisation; after every step the API must agree with the
+Rules create cases, change status and priority, assign, archive, comment, search
+and probe the other organisation; after every step the API must agree with the
 model: the same keys (numbered 1, 2, 3... per project and organisation, though
 both organisations use the same project key), the same state, and nothing of
 one organisation visible to the other.
@@ -42,6 +42,7 @@ class ModelCase:
     priority: str = "NOT_DEFINED"
     assignee: str | None = None
     archived: bool = False
+    comments: int = 0
 
 
 def test_cases_agree_with_a_model_across_two_orgs(
@@ -129,6 +130,16 @@ def test_cases_agree_with_a_model_across_two_orgs(
             self.action(org, case_id, "archive" if archived else "unarchive")
             self.model[org][case_id].archived = archived
 
+        @rule(ref=cases, text=TITLES)
+        def comment(self, ref: tuple[str, str], text: str) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            body = {"data": {"type": "case", "attributes": {"comment": text}}}
+            r = self.call(org, "POST", f"/api/v2/cases/{case_id}/comment", body)
+            assert r.status_code == 200, r.text
+            assert r.json()["data"][0]["attributes"]["cell_content"]["message"] == text
+            self.model[org][case_id].comments += 1
+
         @rule(ref=cases, by_key=st.booleans())
         def probe_from_the_other_org(self, ref: tuple[str, str], by_key: bool) -> None:
             stats["steps"] += 1
@@ -144,6 +155,11 @@ def test_cases_agree_with_a_model_across_two_orgs(
             r = self.call(
                 other, "POST", f"/api/v2/cases/{case_id}/archive", {"data": {"type": "case"}}
             )
+            assert r.status_code == 404
+            comment = {"data": {"type": "case", "attributes": {"comment": "not yours"}}}
+            r = self.call(other, "POST", f"/api/v2/cases/{case_id}/comment", comment)
+            assert r.status_code == 404
+            r = self.call(other, "GET", f"/api/v2/cases/{case_id}/timelines")
             assert r.status_code == 404
 
         @rule(
@@ -220,6 +236,7 @@ def test_cases_agree_with_a_model_across_two_orgs(
                         priority=attrs["priority"],
                         assignee=assignee.get("id"),
                         archived="archived_at" in attrs,
+                        comments=attrs["comment_count"],
                     )
                     assert attrs["status_group"] == "SG_" + attrs["status"]
                     assert ("closed_at" in attrs) == (attrs["status"] == "CLOSED")
