@@ -12,7 +12,8 @@ import dataclasses
 import datetime
 import json
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from casebook.core.clock import new_id, now_us, parse_uuid
@@ -251,6 +252,20 @@ def store_change(
     tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
 
 
+@contextmanager
+def writing_case(
+    store: Store, ref: str, actor: Actor, if_match: IfMatch = None
+) -> Iterator[tuple[Transaction, Case, int]]:
+    """A write transaction on one case: the case, locked until commit, once the actor may
+    write it and ``if_match`` accepts its version; and the time of the change."""
+    require_scope(actor, Scope.CASES_WRITE)
+    at = now_us()
+    with store.write() as tx:
+        case = access_case(tx, ref, actor=actor, for_update=True)
+        require_match(case, if_match)
+        yield tx, case, at
+
+
 def _change_case(
     store: Store,
     ref: str,
@@ -264,11 +279,7 @@ def _change_case(
     ``decide`` mutates the in-memory case to its new state and returns the
     fields to store and the history rows, or None for a no-op.
     """
-    require_scope(actor, Scope.CASES_WRITE)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         decided = decide(tx, case, at)
         if decided is None:
             return case

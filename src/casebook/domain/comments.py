@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from casebook.core.clock import new_id, now_us, parse_uuid
+from casebook.core.clock import new_id, parse_uuid
 from casebook.core.entities import (
     COMMENT_ADDED,
     COMMENT_DELETED,
@@ -34,8 +34,8 @@ from casebook.core.errors import (
     TimelineCellNotFoundError,
 )
 from casebook.domain import limits
-from casebook.domain.access import access_case, require_match, require_scope
-from casebook.domain.cases import IfMatch, store_change, watch
+from casebook.domain.access import access_case, require_scope
+from casebook.domain.cases import IfMatch, store_change, watch, writing_case
 from casebook.domain.keys import user_ref
 from casebook.storage.base import CaseUpdate, Store, Transaction
 
@@ -68,12 +68,8 @@ def comment_case(
     store: Store, ref: str, *, actor: Actor, comment: str, if_match: IfMatch = None
 ) -> tuple[Case, TimelineEntry]:
     """Add a comment; the case as it now is and the comment's timeline cell."""
-    require_scope(actor, Scope.CASES_WRITE)
     body = _check_comment(comment)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         added = Comment(new_id(), case.id, actor.user_id, body, at)
         tx.comments.insert(actor.org_id, case.seq, added)
         mentioned = [
@@ -110,13 +106,9 @@ def edit_comment(
     if_match: IfMatch = None,
 ) -> TimelineEntry:
     """Replace a comment's text; its timeline cell as it now is."""
-    require_scope(actor, Scope.CASES_WRITE)
     comment_id = _cell_id(cell_id)
     body = _check_comment(comment)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         found = _own_comment(tx, case, comment_id, actor)
         if found.body != body:
             tx.comments.edit(actor.org_id, found.id, body, at)
@@ -139,12 +131,8 @@ def delete_comment(
     store: Store, ref: str, cell_id: str, *, actor: Actor, if_match: IfMatch = None
 ) -> None:
     """Delete a comment: its text is gone for good, its cell stays with ``deleted_at``."""
-    require_scope(actor, Scope.CASES_WRITE)
     comment_id = _cell_id(cell_id)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         found = _own_comment(tx, case, comment_id, actor)
         tx.comments.delete(actor.org_id, found.id, at)
         case.comment_count -= 1

@@ -6,7 +6,7 @@ the case's own document: watching does not change the case's version (ETag)."""
 
 from __future__ import annotations
 
-from casebook.core.clock import now_us, parse_uuid
+from casebook.core.clock import parse_uuid
 from casebook.core.entities import Actor, CaseChange, Scope, Watcher
 from casebook.core.errors import (
     InvalidParameterError,
@@ -15,8 +15,8 @@ from casebook.core.errors import (
     UserNotFoundError,
 )
 from casebook.domain import limits
-from casebook.domain.access import access_case, require_match, require_scope
-from casebook.domain.cases import IfMatch
+from casebook.domain.access import access_case, require_scope
+from casebook.domain.cases import IfMatch, writing_case
 from casebook.storage.base import Store
 
 
@@ -38,12 +38,8 @@ def watch_case(
     store: Store, ref: str, user_uuid: str, *, actor: Actor, if_match: IfMatch = None
 ) -> None:
     """Make a user of the organisation watch the case; watching again changes nothing."""
-    require_scope(actor, Scope.CASES_WRITE)
     user_id = _user_id(user_uuid)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         user = tx.users.get(actor.org_id, user_id)
         if user is None:
             raise UserNotFoundError(user_uuid)
@@ -61,12 +57,8 @@ def unwatch_case(
     store: Store, ref: str, user_uuid: str, *, actor: Actor, if_match: IfMatch = None
 ) -> None:
     """Stop a user watching the case; a user who was not watching is no error."""
-    require_scope(actor, Scope.CASES_WRITE)
     user_id = _user_id(user_uuid)
-    at = now_us()
-    with store.write() as tx:
-        case = access_case(tx, ref, actor=actor, for_update=True)
-        require_match(case, if_match)
+    with writing_case(store, ref, actor, if_match) as (tx, case, at):
         if tx.users.get(actor.org_id, user_id) is None:
             raise UserNotFoundError(user_uuid)
         if tx.watchers.remove(actor.org_id, case.id, user_id):

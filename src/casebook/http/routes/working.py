@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-from casebook.core.entities import Actor, Insight
+from casebook.core.entities import Actor, Case, Insight
 from casebook.core.errors import InvalidRequestError
 from casebook.domain import cases, comments, links, watchers
 from casebook.http.endpoint import (
     Context,
+    Handler,
     decode,
     jsonapi,
     present,
@@ -171,28 +174,26 @@ async def _insights(request: Request, ctx: Context) -> list[Insight]:
     return [Insight(i.type, i.ref, i.resource_id) for i in given]
 
 
-async def add_insights(request: Request, ctx: Context, actor: Actor) -> Response:
-    insights = await _insights(request, ctx)
-    case = cases.add_insights(
-        ctx.store,
-        request.path_params["case_id"],
-        actor=actor,
-        insights=insights,
-        if_match=if_match(request),
-    )
-    return case_response(case)
+def _insights_handler(command: Callable[..., Case]) -> Handler:
+    """``PUT`` (add) or ``DELETE`` (remove) ``/api/v2/cases/{case_id}/insights``."""
+
+    async def handle(request: Request, ctx: Context, actor: Actor) -> Response:
+        insights = await _insights(request, ctx)
+        case = command(
+            ctx.store,
+            request.path_params["case_id"],
+            actor=actor,
+            insights=insights,
+            if_match=if_match(request),
+        )
+        return case_response(case)
+
+    handle.__name__ = command.__name__
+    return handle
 
 
-async def remove_insights(request: Request, ctx: Context, actor: Actor) -> Response:
-    insights = await _insights(request, ctx)
-    case = cases.remove_insights(
-        ctx.store,
-        request.path_params["case_id"],
-        actor=actor,
-        insights=insights,
-        if_match=if_match(request),
-    )
-    return case_response(case)
+add_insights = _insights_handler(cases.add_insights)
+remove_insights = _insights_handler(cases.remove_insights)
 
 
 async def move_case(request: Request, ctx: Context, actor: Actor) -> Response:
