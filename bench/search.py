@@ -72,6 +72,7 @@ from casebook.domain import users as users_domain
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
 from casebook.storage import Store, open_store
+from casebook.storage.comments import COMMENTS
 from casebook.storage.sql_search import bounded_total
 from casebook.storage.urls import DatabaseUrl
 
@@ -474,6 +475,23 @@ def _generate(
     stats.put((numbers, per_org))
 
 
+ROWS_PER_INSERT = 500
+_WATCHER_MARKS = "(?, ?, ?, ?, ?)"
+
+
+def _watchers_insert(count: int) -> str:
+    return (
+        "INSERT INTO case_watchers (case_id, org_id, case_seq, user_id, created_at) VALUES "
+        + ", ".join([_WATCHER_MARKS] * count)
+    )
+
+
+def _insert_rows(tx: Any, statement: Any, rows: list[Any]) -> None:
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        tx.sql.execute(statement(len(chunk)), [value for row in chunk for value in row])
+
+
 def _write(store: Store, batches: multiprocessing.queues.Queue[Any], done: Any) -> None:
     """Write batches from the generator until its None, counting cases in ``done``."""
     while True:
@@ -481,13 +499,22 @@ def _write(store: Store, batches: multiprocessing.queues.Queue[Any], done: Any) 
         if batch is None:
             return
         with store.write() as tx:
+            comments: list[Any] = []
+            watchers: list[Any] = []
             for item in batch:
                 case = item.case
                 seq = tx.cases.insert(case)
-                for comment in item.comments:
-                    tx.comments.insert(case.org_id, seq, comment)
-                for user_id in item.watchers:
-                    tx.watchers.add(case.org_id, case.id, seq, user_id, case.created_at)
+                comments += [
+                    COMMENTS.row(c, org_id=case.org_id, case_seq=seq) for c in item.comments
+                ]
+                watchers += [
+                    (case.id, case.org_id, seq, user_id, case.created_at)
+                    for user_id in item.watchers
+                ]
+            # Multi-row INSERTs: one statement (and, on PostgreSQL, one round trip) per
+            # ROWS_PER_INSERT comments or watchers, not one each.
+            _insert_rows(tx, COMMENTS.insert_many, comments)
+            _insert_rows(tx, _watchers_insert, watchers)
         with done.get_lock():
             done.value += len(batch)
 
