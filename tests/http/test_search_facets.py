@@ -338,29 +338,38 @@ FILTERS: list[tuple[str, list[str]]] = [
 ]
 
 
-def _mismatches(world: World) -> list[str]:
+def filter_mismatches(
+    api: Api, filters: list[tuple[str, list[str]]], names: dict[str, str]
+) -> list[str]:
+    """Each filter (``{name}`` replaced from ``names``) against the keys it must find,
+    newest first: the whole list, the first of a one-case page with its total (so the
+    count statement runs), and the oldest first. What differs, as readable lines."""
     wrong = []
+    for text, expected in filters:
+        for name, value in names.items():
+            text = text.replace("{" + name + "}", value)
+        r = api.search(text, **{"page[size]": 100})
+        if r.status_code != 200 or keys(r) != expected:
+            wrong.append(f"{text!r}: expected {expected}, got {r.status_code} {r.text[:300]}")
+            continue
+        # A full page of one: the count statement runs (the page above ended short).
+        first = api.search(text, **{"page[size]": 1})
+        got = (keys(first), first.json()["meta"]["total_cases"])
+        if got != (expected[:1], len(expected)):
+            wrong.append(f"{text!r}: first of one page and total {got}, expected {len(expected)}")
+        oldest = keys(api.search(text, **{"page[size]": 1, "sort[asc]": "true"}))
+        if oldest != expected[-1:]:
+            wrong.append(f"{text!r}: oldest first {oldest}, expected {expected[-1:]}")
+    return wrong
+
+
+def _mismatches(world: World) -> list[str]:
     names = {
         "ann": world.users["ann@example.com"],
         "bob": world.users["bob@example.com"],
         "noc": world.projects["NOC"],
     }
-    for text, expected in FILTERS:
-        for name, value in names.items():
-            text = text.replace("{" + name + "}", value)
-        r = world.api.search(text, **{"page[size]": 100})
-        if r.status_code != 200 or keys(r) != expected:
-            wrong.append(f"{text!r}: expected {expected}, got {r.status_code} {r.text[:300]}")
-            continue
-        # A full page of one: the count statement runs (the page above ended short).
-        first = world.api.search(text, **{"page[size]": 1})
-        got = (keys(first), first.json()["meta"]["total_cases"])
-        if got != (expected[:1], len(expected)):
-            wrong.append(f"{text!r}: first of one page and total {got}, expected {len(expected)}")
-        oldest = keys(world.api.search(text, **{"page[size]": 1, "sort[asc]": "true"}))
-        if oldest != expected[-1:]:
-            wrong.append(f"{text!r}: oldest first {oldest}, expected {expected[-1:]}")
-    return wrong
+    return filter_mismatches(world.api, FILTERS, names)
 
 
 def test_every_filter(world: World) -> None:
