@@ -243,12 +243,8 @@ def store_change(
     if modifies:
         case.modified_at = at
         case.modified_by = actor.user
-        update = dataclasses.replace(
-            update, modified_at=at, modified_by=actor.user_id, version=case.version
-        )
-    else:
-        update = dataclasses.replace(update, version=case.version)
-    tx.cases.update(actor.org_id, case.id, update)
+        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
+    tx.cases.update(actor.org_id, case.id, dataclasses.replace(update, version=case.version))
     tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
 
 

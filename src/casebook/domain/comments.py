@@ -26,6 +26,7 @@ from casebook.core.entities import (
     Comment,
     Scope,
     TimelineEntry,
+    UserRef,
 )
 from casebook.core.errors import (
     InvalidParameterError,
@@ -66,8 +67,8 @@ def _cell_id(cell_id: str) -> str:
 
 def comment_case(
     store: Store, ref: str, *, actor: Actor, comment: str, if_match: IfMatch = None
-) -> tuple[Case, TimelineEntry]:
-    """Add a comment; the case as it now is and the comment's timeline cell."""
+) -> TimelineEntry:
+    """Add a comment; its timeline cell."""
     body = _check_comment(comment)
     with writing_case(store, ref, actor, if_match) as (tx, case, at):
         added = Comment(new_id(), case.id, actor.user_id, body, at)
@@ -84,7 +85,7 @@ def comment_case(
             tx, actor, case, at, CaseUpdate(comment_count=case.comment_count), changes,
             modifies=False,
         )  # fmt: skip
-    return case, TimelineEntry(0, at, actor.user, changes[0], added)
+    return TimelineEntry(0, at, actor.user, changes[0], added)
 
 
 def _own_comment(tx: Transaction, case: Case, cell_id: str, actor: Actor) -> Comment:
@@ -117,11 +118,14 @@ def edit_comment(
                 actor.org_id, case.id, actor.user_id, at,
                 [CaseChange(COMMENT_EDITED, None, found.id)],
             )  # fmt: skip
-        author = None if found.author_id is None else tx.users.get(actor.org_id, found.author_id)
+        author: UserRef | None = actor.user
+        if found.author_id != actor.user_id:  # an admin editing another's comment
+            user = None if found.author_id is None else tx.users.get(actor.org_id, found.author_id)
+            author = None if user is None else user_ref(user)
     return TimelineEntry(
         0,
         found.created_at,
-        None if author is None else user_ref(author),
+        author,
         CaseChange(COMMENT_ADDED, None, found.id),
         found,
     )

@@ -138,18 +138,13 @@ _TEXT_ESTIMATE = (
     "SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?"
     " UNION ALL SELECT rowid FROM case_comments_fts WHERE case_comments_fts MATCH ?"
 )
-# PostgreSQL full text: both GIN indexes, as one set of case seqs.
+# PostgreSQL full text: both GIN indexes, as one set of case seqs. {limit}: nothing,
+# or " LIMIT ?" -- at most that many matching comments, a subset of the term's
+# cases, which a count may use as long as the subset already reaches its bound.
 _PG_TEXT_SEQS = (
     "c.seq IN (SELECT s.seq FROM cases s WHERE s.org_id = ? AND s.search_vector @@ {q}"
-    " UNION ALL SELECT m.case_seq FROM case_comments m"
-    " WHERE m.org_id = ? AND m.deleted_at IS NULL AND m.search_vector @@ {q})"
-)
-# The same with at most ``LIMIT ?`` matching comments: a subset of the term's cases,
-# which a count may use as long as the subset already reaches its bound.
-_PG_TEXT_SEQS_SOME_COMMENTS = (
-    "c.seq IN (SELECT s.seq FROM cases s WHERE s.org_id = ? AND s.search_vector @@ {q}"
     " UNION ALL (SELECT m.case_seq FROM case_comments m"
-    " WHERE m.org_id = ? AND m.deleted_at IS NULL AND m.search_vector @@ {q} LIMIT ?))"
+    " WHERE m.org_id = ? AND m.deleted_at IS NULL AND m.search_vector @@ {q}{limit}))"
 )
 # OFFSET 0 keeps PostgreSQL from making this a hashed SubPlan, which would
 # read every matching comment first: a common word is asked about per case.
@@ -410,10 +405,10 @@ class _Compiler:
                 f"((c.search_vector @@ {tsquery}) IS TRUE OR {comments})",
                 [param, org, param],
             )
-        if self.comment_limit is not None:
-            sql = _PG_TEXT_SEQS_SOME_COMMENTS.format(q=tsquery)
-            return sql, [org, param, org, param, self.comment_limit]
-        return _PG_TEXT_SEQS.format(q=tsquery), [org, param, org, param]
+        both: list[object] = [org, param, org, param]
+        if self.comment_limit is None:
+            return _PG_TEXT_SEQS.format(q=tsquery, limit=""), both
+        return _PG_TEXT_SEQS.format(q=tsquery, limit=" LIMIT ?"), [*both, self.comment_limit]
 
     @staticmethod
     def tsquery(query: Text) -> tuple[str, object]:

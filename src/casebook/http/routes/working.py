@@ -36,11 +36,6 @@ from casebook.http.schemas.working import (
 
 CommentRequest = CaseActionRequest[CommentAttributes]
 InsightsRequest = CaseActionRequest[InsightsAttributes]
-_NO_CONTENT = 204
-
-
-def _no_content() -> Response:
-    return Response(status_code=_NO_CONTENT)
 
 
 async def _comment_text(request: Request, ctx: Context) -> str:
@@ -51,7 +46,7 @@ async def _comment_text(request: Request, ctx: Context) -> str:
 
 async def comment_case(request: Request, ctx: Context, actor: Actor) -> Response:
     text = await _comment_text(request, ctx)
-    _, entry = comments.comment_case(
+    entry = comments.comment_case(
         ctx.store,
         request.path_params["case_id"],
         actor=actor,
@@ -82,7 +77,7 @@ async def delete_comment(request: Request, ctx: Context, actor: Actor) -> Respon
         actor=actor,
         if_match=if_match(request),
     )
-    return _no_content()
+    return Response(status_code=204)
 
 
 async def list_timeline(request: Request, ctx: Context, actor: Actor) -> Response:
@@ -123,7 +118,7 @@ async def unwatch_case(request: Request, ctx: Context, actor: Actor) -> Response
         actor=actor,
         if_match=if_match(request),
     )
-    return _no_content()
+    return Response(status_code=204)
 
 
 def _required_query(request: Request, name: str) -> str:
@@ -164,7 +159,7 @@ async def create_link(request: Request, ctx: Context, actor: Actor) -> Response:
 
 async def delete_link(request: Request, ctx: Context, actor: Actor) -> Response:
     links.delete_link(ctx.store, request.path_params["link_id"], actor=actor)
-    return _no_content()
+    return Response(status_code=204)
 
 
 async def _insights(request: Request, ctx: Context) -> list[Insight]:
