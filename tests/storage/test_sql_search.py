@@ -33,6 +33,7 @@ from casebook.search import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CaseTypeNameIs,
     CreationSourceIs,
     MatchAll,
     Not,
@@ -752,6 +753,8 @@ def _oracle(case: CaseRow, query: Query, actor: str) -> bool:
         return case.key == query.key
     if isinstance(query, CaseTypeIs):
         return query.type_id == STANDARD_CASE_TYPE_ID
+    if isinstance(query, CaseTypeNameIs):  # every case here is Standard
+        return query.name.casefold() == "standard"
     if isinstance(query, CreationSourceIs):
         return case.creation_source.upper() == query.source
     if isinstance(query, ArchivedIs):

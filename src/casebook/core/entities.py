@@ -14,6 +14,8 @@ from casebook.core.errors import InvalidTransitionError, InvalidValueError
 
 STANDARD_CASE_TYPE_ID = "00000000-0000-0000-0000-000000000001"
 """The built-in Standard case type, the one every organisation has."""
+EVENT_MANAGEMENT_CASE_TYPE_ID = "00000000-0000-0000-0000-000000000002"
+ERROR_TRACKING_CASE_TYPE_ID = "00000000-0000-0000-0000-000000000005"
 
 
 class Status(enum.Enum):
@@ -30,6 +32,17 @@ class Status(enum.Enum):
     @property
     def group(self) -> str:
         return "SG_" + self.value
+
+    @classmethod
+    def of_group(cls, group: str) -> Status:
+        """The status of a status group (``SG_OPEN`` -> OPEN), in any letter case."""
+        folded = group.strip().upper()
+        for status in cls:
+            if folded in (status.group, status.value):
+                return status
+        raise InvalidValueError(
+            f"invalid status group {group}. Must be one of SG_OPEN, SG_IN_PROGRESS, SG_CLOSED"
+        )
 
     def require_move_to(self, target: Status) -> None:
         """Raise InvalidTransitionError unless the workflow allows self -> target."""
@@ -190,10 +203,10 @@ class Case:
     title: str
     description: str
     priority: Priority
-    status: Status
+    status: Status  # the status group of ``status_name``: what ``status`` and ``status_group`` say
     type_id: str
     attributes: dict[str, list[str]]
-    custom_attributes: dict[str, object]
+    custom_attributes: dict[str, CustomValue]
     creation_source: str
     created_at: int
     created_by: UserRef | None
@@ -207,10 +220,113 @@ class Case:
     comment_count: int = 0  # live comments
     insights: list[Insight] = field(default_factory=list)
     version: int = 1  # one more at each change to what the case shows: its ETag
+    status_name: str = ""  # one of its type's statuses; "" means the group's built-in name
 
     @property
     def public_id(self) -> str:
         return str(self.seq)
+
+
+CustomAttributeType = Literal["URL", "TEXT", "NUMBER", "SELECT"]
+CUSTOM_ATTRIBUTE_TYPES: tuple[CustomAttributeType, ...] = get_args(CustomAttributeType)
+
+CustomScalar = str | float
+CustomValue = dict[str, object]
+"""A custom attribute's value on a case, as the wire has it:
+``{"type": "NUMBER", "is_multi": false, "value": 7.0}``; ``value`` is a string or a
+number, or a list of them when ``is_multi``."""
+
+
+@dataclass(slots=True, frozen=True)
+class CaseStatusDef:
+    """One status of a case type: its name, unique in the type, and its status group."""
+
+    id: str
+    name: str
+    group: Status
+
+
+@dataclass(slots=True)
+class CaseType:
+    """A kind of case (Standard, a team's Security Incident) with its ordered statuses.
+
+    The built-in types (``BUILTIN_CASE_TYPES``) exist in every organisation with
+    fixed ids; they cannot be changed or deleted. ``org_id`` is "" for them.
+    """
+
+    id: str
+    org_id: str
+    name: str
+    description: str
+    emoji: str
+    statuses: list[CaseStatusDef]
+    created_at: int
+    modified_at: int | None = None
+    deleted_at: int | None = None
+
+    @property
+    def builtin(self) -> bool:
+        return self.id in BUILTIN_CASE_TYPES
+
+    def status_named(self, name: str) -> CaseStatusDef | None:
+        """The type's status of that name, in any letter case."""
+        folded = name.strip().casefold()
+        for status in self.statuses:
+            if status.name.casefold() == folded:
+                return status
+        return None
+
+    def first_of(self, group: Status) -> CaseStatusDef:
+        """The type's first status in ``group`` (every type has one in each group)."""
+        return next(s for s in self.statuses if s.group is group)
+
+
+def default_statuses() -> list[CaseStatusDef]:
+    """Open, In Progress and Closed: the Standard statuses, which a new type starts with."""
+    return [
+        CaseStatusDef(f"00000000-0000-0000-0000-00000000000{i}", status.display_name, status)
+        for i, status in enumerate(Status, start=1)
+    ]
+
+
+def _builtin(type_id: str, name: str, description: str, emoji: str) -> CaseType:
+    return CaseType(type_id, "", name, description, emoji, default_statuses(), 0)
+
+
+BUILTIN_CASE_TYPES: dict[str, CaseType] = {
+    t.id: t
+    for t in (
+        _builtin(STANDARD_CASE_TYPE_ID, "Standard", "The default case type", "📁"),
+        _builtin(
+            EVENT_MANAGEMENT_CASE_TYPE_ID,
+            "Event Management",
+            "Cases opened from Event Management correlations",
+            "🔔",
+        ),
+        _builtin(
+            ERROR_TRACKING_CASE_TYPE_ID, "Error Tracking", "Cases of Error Tracking issues", "🐞"
+        ),
+    )
+}
+"""The case types every organisation has, by their fixed ids (Datadog's)."""
+
+
+@dataclass(slots=True)
+class CustomAttributeConfig:
+    """A typed field the cases of one type may hold, under ``key`` (``severity_score``)."""
+
+    id: str
+    org_id: str
+    type_id: str
+    key: str
+    display_name: str
+    description: str
+    type: str  # one of CUSTOM_ATTRIBUTE_TYPES
+    is_multi: bool
+    options: list[str]  # SELECT: the values allowed
+    map_from: str | None
+    created_at: int
+    modified_at: int | None = None
 
 
 InsightType = Literal[

@@ -16,6 +16,7 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── ProjectNotFoundError
     │   ├── UserNotFoundError
     │   ├── CaseTypeNotFoundError
+    │   ├── CustomAttributeNotFoundError (names the key in ``meta``)
     │   ├── TimelineCellNotFoundError
     │   ├── LinkNotFoundError
     │   └── OrgNotFoundError
@@ -119,6 +120,24 @@ class UserNotFoundError(NotFoundError):
 
 class CaseTypeNotFoundError(NotFoundError):
     resource = "case_type"
+
+
+class CustomAttributeNotFoundError(NotFoundError):
+    """No custom attribute config of that key (or id) for the case's type; ``meta`` names the
+    key, as Datadog's 404 does."""
+
+    resource = "custom attribute"
+
+    def __init__(self, ref: str, *, key: str | None = None, command: str = "") -> None:
+        super().__init__(ref)
+        self.meta = None if key is None else {"key": key}
+        if command:
+            # Datadog's title for a case's unknown key (command: UpdateCustomAttribute or
+            # RemoveCustomAttribute), word for word.
+            self.message = (
+                f"failed to update batch: failed to apply command: failed to apply domain.{command}"
+                " command: custom attribute configuration not found"
+            )
 
 
 class OrgNotFoundError(NotFoundError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ from casebook.core.entities import (
     Actor,
     Case,
     CaseChange,
+    CaseStatusDef,
+    CustomValue,
     Insight,
     Page,
     Priority,
@@ -33,13 +34,12 @@ from casebook.core.entities import (
     UserRef,
 )
 from casebook.core.errors import (
-    CaseTypeNotFoundError,
     InvalidRequestError,
     InvalidValueError,
     ProjectNotFoundError,
     UserNotFoundError,
 )
-from casebook.domain import limits
+from casebook.domain import case_types, limits
 from casebook.domain.access import access_case, require_match, require_scope
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
@@ -87,18 +87,16 @@ def _check_attributes(attributes: dict[str, list[str]]) -> dict[str, list[str]]:
     return attributes
 
 
-def _json(value: object) -> str:
-    """A value as history keeps it: compact JSON, keys sorted."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_json = case_types.json_text
 
 
-def _check_type(type_id: str | None) -> str:
-    if type_id is None or type_id == STANDARD_CASE_TYPE_ID:
+def _check_type_id(type_id: str | None) -> str:
+    if type_id is None:
         return STANDARD_CASE_TYPE_ID
-    # Only the built-in Standard type exists until custom case types are implemented.
-    if parse_uuid(type_id) is None:
+    canonical = parse_uuid(type_id)
+    if canonical is None:
         raise InvalidRequestError(f"invalid type_id {type_id!r}: expected a UUID")
-    raise CaseTypeNotFoundError(type_id)
+    return canonical
 
 
 def _assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
@@ -134,12 +132,8 @@ def create_case(
     require_scope(actor, Scope.CASES_WRITE)
     title = _check_title(title)
     description = _check_description(description)
-    type_id = _check_type(type_id)
+    type_id = _check_type_id(type_id)
     level = Priority.parse(priority)
-    status = Status.OPEN if status_name is None else Status.parse(status_name)
-    if custom_attributes:
-        name = next(iter(custom_attributes))
-        raise InvalidValueError(f"unknown custom attribute {name!r}: none is configured")
     project_uuid = parse_uuid(project_id)
     if project_uuid is None:
         raise ProjectNotFoundError(project_id)
@@ -149,6 +143,17 @@ def create_case(
         if allocated is None:
             raise ProjectNotFoundError(project_id)
         number, project_key = allocated
+        case_type = case_types.type_of(tx, actor.org_id, type_id)
+        case_types.allowed_in_project(tx, actor.org_id, project_uuid, case_type)
+        status = (
+            case_type.statuses[0]
+            if status_name is None
+            else case_types.status_for(case_type, None, status_name)
+        )
+        custom: dict[str, CustomValue] = {}
+        if custom_attributes:
+            configs = case_types.configs_of(tx, actor.org_id, type_id)
+            custom = case_types.check_values(configs, custom_attributes)
         assignee = None if assignee_id is None else _assignable(tx, actor, assignee_id)
         case = Case(
             id=new_id(),
@@ -160,15 +165,16 @@ def create_case(
             title=title,
             description=description,
             priority=level,
-            status=status,
+            status=status.group,
             type_id=type_id,
             attributes={},
-            custom_attributes={},
+            custom_attributes=custom,
             creation_source=CREATION_SOURCE_MANUAL,
             created_at=at,
             created_by=actor.user,
-            closed_at=at if status is Status.CLOSED else None,
+            closed_at=at if status.group is Status.CLOSED else None,
             assignee=assignee,
+            status_name=case_types.stored_name(status),
         )
         case.seq = tx.cases.insert(case)
         watchers = [actor.user_id] if assignee is None else [actor.user_id, assignee.id]
@@ -293,22 +299,128 @@ def update_status(
     status_name: str | None,
     if_match: IfMatch = None,
 ) -> Case:
-    """Move a case to another status; CLOSED sets ``closed_at``, leaving CLOSED clears it."""
+    """Move a case to another status of its type, by ``status_name`` or by the deprecated
+    ``status`` (a group: its first status, unless the case is in that group already).
+    Entering the closed group sets ``closed_at``, leaving it clears it."""
     if status is None and status_name is None:
         raise InvalidRequestError("one of status or status_name is required")
-    target = Status.parse(status_name if status_name is not None else status)  # type: ignore[arg-type]
+    if status is not None and status_name is None:
+        Status.parse(status)  # refuse a bad value before reading the case
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.status is target:
+        case_type = case_types.type_of(tx, actor.org_id, case.type_id)
+        if status_name is None and Status.parse(status) is case.status:  # type: ignore[arg-type]
             return None
-        case.status.require_move_to(target)
-        old = case.status
-        case.status = target
-        case.closed_at = at if target is Status.CLOSED else None
-        return (
-            CaseUpdate(status=target, closed_at=case.closed_at),
-            [CaseChange("status", old.value, target.value)],
+        target = case_types.status_for(case_type, status, status_name)
+        return _to_status(case, target, at)
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def _to_status(case: Case, target: CaseStatusDef, at: int) -> Change | None:
+    """Put the in-memory case in ``target``: the fields to store and the history rows."""
+    changes = case_types.status_changes(case, target)
+    if not changes:
+        return None
+    if target.group is not case.status:
+        case.status.require_move_to(target.group)
+        case.closed_at = at if target.group is Status.CLOSED else None
+    case.status, case.status_name = target.group, case_types.stored_name(target)
+    update = CaseUpdate(status=case.status, status_name=case.status_name, closed_at=case.closed_at)
+    return update, changes
+
+
+def update_custom_attribute(
+    store: Store,
+    ref: str,
+    *,
+    actor: Actor,
+    custom_attribute_key: str,
+    type: str,
+    is_multi: bool,
+    value: Any,
+    if_match: IfMatch = None,
+) -> Case:
+    """Set one custom attribute of a case, validated against its type's config of that key
+    (an empty list clears a multi-valued one)."""
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        config = case_types.require_config(
+            tx, actor.org_id, case, custom_attribute_key, "UpdateCustomAttribute"
         )
+        new = case_types.check_value(config, type, is_multi, value)
+        return _set_custom(case, config.key, new)
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def delete_custom_attribute(
+    store: Store, ref: str, *, actor: Actor, custom_attribute_key: str, if_match: IfMatch = None
+) -> Case:
+    """Clear one custom attribute of a case (a no-op when it holds no value)."""
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        config = case_types.require_config(
+            tx, actor.org_id, case, custom_attribute_key, "RemoveCustomAttribute"
+        )
+        return _set_custom(case, config.key, None)
+
+    return _change_case(store, ref, actor, decide, if_match)
+
+
+def _set_custom(case: Case, key: str, new: CustomValue | None) -> Change | None:
+    old = case.custom_attributes.get(key)
+    if old == new:
+        return None
+    values = dict(case.custom_attributes)
+    if new is None:
+        del values[key]
+    else:
+        values[key] = new
+    case.custom_attributes = values
+    return CaseUpdate(custom_attributes=values), [case_types.custom_change(key, old, new)]
+
+
+def change_type(
+    store: Store, ref: str, *, actor: Actor, type_id: str, if_match: IfMatch = None
+) -> Case:
+    """Move a case to another case type (a casebook extension). It keeps its custom
+    attribute values whose keys the new type has (and that are valid there), and its
+    status if the new type has one of that name, else the new type's first status of the
+    same group; each value dropped and each change is a timeline cell."""
+    target_id = _check_type_id(type_id)
+
+    def decide(tx: Transaction, case: Case, at: int) -> Change | None:
+        if case.type_id == target_id:
+            return None
+        new_type = case_types.type_of(tx, actor.org_id, target_id)
+        case_types.allowed_in_project(tx, actor.org_id, case.project_id, new_type)
+        changes = [CaseChange("type", case.type_id, new_type.id)]
+        configs = case_types.configs_of(tx, actor.org_id, new_type.id)
+        kept: dict[str, CustomValue] = {}
+        for key, old in case.custom_attributes.items():
+            value: CustomValue | None = None
+            config = configs.get(key)
+            if config is not None:
+                with contextlib.suppress(InvalidRequestError):
+                    value = case_types.check_value(
+                        config, None, None, old.get("value") if isinstance(old, dict) else None
+                    )
+            if value is None:
+                changes.append(case_types.custom_change(key, old, None))
+            else:
+                kept[key] = value
+                if value != old:
+                    changes.append(case_types.custom_change(key, old, value))
+        name = case.status_name or case.status.display_name
+        target = new_type.status_named(name) or new_type.first_of(case.status)
+        moved = _to_status(case, target, at)
+        case.type_id, case.custom_attributes = new_type.id, kept
+        update = CaseUpdate(type_id=new_type.id, custom_attributes=kept)
+        if moved is not None:
+            update = dataclasses.replace(moved[0], type_id=new_type.id, custom_attributes=kept)
+            changes += moved[1]
+        return update, changes
 
     return _change_case(store, ref, actor, decide, if_match)
 

@@ -28,3 +28,17 @@ MAX_INSIGHTS = 100
 MAX_INSIGHT_REF_CHARS = 2_000
 MAX_INSIGHT_ID_CHARS = 256
 MAX_TIMELINE_PAGE_SIZE = 100
+MAX_CASE_TYPES = 100
+"""An organisation's own case types (the built-in ones aside)."""
+MAX_CASE_TYPE_NAME_CHARS = 100
+MAX_CASE_TYPE_DESCRIPTION_CHARS = 1_000
+MAX_STATUSES = 20
+"""Statuses of one case type."""
+MAX_STATUS_NAME_CHARS = 50
+MAX_CUSTOM_KEY_CHARS = 64
+MAX_DISPLAY_NAME_CHARS = 200
+MAX_SELECT_OPTIONS = 100
+MAX_CUSTOM_TEXT_CHARS = 1_000
+"""A TEXT, URL or SELECT value, and a SELECT option."""
+MAX_CUSTOM_VALUES = 50
+"""Values of one ``is_multi`` custom attribute on one case."""

@@ -58,11 +58,15 @@ def status_for(exc: errors.CasebookError) -> tuple[int, str]:
 
 def _jsonapi_item(exc: errors.CasebookError, status: int, title: str) -> dict[str, Any]:
     if isinstance(exc, errors.NotFoundError):
-        return {
+        item: dict[str, Any] = {
             "code": exc.code,
             "title": exc.message,
             "detail": f"{exc.resource} {exc.ref!r} not found",
         }
+        meta = getattr(exc, "meta", None)
+        if meta is not None:
+            item["meta"] = meta
+        return item
     if isinstance(exc, errors.InvalidValueError):
         # Datadog's domain-validation errors carry no status member.
         return {"title": title, "detail": exc.message}

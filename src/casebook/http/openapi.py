@@ -91,6 +91,8 @@ def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]
         "security": [{"apiKeyAuth": [], "appKeyAuth": []}],
         "x-scope": op.scope.value,
     }
+    if op.extension:
+        spec["x-casebook-extension"] = True
     parameters = [_path_param(name) for name in op.path_params]
     parameters += [
         {
@@ -165,9 +167,8 @@ def docs_table() -> str:
     """The operation table of ``docs/api.md`` (a test checks the page holds exactly this)."""
     lines = ["| Operation | Method and path | Success | Scope |", "|---|---|---|---|"]
     for op in OPERATIONS:
-        lines.append(
-            f"| {op.operation_id} | `{op.method} {op.path}` | {op.success} | {op.scope.value} |"
-        )
+        name = f"{op.operation_id} (extension)" if op.extension else op.operation_id
+        lines.append(f"| {name} | `{op.method} {op.path}` | {op.success} | {op.scope.value} |")
     return "\n".join(lines) + "\n"
 
 

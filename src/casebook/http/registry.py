@@ -24,10 +24,12 @@ from casebook.core.entities import CASE_SORTS, LINK_RELATIONSHIPS, Scope
 from casebook.domain import cases, limits
 from casebook.http.endpoint import Endpoint, Handler, endpoint
 from casebook.http.errors import Style
+from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import users as user_routes
 from casebook.http.routes import working as working_routes
+from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import users as user_schemas
@@ -49,9 +51,10 @@ class PathParam:
     ``data.id`` (test suites make one this way when they need a fresh one)."""
 
     description: str
-    made_by: str  # its answer's data.id, or data[0].id when data is an array
+    made_by: str  # its answer's data.id (data[0].id when data is an array)
     convertor: str = "str"
     max_length: int = 64
+    made_field: str = "id"  # "key": its answer's data.attributes.key instead
 
 
 PATH_PARAMS: dict[str, PathParam] = {
@@ -61,6 +64,11 @@ PATH_PARAMS: dict[str, PathParam] = {
     "cell_id": PathParam("Timeline cell's UUID (a comment's)", "CommentCase"),
     "user_uuid": PathParam("The UUID of the user.", "CreateUser"),
     "link_id": PathParam("The case link's UUID.", "CreateCaseLink"),
+    "case_type_id": PathParam("The UUID of the case type.", "CreateCaseType"),
+    "custom_attribute_id": PathParam("Case Custom attribute's UUID", "CreateCustomAttributeConfig"),
+    "custom_attribute_key": PathParam(
+        "Case Custom attribute's key", "CreateCustomAttributeConfig", made_field="key"
+    ),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
 
@@ -84,6 +92,7 @@ class Operation:
     style: Style = "jsonapi"  # "legacy": the Users API's string-array errors, application/json
     query: tuple[QueryParam, ...] = ()
     example: dict[str, Any] | None = None  # valid body attributes, for docs and test suites
+    extension: bool = False  # casebook's own, not in Datadog's spec (x-casebook-extension)
 
     def __post_init__(self) -> None:
         assert self.method == self.method.upper(), self.operation_id
@@ -217,6 +226,7 @@ def case_action(
     attributes: type | None = None,
     *,
     example: dict[str, Any] | None = None,
+    extension: bool = False,
 ) -> Operation:
     """``POST /api/v2/cases/{case_id}/<action>``: the generic case action, answering the case."""
     return Operation(
@@ -231,6 +241,7 @@ def case_action(
         case_routes.action_request(attributes),
         errors=_CASE_CHANGE,
         example=example,
+        extension=extension,
     )
 
 
@@ -252,6 +263,9 @@ OPERATIONS: tuple[Operation, ...] = (
     case_action("UnarchiveCase", "unarchive", "Unarchive case", cases.unarchive_case),
     Operation("AddCaseInsights", "PUT", "/api/v2/cases/{case_id}/insights", working_routes.add_insights, "Add insights to a case", W, 200, case_schemas.CaseDocument, working_routes.InsightsRequest, errors=_CASE_CHANGE, example={"insights": [{"type": "SECURITY_SIGNAL", "ref": "/security/signals/AAAA", "resource_id": "AAAA"}]}),
     Operation("RemoveCaseInsights", "DELETE", "/api/v2/cases/{case_id}/insights", working_routes.remove_insights, "Remove insights from a case", W, 200, case_schemas.CaseDocument, working_routes.InsightsRequest, errors=_CASE_CHANGE, example={"insights": [{"type": "SECURITY_SIGNAL", "ref": "/security/signals/AAAA", "resource_id": "AAAA"}]}),
+    case_action("UpdateCaseCustomAttribute", "custom_attributes/{custom_attribute_key}", "Update case custom attribute", cases.update_custom_attribute, type_schemas.CustomValueAttributes, example={"type": "TEXT", "is_multi": False, "value": "eu-west-1"}),
+    Operation("DeleteCaseCustomAttribute", "DELETE", "/api/v2/cases/{case_id}/custom_attributes/{custom_attribute_key}", type_routes.delete_case_custom_attribute, "Delete custom attribute from case", W, 200, case_schemas.CaseDocument, errors=(400, 403, 404, 412, 429)),
+    case_action("ChangeCaseType", "type", "Move a case to another case type (casebook extension)", cases.change_type, type_schemas.CaseTypeIdAttributes, example={"type_id": "00000000-0000-0000-0000-000000000002"}, extension=True),
     Operation("MoveCaseToProject", "PATCH", "/api/v2/cases/{case_id}/relationships/project", working_routes.move_case, "Move a case to another project", W, 200, case_schemas.CaseDocument, case_schemas.MoveRequest, errors=_CASE_CHANGE),
     # Comments and the timeline.
     Operation("CommentCase", "POST", "/api/v2/cases/{case_id}/comment", working_routes.comment_case, "Comment a case", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Looking into it, @admin"}),
@@ -266,6 +280,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("ListCaseLinks", "GET", "/api/v2/cases/link", working_routes.list_links, "List the links of a case", R, 200, working_schemas.LinkList, query=_LINKS_QUERY),
     Operation("CreateCaseLink", "POST", "/api/v2/cases/link", working_routes.create_link, "Link two cases", W, 201, working_schemas.LinkDocument, working_schemas.LinkCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
     Operation("DeleteCaseLink", "DELETE", "/api/v2/cases/link/{link_id}", working_routes.delete_link, "Delete a link between cases", W, 204, None),
+    # Case types and their custom attributes.
+    Operation("GetAllCaseTypes", "GET", "/api/v2/cases/types", type_routes.list_types, "Get all case types", R, 200, type_schemas.CaseTypeList, errors=(403, 429)),
+    Operation("CreateCaseType", "POST", "/api/v2/cases/types", type_routes.create_type, "Create a case type", W, 201, type_schemas.CaseTypeDocument, type_schemas.CaseTypeRequest, errors=(400, 403, 409, 413, 429), example={"name": "Investigation", "emoji": "🔍", "description": "Investigations done in case management"}),
+    Operation("UpdateCaseType", "PUT", "/api/v2/cases/types/{case_type_id}", type_routes.update_type, "Update a case type", W, 200, type_schemas.CaseTypeDocument, type_schemas.CaseTypeRequest, errors=(400, 403, 404, 409, 413, 429), example={"name": "Renamed type", "emoji": "🛡️"}),
+    Operation("DeleteCaseType", "DELETE", "/api/v2/cases/types/{case_type_id}", type_routes.delete_type, "Delete a case type", W, 204, None, errors=(400, 403, 404, 409, 429)),
+    Operation("GetAllCustomAttributes", "GET", "/api/v2/cases/types/custom_attributes", type_routes.list_all_configs, "Get all custom attributes", R, 200, type_schemas.ConfigList, errors=(403, 429)),
+    Operation("GetAllCustomAttributeConfigsByCaseType", "GET", "/api/v2/cases/types/{case_type_id}/custom_attributes", type_routes.list_configs, "Get all custom attributes config of case type", R, 200, type_schemas.ConfigList),
+    Operation("CreateCustomAttributeConfig", "POST", "/api/v2/cases/types/{case_type_id}/custom_attributes", type_routes.create_config, "Create custom attribute config for a case type", W, 201, type_schemas.ConfigDocument, type_schemas.ConfigCreateRequest, errors=(400, 403, 404, 409, 413, 429), example={"display_name": "AWS region", "key": "region", "type": "TEXT", "is_multi": False}),
+    Operation("UpdateCustomAttributeConfig", "PUT", "/api/v2/cases/types/{case_type_id}/custom_attributes/{custom_attribute_id}", type_routes.update_config, "Update custom attribute config", W, 200, type_schemas.ConfigDocument, type_schemas.ConfigUpdateRequest, errors=(400, 403, 404, 409, 413, 429), example={"display_name": "Region"}),
+    Operation("DeleteCustomAttributeConfig", "DELETE", "/api/v2/cases/types/{case_type_id}/custom_attributes/{custom_attribute_id}", type_routes.delete_config, "Delete custom attributes config", W, 204, None),
     # Projects.
     Operation("GetProjects", "GET", "/api/v2/cases/projects", project_routes.list_projects, "Get all projects", R, 200, project_schemas.ProjectList, errors=(400, 403, 429)),
     Operation("CreateProject", "POST", "/api/v2/cases/projects", project_routes.create_project, "Create a project", W, 201, project_schemas.ProjectDocument, project_schemas.ProjectCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
@@ -280,17 +304,6 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 NOT_YET: dict[str, str] = {
-    # Case types, custom attributes and statuses.
-    **dict.fromkeys(
-        (
-            "GetAllCaseTypes", "CreateCaseType", "UpdateCaseType", "DeleteCaseType",
-            "GetAllCustomAttributes", "GetAllCustomAttributeConfigsByCaseType",
-            "CreateCustomAttributeConfig", "UpdateCustomAttributeConfig",
-            "DeleteCustomAttributeConfig", "UpdateCaseCustomAttribute",
-            "DeleteCaseCustomAttribute",
-        ),
-        "case types and custom attributes",
-    ),
     # Project settings, favourites, views, counts, aggregates and bulk.
     **dict.fromkeys(
         (

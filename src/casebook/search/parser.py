@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from casebook.core.clock import CANONICAL_UUID, parse_case_key
-from casebook.core.entities import RESOLVED_REASONS, STANDARD_CASE_TYPE_ID, Priority, Status
+from casebook.core.entities import RESOLVED_REASONS, Priority, Status
 from casebook.core.errors import InvalidQueryError
 from casebook.search.query import (
     And,
@@ -55,11 +55,13 @@ from casebook.search.query import (
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CaseTypeNameIs,
     CountField,
     CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
+    NumberRange,
     Or,
     PriorityIs,
     ProjectIdIs,
@@ -67,6 +69,7 @@ from casebook.search.query import (
     Query,
     ResolvedReasonIs,
     StatusIs,
+    StatusNameIs,
     Text,
     TimeField,
     TimeRange,
@@ -496,7 +499,6 @@ for _status in Status:
         _STATUS_NAMES[_alias.casefold()] = _status
 _PRIORITY_NAMES = {p.value: p for p in Priority}
 _PRIORITY_LIST = "P1, P2, P3, P4, P5, NOT_DEFINED"
-_CASE_TYPES = {"STANDARD": STANDARD_CASE_TYPE_ID}
 
 
 def _refuse_ranges(facet: _Facet, token: _Token) -> None:
@@ -604,13 +606,19 @@ def _build_case_key(facet: _Facet, token: _Token, now_us: int) -> Query:
 
 
 def _build_type(facet: _Facet, token: _Token, now_us: int) -> Query:
+    """A case type by id, or by name (``type:standard``, ``type:"Security Incident"``)."""
     value = _plain_value(facet, token)
     if value is None:
         return MatchAll()
-    type_id = _CASE_TYPES.get(value.upper())
-    if type_id is None:
-        raise _invalid(facet, token, f"must be one of {', '.join(_CASE_TYPES)}")
-    return CaseTypeIs(type_id)
+    if CANONICAL_UUID.fullmatch(value):
+        return CaseTypeIs(value.lower())
+    return CaseTypeNameIs(value)
+
+
+def _build_status_name(facet: _Facet, token: _Token, now_us: int) -> Query:
+    """A status of any case type by name (``status_name:Triage``, ``"In Progress"``)."""
+    value = _plain_value(facet, token)
+    return MatchAll() if value is None else StatusNameIs(value)
 
 
 def _build_type_id(facet: _Facet, token: _Token, now_us: int) -> Query:
@@ -670,9 +678,59 @@ def _build_attribute(facet: _Facet, token: _Token, now_us: int) -> Query:
     return AttributeIs(facet.attribute, value.lower(), prefix)
 
 
+_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?(?:[eE][+-]?[0-9]{1,3})?\Z")
+
+
+def parse_number(text: str) -> float | None:
+    """A decimal number as the search language writes it (``7``, ``-2.5``, ``1e3``), or None."""
+    if not _NUMBER.match(text):
+        return None
+    number = float(text)
+    return number if abs(number) != float("inf") else None
+
+
+def _number(facet: _Facet, text: str, pos: int) -> float:
+    number = parse_number(text)
+    if number is None:
+        raise InvalidQueryError(
+            f'invalid {facet.name} "{text}" at {pos}; a comparison takes a number such as 7 or 2.5',
+            position=pos,
+            term=text,
+        )
+    return number
+
+
+def _build_field(facet: _Facet, token: _Token, now_us: int) -> Query:
+    """A key that is no facet: a custom attribute's or an ``attributes`` key's value, or,
+    compared (``severity_score:>7``, ``[1 TO 5]``), a NUMBER custom attribute's.
+    The domain decides which, knowing the organisation's case types."""
+    key = facet.attribute
+    if token.kind is _Kind.RANGE:
+        assert token.bounds is not None
+        low, high = token.bounds
+        start = None if low.text == "*" else _number(facet, low.text, low.pos)
+        end = None if high.text == "*" else _number(facet, high.text, high.pos)
+        if start is not None and end is not None and start > end:
+            raise InvalidQueryError(
+                f'empty range "{token.raw}" at {token.pos}', position=token.pos, term=token.raw
+            )
+        return NumberRange(key, start, end, token.op[0] == "[", token.op[1] == "]", pos=facet.pos)
+    if token.kind is _Kind.COMPARE:
+        number = _number(facet, token.value, token.value_pos)
+        inclusive = token.op.endswith("=")
+        if token.op.startswith(">"):
+            return NumberRange(key, number, None, inclusive, True, pos=facet.pos)
+        return NumberRange(key, None, number, True, inclusive, pos=facet.pos)
+    value, prefix = _split_wildcard(token)
+    if prefix and not value:
+        return AttributeIs(key, None, bare=True, pos=facet.pos)
+    return AttributeIs(key, value.lower(), prefix, bare=True, pos=facet.pos)
+
+
 _FACETS: dict[str, _Builder] = {
     "status": _status_builder("OPEN, IN_PROGRESS, CLOSED"),
     "status_group": _status_builder("SG_OPEN, SG_IN_PROGRESS, SG_CLOSED"),
+    "status_name": _build_status_name,
     "priority": _build_priority,
     "project": _build_project,
     "project.key": _build_project,
@@ -690,7 +748,8 @@ _FACETS: dict[str, _Builder] = {
     **dict.fromkeys(_TIME_FIELDS, _build_time),
     **dict.fromkeys(_COUNT_FIELDS, _build_count),
 }
-"""Known facet names; any other well-formed name is a key of the case's attributes."""
+"""Known facet names; any other well-formed name is a custom attribute's key or a key of
+the case's attributes (``_build_field``)."""
 
 
 def _distance(a: str, b: str) -> int:
@@ -719,6 +778,12 @@ def _suggest(name: str) -> str | None:
         if distance <= (1 if len(known) <= 4 else 2) and (best is None or distance < best[0]):
             best = (distance, known)
     return None if best is None else best[1]
+
+
+def facet_clash(key: str) -> str | None:
+    """The facet a key would be read as in a search: itself when it is a facet's name, or
+    the facet it is one or two edits from (read as a misspelling); None when it is free."""
+    return key if key in _FACETS or key.startswith(_ATTRIBUTES_PREFIX) else _suggest(key)
 
 
 def _resolve_facet(token: _Token) -> _Facet:
@@ -753,7 +818,7 @@ def _resolve_facet(token: _Token) -> _Facet:
             position=token.pos,
             term=name,
         )
-    return _Facet(name, token.pos, _build_attribute, attribute=name)
+    return _Facet(name, token.pos, _build_field, attribute=name)
 
 
 # --- parser -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from casebook.core.entities import Priority, Status
@@ -69,6 +69,20 @@ class StatusIs:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusNameIs:
+    """``status_name:`` -- a status of a case type, by name.
+
+    As parsed, ``group`` is None and ``name`` is as written; the domain resolves it
+    against the organisation's case types into one such node per status of that
+    name, with its ``group`` and ``name`` as cases store it ("" for the group's
+    own name, such as "Open"). Only resolved nodes reach the database.
+    """
+
+    name: str
+    group: Status | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PriorityIs:
     priority: Priority
 
@@ -96,9 +110,17 @@ class CaseKeyIs:
 
 @dataclass(frozen=True, slots=True)
 class CaseTypeIs:
-    """``type:`` (by name) or ``type_id:`` (by lower-case UUID); holds the type id."""
+    """``type_id:`` or ``type:`` with a lower-case UUID; holds the type id."""
 
     type_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTypeNameIs:
+    """``type:`` with a name (``"Security Incident"``, ``standard``), which the domain
+    resolves to ``CaseTypeIs`` nodes against the organisation's case types."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,15 +214,34 @@ class ResolvedReasonIs:
 
 @dataclass(frozen=True, slots=True)
 class AttributeIs:
-    """A key of the case's ``attributes`` map holds ``value`` (compared lower-cased).
+    """A key of the case's ``attributes`` map (or, ``custom``, of its custom attributes)
+    holds ``value`` (compared lower-cased).
 
     ``value`` is lower-case; ``None`` means the key holds any value
-    (``service:*``). ``prefix`` matches values starting with ``value``.
+    (``service:*``). ``prefix`` matches values starting with ``value``. ``bare``:
+    written without the ``attributes.`` prefix, so the domain makes it a custom
+    attribute's term when an organisation's case type has that key.
     """
 
     key: str
     value: str | None
     prefix: bool = False
+    custom: bool = False
+    bare: bool = field(default=False, compare=False)
+    pos: int = field(default=0, compare=False)  # where the term starts, for messages
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """A NUMBER custom attribute holds a value in the range (``severity_score:>7``,
+    ``score:[1 TO 5]``, or ``score:7`` once resolved); a bound of None is open."""
+
+    key: str
+    low: float | None
+    high: float | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    pos: int = field(default=0, compare=False)
 
 
 Query: TypeAlias = (
@@ -210,11 +251,13 @@ Query: TypeAlias = (
     | Not
     | Text
     | StatusIs
+    | StatusNameIs
     | PriorityIs
     | ProjectKeyIs
     | ProjectIdIs
     | CaseKeyIs
     | CaseTypeIs
+    | CaseTypeNameIs
     | CreationSourceIs
     | ArchivedIs
     | UserIs
@@ -222,6 +265,7 @@ Query: TypeAlias = (
     | CountRange
     | ResolvedReasonIs
     | AttributeIs
+    | NumberRange
 )
 """Any node of a search query tree."""
 

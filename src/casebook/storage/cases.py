@@ -10,7 +10,15 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from casebook.core.entities import PRIORITY_RANK, Case, CaseSort, Insight, Priority, Status
+from casebook.core.entities import (
+    PRIORITY_RANK,
+    Case,
+    CaseSort,
+    CustomValue,
+    Insight,
+    Priority,
+    Status,
+)
 from casebook.search.query import Query
 from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
@@ -33,6 +41,14 @@ def _insights(text: str) -> list[Insight]:
 
 def _rank(priority: Priority) -> int:
     return priority.rank
+
+
+def _stored_name(name: str) -> str | None:
+    return name or None  # NULL: the status group's built-in name ("Open")
+
+
+def _status_name(stored: str | None) -> str:
+    return stored or ""
 
 
 CASES = Table(
@@ -68,6 +84,8 @@ CASES = Table(
         Column("comment_count"),
         Column("insights", load=_insights, dump=json_text),
         Column("version"),
+        # Migration 0006: NULL unless the status has a name other than its group's own.
+        Column("status_name", load=_status_name, dump=_stored_name),
     ),
 )
 
@@ -86,6 +104,13 @@ _ALIAS = "SELECT case_id FROM case_key_aliases WHERE org_id = ? AND key = ?"
 _ADD_ALIAS = (
     "INSERT INTO case_key_aliases (org_id, key, case_id, created_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (org_id, key) DO UPDATE SET case_id = excluded.case_id"
+)
+_OF_TYPE = "org_id = ? AND type_id = ?"
+_IN_STATUS = _OF_TYPE + " AND status = ? AND coalesce(status_name, '') = ?"
+_CUSTOM_VALUES_OF = (
+    "SELECT c.id, c.version, c.custom_attributes FROM cases c WHERE c.seq IN"
+    " (SELECT v.case_seq FROM case_custom_values v WHERE v.org_id = ? AND v.key = ?)"
+    " AND c.org_id = ? AND c.type_id = ?"
 )
 _ANY_DELETED = "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1"
 
@@ -131,7 +156,10 @@ class CaseUpdate:
     description: str | Unset = UNSET
     priority: Priority | Unset = UNSET
     status: Status | Unset = UNSET
+    status_name: str | Unset = UNSET
+    type_id: str | Unset = UNSET
     attributes: dict[str, list[str]] | Unset = UNSET
+    custom_attributes: dict[str, CustomValue] | Unset = UNSET
     closed_at: int | Unset | None = UNSET
     archived_at: int | Unset | None = UNSET
     assignee_id: str | Unset | None = UNSET
@@ -166,6 +194,27 @@ class Cases(Protocol):
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
         """Write the fields that ``change`` gives to one case."""
+        ...
+
+    def count_of_type(self, org_id: str, type_id: str) -> int:
+        """The cases of a type, archived ones and those of deleted projects included."""
+        ...
+
+    def count_in_status(self, org_id: str, type_id: str, group: Status, name: str) -> int:
+        """The cases of a type in one status (``name`` as ``Case.status_name`` holds it),
+        archived ones and those of deleted projects included."""
+        ...
+
+    def rename_status(self, org_id: str, type_id: str, group: Status, old: str, new: str) -> None:
+        """Give the cases of a type in one status its new name (names as ``Case.status_name``
+        holds them), each with a new version."""
+        ...
+
+    def custom_values_of(
+        self, org_id: str, type_id: str, key: str
+    ) -> list[tuple[str, int, dict[str, CustomValue]]]:
+        """(id, version, custom attributes) of the cases of a type that hold a value under
+        ``key``, archived ones and those of deleted projects included."""
         ...
 
     def search(
@@ -252,6 +301,29 @@ class SqlCases(Repository):
                 f"UPDATE cases SET {', '.join(assignments)} WHERE org_id = ? AND id = ?",
                 [*params, org_id, case_id],
             )
+
+    def count_of_type(self, org_id: str, type_id: str) -> int:
+        return self._count(_OF_TYPE, (org_id, type_id))
+
+    def count_in_status(self, org_id: str, type_id: str, group: Status, name: str) -> int:
+        return self._count(_IN_STATUS, (org_id, type_id, group.value, name))
+
+    def _count(self, sql: str, params: tuple[object, ...]) -> int:
+        row = self._sql.one(f"SELECT count(*) FROM cases WHERE {sql}", params)
+        assert row is not None
+        return int(row[0])
+
+    def rename_status(self, org_id: str, type_id: str, group: Status, old: str, new: str) -> None:
+        self._sql.execute(
+            f"UPDATE cases SET status_name = ?, version = version + 1 WHERE {_IN_STATUS}",
+            (_stored_name(new), org_id, type_id, group.value, old),
+        )
+
+    def custom_values_of(
+        self, org_id: str, type_id: str, key: str
+    ) -> list[tuple[str, int, dict[str, CustomValue]]]:
+        rows = self._sql.all(_CUSTOM_VALUES_OF, (org_id, key, org_id, type_id))
+        return [(row[0], int(row[1]), _json_decode(row[2])) for row in rows]
 
     def search_planner(
         self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool

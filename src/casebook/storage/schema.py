@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -173,6 +174,8 @@ cases = Table(
     Column("insights", Text, nullable=False, server_default=text("'[]'")),
     # Counts the changes to what a case response shows: the ETag (If-Match checks it).
     Column("version", BigInteger, nullable=False, server_default=text("1")),
+    # Migration 0006: NULL unless the status is named otherwise than its group ("Open").
+    Column("status_name", Text),
     UniqueConstraint("project_id", "number", name="uq_cases_project_number"),
     UniqueConstraint("org_id", "key", name="uq_cases_org_key"),
 )
@@ -225,6 +228,28 @@ Index(
     cases.c.status,
     cases.c.priority_rank,
     **_LIVE,
+)
+# Migration 0006: the live cases of types other than Standard, and those whose status
+# has a name of its own ("Triage"); both small where most cases are Standard.
+Index(
+    "ix_cases_live_type",
+    cases.c.org_id,
+    cases.c.type_id,
+    cases.c.created_at,
+    cases.c.seq,
+    sqlite_where=text("archived_at IS NULL AND type_id <> '00000000-0000-0000-0000-000000000001'"),
+    postgresql_where=text(
+        "archived_at IS NULL AND type_id <> '00000000-0000-0000-0000-000000000001'"
+    ),
+)
+Index(
+    "ix_cases_live_status_name",
+    cases.c.org_id,
+    cases.c.status_name,
+    cases.c.created_at,
+    cases.c.seq,
+    sqlite_where=text("archived_at IS NULL AND status_name IS NOT NULL"),
+    postgresql_where=text("archived_at IS NULL AND status_name IS NOT NULL"),
 )
 Index(
     "ix_cases_archived_created",
@@ -332,4 +357,79 @@ case_key_aliases = Table(
     Column("key", Text, primary_key=True),
     Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+# Migration 0006: case types, custom attribute configs, and the values cases hold.
+case_types = Table(
+    "case_types",
+    metadata,
+    # An organisation's own types; the built-in ones live in code (entities.BUILTIN_CASE_TYPES).
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("emoji", Text, nullable=False),
+    Column("statuses", Text, nullable=False),  # JSON: [[id, name, group], ...] in order
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger),
+    Column("deleted_at", BigInteger),
+)
+Index("ix_case_types_org", case_types.c.org_id)
+
+custom_attribute_configs = Table(
+    "custom_attribute_configs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("type_id", Text, nullable=False),  # a built-in type's id is no row
+    Column("key", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("is_multi", Integer, nullable=False),
+    Column("options", Text, nullable=False),  # JSON list of the SELECT values
+    Column("map_from", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger),
+    UniqueConstraint("org_id", "type_id", "key", name="uq_custom_attribute_configs_key"),
+)
+Index(
+    "ix_custom_attribute_configs_key",
+    custom_attribute_configs.c.org_id,
+    custom_attribute_configs.c.key,
+)
+
+# One row per value of each case's ``custom_attributes``, kept in step with
+# ``cases.custom_attributes`` by triggers (created by migration 0006 only): text
+# values lower-cased in ``value``, numbers in ``num``.
+case_custom_values = Table(
+    "case_custom_values",
+    metadata,
+    Column("case_seq", BigInteger, nullable=False),
+    Column("org_id", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", Text().with_variant(Text(collation="C"), "postgresql")),
+    Column("num", Float),
+)
+Index(
+    "ix_case_custom_values_lookup",
+    case_custom_values.c.org_id,
+    case_custom_values.c.key,
+    case_custom_values.c.value,
+    case_custom_values.c.case_seq,
+)
+Index(
+    "ix_case_custom_values_number",
+    case_custom_values.c.org_id,
+    case_custom_values.c.key,
+    case_custom_values.c.num,
+    case_custom_values.c.case_seq,
+    sqlite_where=text("num IS NOT NULL"),
+    postgresql_where=text("num IS NOT NULL"),
+)
+Index(
+    "ix_case_custom_values_case",
+    case_custom_values.c.case_seq,
+    case_custom_values.c.key,
+    case_custom_values.c.value,
 )

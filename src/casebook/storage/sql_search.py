@@ -55,18 +55,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
-from casebook.core.entities import Priority
+import msgspec
+
+from casebook.core.entities import BUILTIN_CASE_TYPES, STANDARD_CASE_TYPE_ID, Priority, Status
+from casebook.core.errors import InvalidQueryError
+from casebook.search.parser import parse_number
 from casebook.search.query import (
     And,
     ArchivedIs,
     AttributeIs,
     CaseKeyIs,
     CaseTypeIs,
+    CaseTypeNameIs,
     CountField,
     CountRange,
     CreationSourceIs,
     MatchAll,
     Not,
+    NumberRange,
     Or,
     PriorityIs,
     ProjectIdIs,
@@ -74,6 +80,7 @@ from casebook.search.query import (
     Query,
     ResolvedReasonIs,
     StatusIs,
+    StatusNameIs,
     Text,
     TimeField,
     TimeRange,
@@ -160,15 +167,131 @@ _DELETED_PROJECTS = (
 
 # How a full-text or attribute term is tested on SQLite (see SearchPlanner).
 Mode = Literal["list", "probe"]
-SeqSetLeaf = Text | AttributeIs | UserIs
-"""A term SQLite can read as a set of case seqs: text, an attribute value, and
-``watcher:`` with ``me`` or a user id (the other user terms are columns)."""
+SeqSetLeaf = Text | AttributeIs | NumberRange | UserIs
+"""A term SQLite can read as a set of case seqs: text, an attribute or custom attribute
+value, and ``watcher:`` with ``me`` or a user id (the other user terms are columns)."""
+ValueLeaf = AttributeIs | NumberRange
+"""A term on the rows of ``case_attributes`` or ``case_custom_values`` (alias ``a``)."""
 
 
 def _is_seq_set(query: Query) -> TypeGuard[SeqSetLeaf]:
     if isinstance(query, UserIs):
         return query.field is UserField.WATCHER and query.match in (UserMatch.ME, UserMatch.ID)
-    return isinstance(query, Text | AttributeIs)
+    return isinstance(query, Text | AttributeIs | NumberRange)
+
+
+def _values_table(query: ValueLeaf) -> str:
+    custom = isinstance(query, NumberRange) or query.custom
+    return "case_custom_values" if custom else "case_attributes"
+
+
+# --- names the organisation defines: resolved before planning -----------------------
+
+_NOTHING: Query = Not(MatchAll())
+_CUSTOM_KEYS = "SELECT key, type FROM custom_attribute_configs WHERE org_id = ? AND key IN ({})"
+_ORG_TYPES = "SELECT id, name, statuses FROM case_types WHERE org_id = ? AND deleted_at IS NULL"
+_statuses = msgspec.json.Decoder(list[tuple[str, str, str]])
+
+
+def _fold(name: str) -> str:
+    """A type or status name as a search compares it: letter case and ``_`` for space aside."""
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+def _any_of(terms: Sequence[Query]) -> Query:
+    unique = tuple(dict.fromkeys(terms))
+    if not unique:
+        return _NOTHING
+    return unique[0] if len(unique) == 1 else Or(unique)
+
+
+def resolve(query: Query, org_id: str, fetch: Fetch | None) -> Query:
+    """``query`` with the names the organisation defines made concrete, or InvalidQueryError.
+
+    ``type:<name>`` becomes the ids of the types of that name, ``status_name:`` the
+    (group, stored name) of each status of that name, and a key that is no facet a
+    term on the custom attribute of that key when a case type has one (``region:x``,
+    ``severity_score:>7``), else on the case's ``attributes`` map. ``fetch`` None:
+    an organisation with only the built-in types and no custom attributes.
+    """
+    nodes = list(iter_nodes(query))
+    keys = sorted(
+        {n.key for n in nodes if isinstance(n, NumberRange | AttributeIs) and _is_bare(n)}
+    )
+    custom: dict[str, set[str]] = {}
+    if keys and fetch is not None:
+        for key, kind in fetch(_CUSTOM_KEYS.format(", ".join("?" * len(keys))), [org_id, *keys]):
+            custom.setdefault(key, set()).add(kind)
+    types: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+        (t.id, t.name, [(s.id, s.name, s.group.value) for s in t.statuses])
+        for t in BUILTIN_CASE_TYPES.values()
+    ]
+    if fetch is not None and any(isinstance(n, CaseTypeNameIs | StatusNameIs) for n in nodes):
+        types += [(r[0], r[1], _statuses.decode(r[2])) for r in fetch(_ORG_TYPES, [org_id])]
+    return _Resolver(custom, types).rewrite(query)
+
+
+def _is_bare(node: NumberRange | AttributeIs) -> bool:
+    return isinstance(node, NumberRange) or node.bare
+
+
+@dataclass(slots=True)
+class _Resolver:
+    custom: dict[str, set[str]]  # key -> the types of its configs
+    types: list[tuple[str, str, list[tuple[str, str, str]]]]  # (id, name, statuses)
+
+    def rewrite(self, query: Query) -> Query:
+        if isinstance(query, And):
+            return And(tuple(self.rewrite(t) for t in query.terms))
+        if isinstance(query, Or):
+            return Or(tuple(self.rewrite(t) for t in query.terms))
+        if isinstance(query, Not):
+            return Not(self.rewrite(query.term))
+        if isinstance(query, CaseTypeNameIs):
+            name = _fold(query.name)
+            return _any_of([CaseTypeIs(i) for i, n, _ in self.types if _fold(n) == name])
+        if isinstance(query, StatusNameIs) and query.group is None:
+            name = _fold(query.name)
+            found = []
+            for _, _, statuses in self.types:
+                for _, status_name, group_value in statuses:
+                    if _fold(status_name) == name:
+                        group = Status(group_value)
+                        stored = "" if status_name == group.display_name else status_name
+                        found.append(StatusNameIs(stored, group))
+            return _any_of(found)
+        if isinstance(query, NumberRange):
+            if "NUMBER" not in self.custom.get(query.key, ()):
+                raise InvalidQueryError(
+                    f'"{query.key}" at {query.pos} takes no ranges or comparisons: only'
+                    " NUMBER custom attributes do",
+                    position=query.pos,
+                    term=query.key,
+                )
+            return query
+        if isinstance(query, AttributeIs) and query.bare and query.key in self.custom:
+            return self.custom_term(query, self.custom[query.key])
+        return query
+
+    @staticmethod
+    def custom_term(query: AttributeIs, kinds: set[str]) -> Query:
+        if query.value is None:
+            return AttributeIs(query.key, None, custom=True)
+        terms: list[Query] = []
+        if "NUMBER" in kinds and not query.prefix:
+            number = parse_number(query.value)
+            if number is not None:
+                terms.append(NumberRange(query.key, number, number))
+            elif kinds == {"NUMBER"}:
+                raise InvalidQueryError(
+                    f'invalid {query.key} "{query.value}" at {query.pos}; {query.key} is a'
+                    " NUMBER custom attribute",
+                    position=query.pos,
+                    term=query.value,
+                )
+        if kinds - {"NUMBER"} or query.prefix:
+            terms.append(AttributeIs(query.key, query.value, query.prefix, custom=True))
+        return _any_of(terms)
 
 
 def _watched(query: UserIs, actor_user_id: str) -> str:
@@ -185,7 +308,8 @@ def compile_filter(
     (``assignee:``, ``created_by:``), projects (``project:``) and attributes;
     ``actor_user_id`` is ``me``. Needs no database: lookups are subqueries.
     """
-    fragment = _Compiler(dialect, org_id, actor_user_id).compile(with_default_scope(query))
+    query = resolve(with_default_scope(query), org_id, None)
+    fragment = _Compiler(dialect, org_id, actor_user_id).compile(query)
     return fragment.sql, fragment.params
 
 
@@ -210,8 +334,21 @@ def _prefix_end(prefix: str) -> str | None:
     return None if last > 0x10FFFF else prefix[:-1] + chr(last)
 
 
-def _attribute_values(query: AttributeIs) -> tuple[str, list[object]]:
-    """Conditions on ``case_attributes a`` beyond its case: the key, and the value."""
+def _attribute_values(query: ValueLeaf) -> tuple[str, list[object]]:
+    """Conditions on ``case_attributes a`` (``case_custom_values a``) beyond its case: the
+    key, and the value."""
+    if isinstance(query, NumberRange):
+        parts: list[str] = ["a.key = ?"]
+        params: list[object] = [query.key]
+        if query.low is not None:
+            parts.append("a.num >= ?" if query.low_inclusive else "a.num > ?")
+            params.append(query.low)
+        if query.high is not None:
+            parts.append("a.num <= ?" if query.high_inclusive else "a.num < ?")
+            params.append(query.high)
+        if len(parts) == 1:
+            parts.append("a.num IS NOT NULL")
+        return " AND ".join(parts), params
     if query.value is None:
         return "a.key = ?", [query.key]
     if not query.prefix:
@@ -258,7 +395,7 @@ def _seq_set(query: SeqSetLeaf, org_id: str, actor_user_id: str) -> tuple[str, l
         return f"{_FTS_SEQS} UNION ALL {comments}", [match, match, org_id]
     values, params = _attribute_values(query)
     return (
-        f"SELECT a.case_seq AS seq FROM case_attributes a WHERE a.org_id = ? AND {values}",
+        f"SELECT a.case_seq AS seq FROM {_values_table(query)} a WHERE a.org_id = ? AND {values}",
         [org_id, *params],
     )
 
@@ -311,11 +448,16 @@ class _Compiler:
             if isinstance(query, Or) and self.dialect == "postgres":
                 # team:(a OR b): one EXISTS over both, which PostgreSQL can make
                 # a semi-join when it is a top-level term (see ``attribute``).
-                attributes = [term for term in terms if isinstance(term, AttributeIs)]
-                if len(attributes) > 1:
-                    terms = [term for term in terms if not isinstance(term, AttributeIs)]
-                    sql, leaf_params = self.attributes_exist(attributes)
-                    parts.append(_Fragment(f"NOT ({sql})" if negated else sql, leaf_params, ""))
+                for table in ("case_attributes", "case_custom_values"):
+                    same = [
+                        t
+                        for t in terms
+                        if isinstance(t, AttributeIs | NumberRange) and _values_table(t) == table
+                    ]
+                    if len(same) > 1:
+                        terms = [t for t in terms if t not in same]
+                        sql, leaf_params = self.attributes_exist(same)
+                        parts.append(_Fragment(f"NOT ({sql})" if negated else sql, leaf_params, ""))
             parts += [self.compile(term, negated) for term in terms]
             params = [param for part in parts for param in part.params]
             if len(parts) == 1:
@@ -335,6 +477,15 @@ class _Compiler:
             return self.text(query)
         if isinstance(query, StatusIs):
             return "c.status = ?", [query.status.value]
+        if isinstance(query, StatusNameIs):
+            assert query.group is not None, "resolve() first"
+            if not query.name:  # the group's own name ("Open"), stored as NULL
+                return "(c.status = ? AND c.status_name IS NULL)", [query.group.value]
+            # The partial index ix_cases_live_status_name (migration 0006) holds these.
+            return (
+                "(c.status = ? AND c.status_name IS NOT NULL AND c.status_name = ?)",
+                [query.group.value, query.name],
+            )
         if isinstance(query, PriorityIs):
             if self.priority_rank is not None:
                 return "c.priority_rank = ?", [self.priority_rank[query.priority]]
@@ -346,7 +497,11 @@ class _Compiler:
         if isinstance(query, CaseKeyIs):
             return "c.key = ?", [query.key]
         if isinstance(query, CaseTypeIs):
-            return "c.type_id = ?", [query.type_id]
+            if query.type_id == STANDARD_CASE_TYPE_ID:
+                return "c.type_id = ?", [query.type_id]
+            # Only other types' cases are in the partial index ix_cases_live_type
+            # (migration 0006); the constant lets both planners see it applies.
+            return f"(c.type_id <> '{STANDARD_CASE_TYPE_ID}' AND c.type_id = ?)", [query.type_id]
         if isinstance(query, CreationSourceIs):
             return "upper(c.creation_source) = ?", [query.source]
         if isinstance(query, ArchivedIs):
@@ -363,8 +518,10 @@ class _Compiler:
             if query.reason is None:
                 return "c.resolved_reason IS NOT NULL", []
             return "(c.resolved_reason IS NOT NULL AND c.resolved_reason = ?)", [query.reason]
-        if isinstance(query, AttributeIs):
+        if isinstance(query, AttributeIs | NumberRange):
             return self.attribute(query)
+        if isinstance(query, CaseTypeNameIs):
+            raise TypeError("resolve() first")
         raise TypeError(f"not a query node: {query!r}")
 
     def text(self, query: Text) -> tuple[str, list[object]]:
@@ -419,7 +576,7 @@ class _Compiler:
             return "to_tsquery('simple', ?)", f"'{lexeme}':*"
         return "phraseto_tsquery('simple', ?)", query.text
 
-    def attributes_exist(self, queries: Sequence[AttributeIs]) -> tuple[str, list[object]]:
+    def attributes_exist(self, queries: Sequence[ValueLeaf]) -> tuple[str, list[object]]:
         """PostgreSQL: the case holds any of these attribute values.
 
         A correlated EXISTS, restricted to the organisation too: PostgreSQL
@@ -433,18 +590,19 @@ class _Compiler:
             params += values
         test = " OR ".join(f"({sql})" for sql, _ in conditions)
         return (
-            "EXISTS (SELECT 1 FROM case_attributes a"
+            f"EXISTS (SELECT 1 FROM {_values_table(queries[0])} a"
             f" WHERE a.case_seq = c.seq AND a.org_id = ? AND ({test}))"
         ), params
 
-    def attribute(self, query: AttributeIs) -> tuple[str, list[object]]:
+    def attribute(self, query: ValueLeaf) -> tuple[str, list[object]]:
         if self.dialect == "postgres":
             return self.attributes_exist([query])
         mode = self.modes.get(query)
         if mode == "probe" or self.window is not None:
             values, params = _attribute_values(query)
+            table = _values_table(query)
             return (
-                f"EXISTS (SELECT 1 FROM case_attributes a WHERE a.case_seq = c.seq AND {values})",
+                f"EXISTS (SELECT 1 FROM {table} a WHERE a.case_seq = c.seq AND {values})",
                 params,
             )
         seqs, params = _seq_set(query, self.org_id, self.actor_user_id)
@@ -646,7 +804,7 @@ class SearchPlanner:
 
     def __post_init__(self) -> None:
         self._live_only = not mentions_archived(self.query)
-        self.query = with_default_scope(self.query)
+        self.query = resolve(with_default_scope(self.query), self.org_id, self._lookup)
 
     # --- pages ----------------------------------------------------------------------
     def page_statement(self, limit: int, offset: int) -> Statement:

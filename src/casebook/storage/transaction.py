@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+from casebook.storage.case_types import (
+    CaseTypes,
+    CustomAttributes,
+    SqlCaseTypes,
+    SqlCustomAttributes,
+)
 from casebook.storage.cases import Cases, SqlCases
 from casebook.storage.comments import Comments, SqlComments
 from casebook.storage.executor import Dialect, Executor
@@ -49,6 +55,10 @@ class Transaction(Protocol):
     def watchers(self) -> Watchers: ...
     @property
     def links(self) -> Links: ...
+    @property
+    def case_types(self) -> CaseTypes: ...
+    @property
+    def custom_attributes(self) -> CustomAttributes: ...
 
 
 class _Repository(Generic[R]):
@@ -89,3 +99,5 @@ class SqlTransaction:
     comments = _Repository(SqlComments)
     watchers = _Repository(SqlWatchers)
     links = _Repository(SqlLinks)
+    case_types = _Repository(SqlCaseTypes)
+    custom_attributes = _Repository(SqlCustomAttributes)

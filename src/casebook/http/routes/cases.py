@@ -122,7 +122,8 @@ def case_action(command: CaseCommand, attributes: type | None) -> Handler:
     """A handler for ``POST /api/v2/cases/{case_id}/<action>``.
 
     The body is decoded into ``action_request(attributes)``; the type must be
-    ``case``; the attributes' fields are the command's keyword arguments.
+    ``case``; the attributes' fields, and the path's parameters other than
+    ``case_id``, are the command's keyword arguments.
     """
     kind = action_request(attributes)
 
@@ -132,12 +133,11 @@ def case_action(command: CaseCommand, attributes: type | None) -> Handler:
         given: dict[str, Any] = {}
         if attributes is not None:
             given = msgspec.structs.asdict(present(body.data.attributes, "data.attributes"))
+        params = request.path_params
+        if len(params) > 1:
+            given.update((k, v) for k, v in params.items() if k != "case_id")
         case = command(
-            ctx.store,
-            request.path_params["case_id"],
-            actor=actor,
-            if_match=if_match(request),
-            **given,
+            ctx.store, params["case_id"], actor=actor, if_match=if_match(request), **given
         )
         return case_response(case)
 

@@ -13,7 +13,13 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from casebook.core.entities import Case, Status, UserRef
+from casebook.core.entities import (
+    ERROR_TRACKING_CASE_TYPE_ID,
+    STANDARD_CASE_TYPE_ID,
+    Case,
+    Status,
+    UserRef,
+)
 from casebook.domain import limits
 from casebook.domain.cases import due_day
 from casebook.http.schemas.common import (
@@ -176,7 +182,7 @@ class CaseAttributesPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
     status_group: Literal["SG_OPEN", "SG_IN_PROGRESS", "SG_CLOSED"]
     status_name: str
     title: str
-    type: Literal["STANDARD"]
+    type: str  # deprecated: STANDARD, or as Datadog answers for the other types
     type_id: str
 
 
@@ -237,6 +243,12 @@ class CaseList(msgspec.Struct):
 
 # Per status: (status, status_group, status_name) as sent; looked up once per case.
 _STATUS_WIRE = {status: (status.value, status.group, status.display_name) for status in Status}
+# The deprecated ``type``: as recorded, ERROR_TRACKING_ISSUE for that built-in type and
+# TUNKNOWN for the others (the official clients keep unknown values, unparsed).
+_TYPE_WIRE = {
+    STANDARD_CASE_TYPE_ID: "STANDARD",
+    ERROR_TRACKING_CASE_TYPE_ID: "ERROR_TRACKING_ISSUE",
+}
 
 
 def case_public(case: Case) -> CasePublic:
@@ -264,9 +276,9 @@ def case_public(case: Case) -> CasePublic:
             resolved_reason=case.resolved_reason,
             status=status,  # type: ignore[arg-type]
             status_group=status_group,  # type: ignore[arg-type]
-            status_name=status_name,
+            status_name=case.status_name or status_name,
             title=case.title,
-            type="STANDARD",
+            type=_TYPE_WIRE.get(case.type_id, "TUNKNOWN"),
             type_id=case.type_id,
         ),
         relationships=CaseRelationshipsPublic(
