@@ -153,7 +153,7 @@ def _check_statuses(given: Sequence[StatusIn], current: list[CaseStatusDef]) -> 
             statuses.append(CaseStatusDef(canonical, name, group))
         else:
             statuses.append(CaseStatusDef(new_id(), name, group))
-    missing = {s.group for s in Status} - {s.group for s in statuses}
+    missing = {s.group for s in Status} - {s.group.group for s in statuses}
     if missing:
         raise InvalidRequestError(
             f"a case type needs a status in each group; none in {', '.join(sorted(missing))}"

@@ -12,7 +12,7 @@ from casebook.core.errors import (
     InvalidValueError,
     ProjectNotFoundError,
 )
-from casebook.domain import limits
+from casebook.domain import case_types, limits
 from casebook.domain.access import require_scope
 from casebook.domain.users import get_org
 from casebook.storage.base import Store, Transaction
@@ -40,6 +40,20 @@ def _access_project(tx: Transaction, actor: Actor, project_id: str) -> Project:
     return project
 
 
+def _custom_types(tx: Transaction, actor: Actor, type_ids: list[str]) -> list[str]:
+    """The organisation's own live case types ``type_ids`` names, as canonical UUIDs, once
+    each; a project that lists some takes cases of those custom types only."""
+    found: list[str] = []
+    for type_id in type_ids:
+        canonical = parse_uuid(type_id)
+        case_type = None if canonical is None else case_types.type_of(tx, actor.org_id, canonical)
+        if case_type is None or case_type.builtin:
+            raise CaseTypeNotFoundError(type_id)
+        if case_type.id not in found:
+            found.append(case_type.id)
+    return found
+
+
 def create_project(
     store: Store,
     *,
@@ -57,9 +71,6 @@ def create_project(
         raise InvalidValueError(
             f"invalid project name: 1 to {limits.MAX_PROJECT_NAME_CHARS} characters"
         )
-    for type_id in enabled_custom_case_types or []:
-        # Custom case types are not implemented yet: none can be enabled.
-        raise CaseTypeNotFoundError(type_id)
     if team_uuid is not None and parse_uuid(team_uuid) is None:
         raise InvalidValueError(f"invalid team_uuid {team_uuid!r}: expected a UUID")
     project = Project(
@@ -67,12 +78,15 @@ def create_project(
         org_id=actor.org_id,
         key=key,
         name=name,
-        enabled_custom_case_types=[],
+        enabled_custom_case_types=[],  # checked against the organisation's types below
         team_uuid=team_uuid,
         created_at=now_us(),
         created_by=actor.user_id,
     )
     with store.write() as tx:
+        project.enabled_custom_case_types = _custom_types(
+            tx, actor, enabled_custom_case_types or []
+        )
         held = tx.projects.by_key(actor.org_id, key, include_deleted=True)
         if held is not None:
             if held.deleted_at is not None:
