@@ -669,7 +669,11 @@ ERRORS: list[tuple[str, str, int]] = [
     ("'", 'nothing to search for in "\'" at 0', 0),
     (";", 'nothing to search for in ";" at 0', 0),
     ("robert');DROP", 'unexpected ")" at 7', 7),
-    ("status:open score:>x", 'invalid score "x" at 19; a comparison takes a number such as 7 or 2.5', 19),
+    (
+        "status:open score:>x",
+        'invalid score "x" at 19; a comparison takes a number such as 7 or 2.5',
+        19,
+    ),
     ("!!!", 'nothing to search for in "!!!" at 0', 0),
     ("a -!", 'nothing to search for in "!" at 3', 3),
     ('""', 'nothing to search for in """" at 0', 0),

@@ -82,7 +82,14 @@ def api_routes(operations: Iterable[Operation], style_for: StyleFor) -> list[Rou
     table: dict[str, dict[str, Endpoint]] = {}
     for op in operations:
         table.setdefault(_router_path(op), {})[op.method] = op.endpoint()
-    return [route(path, style_for, **handlers) for path, handlers in table.items()]
+    routes = [route(path, style_for, **handlers) for path, handlers in table.items()]
+    for i, later in enumerate(routes):
+        # A literal path must not be hidden by an earlier one with a parameter there
+        # (``/types/custom_attributes`` behind ``/types/{case_type_id}``).
+        if "{" not in later.path:
+            hidden = [r.path for r in routes[:i] if r.path_regex.match(later.path)]
+            assert not hidden, f"{later.path} is hidden by {hidden}: put it first"
+    return routes
 
 
 class _Dispatch:
