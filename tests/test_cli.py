@@ -36,6 +36,9 @@ def test_help_on_every_command(run) -> None:
         ["keys", "list"],
         ["keys", "revoke"],
         ["projects", "restore"],
+        ["types"],
+        ["types", "list"],
+        ["types", "statuses"],
     ):
         code, output = run(*args, "--help")
         assert code == 0, output
@@ -67,3 +70,37 @@ def test_errors_are_one_line(run) -> None:
     code, out = run("projects", "restore", "NOPE")
     assert code == 1
     assert out.strip().startswith("casebook: ")
+
+
+def test_types_and_their_statuses(run) -> None:
+    assert run("orgs", "create", "acme")[0] == 0
+    code, out = run("types", "list", "--org", "acme")
+    assert code == 0, out
+    assert "Standard: Open (SG_OPEN), In Progress (SG_IN_PROGRESS), Closed (SG_CLOSED)" in out
+    code, out = run(
+        "types", "statuses", "error tracking", "--org", "acme",
+        "--status", "New=SG_OPEN", "--status", "Fixing=SG_IN_PROGRESS", "--status", "Done=SG_CLOSED",
+    )  # fmt: skip
+    assert code == 1
+    assert "cannot be changed" in out
+    code, out = run("types", "statuses", "nope", "--status", "x")
+    assert code != 0
+
+
+def test_statuses_of_a_custom_type(run, tmp_path: Path) -> None:
+    from casebook.cli import _store
+    from casebook.domain import case_types
+
+    assert run("orgs", "create", "acme")[0] == 0
+    with _store() as store:
+        actor = case_types.operator(store, "acme")
+        case_types.create_type(store, actor=actor, name="Security Incident")
+    code, out = run(
+        "types", "statuses", "security incident", "--org", "acme",
+        "--status", "New=SG_OPEN", "--status", "Working=SG_IN_PROGRESS",
+        "--status", "Resolved=SG_CLOSED", "--rename", "Open=New", "--rename", "Closed=Resolved",
+    )  # fmt: skip
+    assert code == 0, out
+    assert out.strip() == (
+        "Security Incident: New (SG_OPEN), Working (SG_IN_PROGRESS), Resolved (SG_CLOSED)"
+    )

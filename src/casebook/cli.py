@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from casebook import __version__
 from casebook.config import Settings, load_settings
 from casebook.core.errors import CasebookError, NotFoundError
+from casebook.domain import case_types as case_types_domain
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import users as users_domain
@@ -56,10 +57,12 @@ orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
 keys_app = typer.Typer(help="API and application keys.", no_args_is_help=True)
 projects_app = typer.Typer(help="Projects.", no_args_is_help=True)
+types_app = typer.Typer(help="Case types and their statuses.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projects_app, name="projects")
+app.add_typer(types_app, name="types")
 
 out = Console()
 OrgOption = Annotated[str, typer.Option("--org", help="Organisation name.")]
@@ -228,6 +231,54 @@ def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> Non
     with _store() as store:
         project = projects_domain.restore_project(store, org_name=org, key=key)
     typer.echo(f"restored project {project.key} ({project.id})")
+
+
+@types_app.command("list")
+def types_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """The organisation's case types (built-in ones first) and their statuses, in order."""
+    with _store() as store:
+        found = case_types_domain.list_types(store, actor=case_types_domain.operator(store, org))
+    for case_type in found:
+        statuses = ", ".join(f"{s.name} ({s.group.group})" for s in case_type.statuses)
+        typer.echo(f"{case_type.id}  {case_type.name}: {statuses}")
+
+
+@types_app.command("statuses")
+def types_statuses(
+    case_type: Annotated[str, typer.Argument(help="The type's name or id.")],
+    status: Annotated[
+        list[str],
+        typer.Option(help="NAME=GROUP (SG_OPEN, SG_IN_PROGRESS, SG_CLOSED), in order; repeat."),
+    ],
+    rename: Annotated[
+        list[str] | None, typer.Option(help="OLD=NEW: the status OLD, with its cases, is NEW.")
+    ] = None,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+) -> None:
+    """Set a type's statuses. A status keeps its cases under the same name, or under a new
+    one with --rename; one that cases are in cannot be left out (nothing changes then)."""
+    renames = dict(_pair(r, "--rename OLD=NEW") for r in rename or [])
+    with _store() as store:
+        actor = case_types_domain.operator(store, org)
+        found = case_types_domain.find_type(store, actor, case_type)
+        by_name = {s.name.casefold(): s.id for s in found.statuses}
+        for old, new in renames.items():
+            by_name[new.casefold()] = by_name.pop(old.casefold(), "")
+        given = [
+            case_types_domain.StatusIn(name, group, by_name.get(name.casefold()) or None)
+            for name, group in (_pair(s, "--status NAME=GROUP") for s in status)
+        ]
+        changed = case_types_domain.update_type(store, found.id, actor=actor, statuses=given)
+    typer.echo(
+        f"{changed.name}: " + ", ".join(f"{s.name} ({s.group.group})" for s in changed.statuses)
+    )
+
+
+def _pair(text: str, form: str) -> tuple[str, str]:
+    left, sep, right = text.partition("=")
+    if not sep or not left.strip() or not right.strip():
+        raise typer.BadParameter(f"expected {form}, got {text!r}")
+    return left.strip(), right.strip()
 
 
 def main() -> None:

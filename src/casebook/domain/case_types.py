@@ -34,6 +34,7 @@ from casebook.core.entities import (
     CustomValue,
     Scope,
     Status,
+    UserRef,
     default_statuses,
 )
 from casebook.core.errors import (
@@ -46,6 +47,7 @@ from casebook.core.errors import (
 )
 from casebook.domain import limits
 from casebook.domain.access import require_scope
+from casebook.domain.users import get_org
 from casebook.search.parser import facet_clash
 from casebook.storage.base import CaseUpdate, Store, Transaction
 
@@ -311,6 +313,27 @@ def status_changes(case: Case, target: CaseStatusDef) -> list[CaseChange]:
             CaseChange("status_name", old_name or old_group.display_name, new_name or target.name)
         )
     return changes
+
+
+def operator(store: Store, org_name: str) -> Actor:
+    """The CLI's operator, acting in an organisation with every scope (type commands write
+    no case history, so no user is named)."""
+    with store.read() as tx:
+        org = get_org(tx, org_name)
+    return Actor(
+        user=UserRef("", "", "casebook", "casebook CLI", True), org_id=org.id, is_admin=True
+    )
+
+
+def find_type(store: Store, actor: Actor, ref: str) -> CaseType:
+    """A type by id or by name (any letter case)."""
+    for case_type in list_types(store, actor=actor):
+        if (
+            ref in (case_type.id, case_type.id.upper())
+            or case_type.name.casefold() == ref.casefold()
+        ):
+            return case_type
+    raise CaseTypeNotFoundError(ref)
 
 
 # --- custom attribute configs -----------------------------------------------------------
