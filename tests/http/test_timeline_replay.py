@@ -1,8 +1,9 @@
 """The timeline replays to the case: a property test over random ways of working a case.
 
-Hypothesis draws a sequence of changes (status, priority, title, description,
-attributes, assignee, archive, due date, resolved reason, insights, watchers,
-comments added, edited and deleted with @mentions, moves between two projects),
+Hypothesis draws a sequence of changes (status, by group or by name, priority,
+title, description, attributes, custom attributes set and cleared, the case's
+type, assignee, archive, due date, resolved reason, insights, watchers, comments
+added, edited and deleted with @mentions, moves between two projects),
 sent through HTTP to a fresh case. Then the timeline, read oldest first a page
 at a time, is folded from the case as it was created: every activity cell's
 ``old_value`` must be the value the fold holds at that point, and the end of the
@@ -39,6 +40,23 @@ PLAIN_FIELDS = (
     "assignee",
     "due_date",
     "resolved_reason",
+)
+
+STANDARD = "00000000-0000-0000-0000-000000000001"
+GROUP_NAMES = {"OPEN": "Open", "IN_PROGRESS": "In Progress", "CLOSED": "Closed"}
+# The second type's statuses (the first is Standard's: the groups' own names).
+CUSTOM_STATUSES = [
+    ("New", "OPEN"),
+    ("Triage", "OPEN"),
+    ("In Progress", "IN_PROGRESS"),
+    ("Done", "CLOSED"),
+    ("Dropped", "CLOSED"),
+]
+STATUS_NAMES = sorted({*GROUP_NAMES.values(), *(n for n, _ in CUSTOM_STATUSES)})
+# Custom attributes: Standard has region; the second type region and score (NUMBER).
+CUSTOM_VALUES = st.one_of(
+    st.tuples(st.just("region"), st.sampled_from(["eu-west-1", "us-east-1"])),
+    st.tuples(st.just("score"), st.integers(0, 10)),
 )
 
 _serial = itertools.count(1)
@@ -84,6 +102,10 @@ STEPS = st.one_of(
     st.tuples(st.just("edit"), st.tuples(st.integers(0, 20), TEXT, MENTIONS, st.booleans())),
     st.tuples(st.just("delete"), st.integers(0, 20)),
     st.tuples(st.just("move"), st.integers(0, 1)),
+    st.tuples(st.just("status_name"), st.sampled_from(STATUS_NAMES)),
+    st.tuples(st.just("custom_set"), CUSTOM_VALUES),
+    st.tuples(st.just("custom_clear"), st.sampled_from(["region", "score"])),
+    st.tuples(st.just("change_type"), st.integers(0, 1)),
 )
 
 
@@ -103,6 +125,9 @@ class State:
     project: str
     title: str = INITIAL_TITLE
     status: str = "OPEN"
+    status_name: str = "Open"
+    type_id: str = STANDARD
+    custom: dict[str, Any] = field(default_factory=dict)
     priority: str = "NOT_DEFINED"
     description: str = ""
     attributes: dict[str, list[str]] = field(default_factory=dict)
@@ -119,8 +144,15 @@ class State:
 class Driver:
     """Sends the steps to one case and keeps the model of what they should do."""
 
-    def __init__(self, api: Api, people: list[dict[str, str]], projects: list[dict[str, str]]):
+    def __init__(
+        self,
+        api: Api,
+        people: list[dict[str, str]],
+        projects: list[dict[str, str]],
+        types: list[str],
+    ):
         self.api = api
+        self.types = types  # Standard, then a type with CUSTOM_STATUSES
         self.people = people  # id, email
         self.projects = projects  # id, key
         self.numbers = {p["id"]: 0 for p in projects}
@@ -169,9 +201,48 @@ class Driver:
     def apply(self, kind: str, arg: Any) -> None:
         m, ref = self.model, self.ref()
         base = f"/api/v2/cases/{ref}"
+        custom_type = m.type_id != STANDARD
+        statuses = CUSTOM_STATUSES if custom_type else [(n, g) for g, n in GROUP_NAMES.items()]
         if kind == "status":
             self.action(ref, "status", {"status": arg})
-            m.status = arg
+            if m.status != arg:  # within its group a case stays put
+                m.status, m.status_name = arg, next(n for n, g in statuses if g == arg)
+        elif kind == "status_name":
+            found = [(n, g) for n, g in statuses if n == arg]
+            r = self.api.case_action(ref, "status", {"status_name": arg.lower()})
+            self.ok(r, 200 if found else 400)
+            if found:
+                m.status_name, m.status = found[0]
+        elif kind == "custom_set":
+            key, value = arg
+            known = key == "region" or custom_type
+            kind_of = "NUMBER" if key == "score" else "TEXT"
+            r = self.api.post(
+                f"{base}/custom_attributes/{key}",
+                {
+                    "data": {
+                        "type": "case",
+                        "attributes": {"type": kind_of, "is_multi": False, "value": value},
+                    }
+                },
+            )
+            self.ok(r, 200 if known else 404)
+            if known:
+                m.custom[key] = {"type": kind_of, "is_multi": False, "value": value}
+        elif kind == "custom_clear":
+            known = arg == "region" or custom_type
+            self.send("DELETE", f"{base}/custom_attributes/{arg}", status=200 if known else 404)
+            m.custom.pop(arg, None)
+        elif kind == "change_type":
+            target = self.types[arg]
+            self.action(ref, "type", {"type_id": target})
+            if target != m.type_id:
+                m.type_id = target
+                if target == STANDARD:
+                    m.custom.pop("score", None)
+                    m.status_name = GROUP_NAMES[m.status]
+                elif m.status_name not in [n for n, _ in CUSTOM_STATUSES]:
+                    m.status_name = next(n for n, g in CUSTOM_STATUSES if g == m.status)
         elif kind == "priority":
             self.action(ref, "priority", {"priority": arg})
             m.priority = arg
@@ -299,6 +370,7 @@ def replay(cells: list[dict[str, Any]], created: State) -> tuple[State, dict[str
     s = State(key="", project=created.project, title=created.title)
     comments: dict[str, dict[str, Any]] = {}
     deleted: set[str] = set()
+    name_before: str | None = None  # after a status cell: the name the case had
     for cell in cells:
         attributes = cell["attributes"]
         assert cell["type"] == "timeline_cell"
@@ -311,9 +383,33 @@ def replay(cells: list[dict[str, Any]], created: State) -> tuple[State, dict[str
         content = attributes["cell_content"]
         what, old, new = content["field"], content.get("old_value"), content.get("new_value")
         assert set(content) <= {"field", "old_value", "new_value"}, cell
+        if what == "status":
+            # The group; its own name, unless a status_name cell follows.
+            assert s.status == old, (old, s.status)
+            name_before, s.status, s.status_name = s.status_name, new, GROUP_NAMES[new]
+            continue
+        if what == "status_name":
+            assert (name_before or s.status_name) == old, (old, name_before, s.status_name)
+            s.status_name = new
+        name_before = None
+        if what == "status_name":
+            continue
         if what == "created":
             assert not s.key and old is None
             s.key = new
+        elif what == "type":
+            assert s.type_id == old
+            s.type_id = new
+        elif what.startswith("custom_attributes."):
+            key = what.removeprefix("custom_attributes.")
+            held = s.custom.get(key)
+            assert (None if held is None else held["value"]) == (old and json.loads(old)), cell
+            if new is None:
+                s.custom.pop(key)
+            else:
+                value = json.loads(new)
+                kind = "NUMBER" if isinstance(value, float | int) else "TEXT"
+                s.custom[key] = {"type": kind, "is_multi": False, "value": value}
         elif what in PLAIN_FIELDS:
             assert getattr(s, what) == old, (what, old, getattr(s, what))
             setattr(s, what, new)
@@ -364,6 +460,9 @@ def shown(api: Api, case_id: str) -> State:
         project=rels["project"]["data"]["id"],
         title=a["title"],
         status=a["status"],
+        status_name=a["status_name"],
+        type_id=a["type_id"],
+        custom=a["custom_attributes"],
         priority=a["priority"],
         description=a["description"],
         attributes=a["attributes"],
@@ -375,6 +474,29 @@ def shown(api: Api, case_id: str) -> State:
         comment_count=a["comment_count"],
         watchers={w["id"] for w in r.json()["data"]},
     )
+
+
+def replay_type(api: Api, n: int) -> str:
+    """A case type with CUSTOM_STATUSES, region and score; Standard gets region (once)."""
+    statuses = [{"name": name, "group": f"SG_{group}"} for name, group in CUSTOM_STATUSES]
+    body = {
+        "data": {"type": "case_type", "attributes": {"name": f"Replay {n}", "statuses": statuses}}
+    }
+    r = api.post("/api/v2/cases/types", body)
+    assert r.status_code == 201, r.text
+    type_id = r.json()["data"]["id"]
+    for on, key, kind in (
+        (STANDARD, "region", "TEXT"),
+        (type_id, "region", "TEXT"),
+        (type_id, "score", "NUMBER"),
+    ):
+        config = {"display_name": key, "key": key, "type": kind, "is_multi": False}
+        r = api.post(
+            f"/api/v2/cases/types/{on}/custom_attributes",
+            {"data": {"type": "custom_attribute", "attributes": config}},
+        )
+        assert r.status_code in (201, 409), r.text  # Standard's region: made by the first example
+    return type_id
 
 
 # --- the property ------------------------------------------------------------------------
@@ -393,7 +515,12 @@ def test_the_timeline_replays_to_the_case(
     users = [admin] + [api.create_user(f"{who}{n}@example.com") for who in ("ann", "bob")]
     people = [{"id": u["id"], "email": u["attributes"]["email"]} for u in users]
     projects = [api.create_project(f"{k}{n}", f"project {k}") for k in ("A", "B")]
-    driver = Driver(api, people, [{"id": p["id"], "key": p["attributes"]["key"]} for p in projects])
+    driver = Driver(
+        api,
+        people,
+        [{"id": p["id"], "key": p["attributes"]["key"]} for p in projects],
+        [STANDARD, replay_type(api, n)],
+    )
     created = State(key=driver.model.key, project=driver.model.project)
     for kind, arg in steps:
         driver.apply(kind, arg)
