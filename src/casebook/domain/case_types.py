@@ -15,7 +15,7 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,9 +189,10 @@ def create_type(
     require_scope(actor, Scope.CASES_WRITE)
     emoji = _check_emoji(emoji)
     description = _check_description(description)
-    ordered = default_statuses() if statuses is None else _check_statuses(statuses, [])
     if statuses is None:
-        ordered = [CaseStatusDef(new_id(), s.name, s.group) for s in ordered]
+        ordered = [CaseStatusDef(new_id(), s.name, s.group) for s in default_statuses()]
+    else:
+        ordered = _check_statuses(statuses, [])
     with store.write() as tx:
         if len(tx.case_types.list(actor.org_id)) >= limits.MAX_CASE_TYPES:
             raise InvalidRequestError(
@@ -492,28 +493,14 @@ def update_config(
             config.map_from = (
                 _check_text("map_from", map_from, limits.MAX_DISPLAY_NAME_CHARS) or None
             )
-        holders = None
         if kind is not None and kind != config.type:
-            holders = tx.cases.custom_values_of(actor.org_id, config.type_id, config.key)
-            if holders:
-                raise ConflictError(
-                    f"custom attribute {config.key} cannot change type: {len(holders)} case"
-                    f"{'s' if len(holders) != 1 else ''} hold a value"
-                )
+            _refuse_if_held(tx, config, "change type", lambda value: True)
             config.type = kind
         if checked is not None:
-            kept = {o.casefold() for o in checked}
-            if holders is None and config.type == "SELECT":
-                holders = tx.cases.custom_values_of(actor.org_id, config.type_id, config.key)
-            using = [
-                case_id
-                for case_id, _, values in holders or []
-                if any(str(v).casefold() not in kept for v in _values(values.get(config.key)))
-            ]
-            if using:
-                raise ConflictError(
-                    f"custom attribute {config.key} cannot lose an option {len(using)} case"
-                    f"{'s' if len(using) != 1 else ''} hold"
+            if config.type == "SELECT":
+                kept = {o.casefold() for o in checked}
+                _refuse_if_held(
+                    tx, config, "lose an option", lambda value: str(value).casefold() not in kept
                 )
             config.options = checked
         config.modified_at = now_us()
@@ -521,11 +508,18 @@ def update_config(
     return config
 
 
-def _values(stored: CustomValue | None) -> list[object]:
-    if stored is None:
-        return []
-    value = stored.get("value")
-    return list(value) if isinstance(value, list) else [value]
+def _refuse_if_held(
+    tx: Transaction, config: CustomAttributeConfig, what: str, held: Callable[[object], bool]
+) -> None:
+    """ConflictError, with how many, if cases of the config's type hold a value ``held``."""
+    count = 0
+    for _, _, values in tx.cases.custom_values_of(config.org_id, config.type_id, config.key):
+        value = values[config.key]["value"]
+        if any(held(v) for v in (value if isinstance(value, list) else [value])):
+            count += 1
+    if count:
+        cases = f"{count} case{'s' if count != 1 else ''}"
+        raise ConflictError(f"custom attribute {config.key} cannot {what}: {cases} hold a value")
 
 
 def delete_config(store: Store, type_ref: str, config_ref: str, *, actor: Actor) -> None:
