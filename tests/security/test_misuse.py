@@ -64,6 +64,9 @@ def test_unknown_methods_are_405_with_allow(
         "cell_id": str(uuid.uuid4()),
         "user_uuid": a.member["id"],
         "link_id": str(uuid.uuid4()),
+        "case_type_id": a.case_type["id"],
+        "custom_attribute_id": a.config["id"],
+        "custom_attribute_key": a.field,
     }
     checked = 0
     for template, allowed in ROUTES.items():
