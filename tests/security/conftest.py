@@ -28,7 +28,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from casebook.config import Settings, load_settings
-from casebook.core.entities import ADMIN_ONLY_SCOPES, ALL_SCOPES, Scope
+from casebook.core.entities import (
+    ADMIN_ONLY_SCOPES,
+    ALL_SCOPES,
+    EVENT_MANAGEMENT_CASE_TYPE_ID,
+    STANDARD_CASE_TYPE_ID,
+    Scope,
+)
 from casebook.domain.keys import KeyPair
 from casebook.http.app import create_app
 from casebook.http.registry import OPERATIONS as REGISTRY
@@ -137,8 +143,15 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 # --- two organisations ----------------------------------------------------------------
 @dataclass
 class OrgWorld:
-    """One organisation: its admin (unscoped keys), a member, a project, a case.
+    """One organisation: its admin (unscoped keys), a member, a project, a case, a case
+    type of its own with a custom attribute config, and a custom attribute of the case.
 
+    The case type is the organisation's own (the built-in types refuse changes); both
+    organisations name theirs alike (``Investigation``, config ``region``), as both have
+    a project ``SEC``. ``field`` is the key of a TEXT config that the standing case's
+    types have (Standard, and Event Management, where ChangeCaseType's example moves the
+    case), so custom attribute calls work on the case in any order; it differs between
+    organisations, so that one organisation's key can be aimed at the other's case.
     ``actor``, when set, is who makes the fresh objects a call needs (the caller, so that
     a comment to edit is their own); else the admin does.
     """
@@ -148,6 +161,9 @@ class OrgWorld:
     project: dict[str, Any]
     case: dict[str, Any]
     member: dict[str, Any]
+    case_type: dict[str, Any]
+    config: dict[str, Any]
+    field: str
     actor: Api | None = None
 
     @property
@@ -164,13 +180,42 @@ class OrgWorld:
         return dataclasses.replace(self, actor=self.admin.as_keys(keys))
 
 
+def _created(r: Any) -> dict[str, Any]:
+    assert r.status_code == 201, r.text
+    return dict(r.json()["data"])
+
+
+def config_body(key: str, kind: str = "TEXT", *, is_multi: bool = False) -> dict[str, Any]:
+    """The body of ``POST /api/v2/cases/types/{case_type_id}/custom_attributes``."""
+    attributes = {"key": key, "display_name": key.title(), "type": kind, "is_multi": is_multi}
+    return {"data": {"type": "custom_attribute", "attributes": attributes}}
+
+
 def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
     project = admin.create_project(project_key, f"{name} security")
     case = admin.create_case(project["id"], f"{name} standing case")
     member = admin.create_user(f"member-{unique()}@{name}.example", name="Member")
     # A pending user becomes active once it holds keys.
     admin.keys_for(name, member["attributes"]["email"])
-    return OrgWorld(name=name, admin=admin, project=project, case=case, member=member)
+    body = {"data": {"type": "case_type", "attributes": {"name": "Investigation"}}}
+    case_type = _created(admin.post("/api/v2/cases/types", body))
+    types = "/api/v2/cases/types"
+    config = _created(
+        admin.post(f"{types}/{case_type['id']}/custom_attributes", config_body("region"))
+    )
+    field = f"{name}_notes"
+    for type_id in (STANDARD_CASE_TYPE_ID, EVENT_MANAGEMENT_CASE_TYPE_ID):
+        _created(admin.post(f"{types}/{type_id}/custom_attributes", config_body(field)))
+    return OrgWorld(
+        name=name,
+        admin=admin,
+        project=project,
+        case=case,
+        member=member,
+        case_type=case_type,
+        config=config,
+        field=field,
+    )
 
 
 @pytest.fixture
@@ -262,6 +307,32 @@ def _links_of(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/link?entity_type=CASE&entity_id={org.case['id']}", None
 
 
+def _type_body(name: str) -> dict[str, Any]:
+    attributes = {"name": name, "emoji": "🔍", "description": "made by a test"}
+    return {"data": {"type": "case_type", "attributes": attributes}}
+
+
+def _new_type(org: OrgWorld) -> tuple[str, Any]:
+    # A fresh name each time: names are unique in an organisation.
+    return "/api/v2/cases/types", _type_body(unique("Type "))
+
+
+def _rename_type(org: OrgWorld) -> tuple[str, Any]:
+    return f"/api/v2/cases/types/{org.case_type['id']}", _type_body(unique("Renamed "))
+
+
+def _new_config(org: OrgWorld) -> tuple[str, Any]:
+    # A fresh key each time: keys are unique in a type.
+    path = f"/api/v2/cases/types/{org.case_type['id']}/custom_attributes"
+    return path, config_body(unique("key_"))
+
+
+def _change_config(org: OrgWorld) -> tuple[str, Any]:
+    path = f"/api/v2/cases/types/{org.case_type['id']}/custom_attributes/{org.config['id']}"
+    attributes = {"display_name": unique("Region "), "description": "changed by a test"}
+    return path, {"data": {"type": "custom_attribute", "attributes": attributes}}
+
+
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, or take their
 # case in the body or the query string.
@@ -275,6 +346,10 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateProject": _new_project_body,
     "CreateUser": _new_user_body,
     "UpdateUser": _patch_user,
+    "CreateCaseType": _new_type,
+    "UpdateCaseType": _rename_type,
+    "CreateCustomAttributeConfig": _new_config,
+    "UpdateCustomAttributeConfig": _change_config,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
@@ -301,6 +376,9 @@ def _standing(org: OrgWorld) -> dict[str, str]:
         "project_id": org.project["id"],
         "user_id": org.member["id"],
         "user_uuid": org.member["id"],
+        "case_type_id": org.case_type["id"],
+        "custom_attribute_id": org.config["id"],
+        "custom_attribute_key": org.field,
     }
 
 
@@ -310,13 +388,19 @@ def _operation(name: str) -> Operation:
 
 def made(param: str, org: OrgWorld) -> str:
     """A fresh object for ``param``, made by the operation the registry names for it; its id
-    is the answer's ``data.id``, or ``data[0].id`` when ``data`` is an array."""
-    maker = _operation(PATH_PARAMS[param].made_by)
+    is the answer's ``data.id`` (``data[0].id`` when ``data`` is an array), or its
+    ``data.attributes.key`` when the registry says the parameter is a key."""
+    declared = PATH_PARAMS[param]
+    maker = _operation(declared.made_by)
     path, body = maker.prepare(org)
     r = org.maker.client.request(maker.method, path, headers=org.maker.headers, json=body)
     assert r.status_code == maker.ok, (maker.name, r.text)
     data = r.json()["data"]
-    return str((data[0] if isinstance(data, list) else data)["id"])
+    item = data[0] if isinstance(data, list) else data
+    if declared.made_field == "key":
+        return str(item["attributes"]["key"])
+    assert declared.made_field == "id", declared
+    return str(item["id"])
 
 
 def _from_registry(declared: Declared) -> Callable[[OrgWorld], tuple[str, Any]]:

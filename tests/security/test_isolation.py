@@ -1,9 +1,11 @@
 """Organisation isolation: B's keys never reach A's objects, whatever the id or the filter.
 
 Orgs A and B both have project ``SEC``; A has cases SEC-1..SEC-55, B SEC-1..SEC-50,
-so 50 keys collide and five exist in A only. Every id-taking operation aimed at
-A's objects from B answers exactly what it answers for an object that does not
-exist (the id in the message aside); B's random searches never return A's cases.
+so 50 keys collide and five exist in A only. Both have a case type ``Investigation``
+with a config ``region``; each has a custom attribute of its own on the built-in
+types. Every id-taking operation aimed at A's objects from B answers exactly what it
+answers for an object that does not exist (the id in the message aside); B's lists
+show none of A's types and configs; B's random searches never return A's cases.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from casebook.core.entities import BUILTIN_CASE_TYPES
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from tests.security.conftest import (
     OPERATIONS,
@@ -36,17 +39,29 @@ A_WORDS = ["orchid", "zeppelin", "quasar", "marmalade"]
 B_WORDS = ["tulip", "rowboat"]
 
 
+def _text(value: str) -> dict[str, Any]:
+    return {"type": "TEXT", "is_multi": False, "value": value}
+
+
 def _populate(org: OrgWorld, n: int, words: list[str], rng: random.Random) -> list[dict[str, Any]]:
-    """Cases SEC-2..SEC-n (SEC-1 is the org's standing case) with varied state."""
+    """Cases SEC-2..SEC-n (SEC-1 is the org's standing case) with varied state; every fifth
+    of the org's own type with a ``region``, others with the org's own custom attribute."""
     cases = [org.case]
     for i in range(2, n + 1):
         title = f"{words[i % len(words)]} {org.name}{i} {words[(i + 1) % len(words)]}"
+        typed: dict[str, Any] = {}
+        if i % 5 == 0:
+            typed = {"type_id": org.case_type["id"]}
+            typed["custom_attributes"] = {"region": _text(words[i % len(words)])}
+        elif i % 5 == 1:
+            typed = {"custom_attributes": {org.field: _text(words[(i + 1) % len(words)])}}
         case = org.admin.create_case(
             org.project["id"],
             title,
             priority=PRIORITIES[i % 6],
             description=f"{words[0]} incident number {i}",
             assignee_id=org.member["id"] if i % 3 == 0 else None,
+            **typed,
         )
         assert case["attributes"]["key"] == f"SEC-{i}"
         if i % 4 == 1:
@@ -75,6 +90,9 @@ PARAM_KINDS = {
     "user_uuid": "user",
     "cell_id": "cell",
     "link_id": "link",
+    "case_type_id": "case_type",
+    "custom_attribute_id": "config",
+    "custom_attribute_key": "field",
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
@@ -82,9 +100,19 @@ MEMBER_KINDS = {
     "parent_entity_id": "case",
     "child_entity_id": "case",
     "assignee_id": "user",
+    "type_id": "case_type",
 }
 # Operations that name no object: they list or create in the caller's own organisation.
-NAME_NOTHING = {"SearchCases", "GetProjects", "CreateProject", "ListUsers", "CreateUser"}
+NAME_NOTHING = {
+    "SearchCases",
+    "GetProjects",
+    "CreateProject",
+    "ListUsers",
+    "CreateUser",
+    "GetAllCaseTypes",
+    "CreateCaseType",
+    "GetAllCustomAttributes",
+}
 UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
 
@@ -147,6 +175,9 @@ def test_b_cannot_reach_a_by_id(
         "user": [a.member["id"], a_admin_id],
         "cell": [made("cell_id", a)],
         "link": [made("link_id", a)],
+        "case_type": [a.case_type["id"]],
+        "config": [a.config["id"]],
+        "field": [a.field],
     }
     missing_by_shape = {"uuid": str(uuid.uuid4()), "KEY": "SEC-1051", "key": "sec-1051"}
 
@@ -210,13 +241,28 @@ def test_b_cannot_reach_a_by_id(
     assert {u["relationships"]["org"]["data"]["id"] for u in listed} == {b.org_id}
     assert BOOTSTRAP_ADMIN_EMAIL not in {u["attributes"]["email"] for u in listed}
     assert call("GET", "/api/v2/users?filter=default.example").json()["data"] == []
+
+    # A's case types and configs are not B's to list, those on the built-in types included.
+    def ids(answer: Any) -> set[str]:
+        return {item["id"] for item in answer.json()["data"]}
+
+    types, configs = "/api/v2/cases/types", "/api/v2/cases/types/custom_attributes"
+    a_types, b_types = ids(a.admin.get(types)), ids(call("GET", types))
+    assert a.case_type["id"] in a_types and b.case_type["id"] in b_types
+    assert a_types & b_types == set(BUILTIN_CASE_TYPES)
+    a_configs, b_configs = ids(a.admin.get(configs)), ids(call("GET", configs))
+    assert a.config["id"] in a_configs and b.config["id"] in b_configs
+    assert a_configs.isdisjoint(b_configs)
+    for type_id in BUILTIN_CASE_TYPES:
+        listed = call("GET", f"{types}/{type_id}/custom_attributes").json()["data"]
+        assert {c["attributes"]["key"] for c in listed} <= {b.field}, listed
     report_count(request, "isolation_id_requests", requests)
 
 
 # --- random searches --------------------------------------------------------------------
 def _random_filter(rng: random.Random, a: OrgWorld, a_admin_id: str) -> str:
     def leaf() -> str:
-        kind = rng.randrange(14)
+        kind = rng.randrange(18)
         neg = "-" if rng.random() < 0.15 else ""
         if kind == 0:
             return neg + rng.choice(A_WORDS + B_WORDS)
@@ -244,6 +290,14 @@ def _random_filter(rng: random.Random, a: OrgWorld, a_admin_id: str) -> str:
             return f"{neg}status_group:SG_{rng.choice(STATUSES)}"
         if kind == 12:
             return f"created_at:>now-{rng.randrange(1, 30)}d"
+        if kind == 14:
+            return f"{neg}region:{rng.choice(A_WORDS + B_WORDS)}"
+        if kind == 15:
+            return f"{neg}{a.field}:{rng.choice(A_WORDS)}"
+        if kind == 16:
+            return f"type:{rng.choice(['Investigation', a.case_type['id']])}"
+        if kind == 17:
+            return neg + "status_name:" + rng.choice(["Open", '"In Progress"'])
         return f"priority:({rng.choice(PRIORITIES)} OR {rng.choice(PRIORITIES)})"
 
     def expr(depth: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from casebook.core.entities import LINK_RELATIONSHIPS
+from casebook.core.entities import BUILTIN_CASE_TYPES, LINK_RELATIONSHIPS, STANDARD_CASE_TYPE_ID
 from casebook.domain import limits
 from casebook.domain import users as users_domain
 from casebook.search import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS
@@ -26,6 +26,7 @@ from tests.security.conftest import (
     OPERATIONS,
     Live,
     OrgWorld,
+    config_body,
     made,
     raw_request,
     report_count,
@@ -57,6 +58,16 @@ def _user(**attributes: Any) -> dict[str, Any]:
 
 def _project(key: str, name: str) -> dict[str, Any]:
     return {"data": {"type": "project", "attributes": {"key": key, "name": name}}}
+
+
+def _case_type(**attributes: Any) -> dict[str, Any]:
+    return {"data": {"type": "case_type", "attributes": {"name": unique("Capped "), **attributes}}}
+
+
+def _value(value: str | list[str]) -> dict[str, Any]:
+    """The body of ``POST /api/v2/cases/{case_id}/custom_attributes/{key}``, for a TEXT."""
+    attributes = {"type": "TEXT", "is_multi": isinstance(value, list), "value": value}
+    return {"data": {"type": "case", "attributes": attributes}}
 
 
 def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
@@ -167,6 +178,54 @@ def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
     # Stacked negations are a valid filter (they cancel out); they must stay cheap.
     for label, text in {"1999 -": "-" * 1999 + "a", "499 NOT": "NOT " * 499 + "a"}.items():
         yield f"filter of {label}", "GET", "/api/v2/cases", {"params": {"filter": text}}, 200
+    # Case types, their custom attribute configs, and the values of a case.
+    types = "/api/v2/cases/types"
+    configs = f"{types}/{a.case_type['id']}/custom_attributes"
+    name = limits.MAX_CASE_TYPE_NAME_CHARS
+    yield "case type name at cap", "POST", types, {"json": _case_type(name="é" * name)}, 201
+    yield "case type name over cap", "POST", types, {"json": _case_type(name="n" * (name + 1))}, 400
+    text = "d" * (limits.MAX_CASE_TYPE_DESCRIPTION_CHARS + 1)
+    yield (
+        "case type description over cap",
+        "POST",
+        types,
+        {"json": _case_type(description=text)},
+        400,
+    )
+    many_statuses = [{"name": f"s{i}", "group": "SG_OPEN"} for i in range(limits.MAX_STATUSES + 1)]
+    body = _case_type(statuses=many_statuses)
+    yield "statuses over cap", "POST", types, {"json": body}, 400
+    long_status = [
+        {"name": "s" * (limits.MAX_STATUS_NAME_CHARS + 1), "group": "SG_OPEN"},
+        {"name": "Doing", "group": "SG_IN_PROGRESS"},
+        {"name": "Done", "group": "SG_CLOSED"},
+    ]
+    body = _case_type(statuses=long_status)
+    yield "status name over cap", "POST", types, {"json": body}, 400
+    key = "k" * (limits.MAX_CUSTOM_KEY_CHARS + 1)
+    yield "custom attribute key over cap", "POST", configs, {"json": config_body(key)}, 400
+    body = config_body("capped")
+    body["data"]["attributes"]["display_name"] = "n" * (limits.MAX_DISPLAY_NAME_CHARS + 1)
+    yield "display_name over cap", "POST", configs, {"json": body}, 400
+    for label, options in (
+        ("SELECT options over cap", [f"o{i}" for i in range(limits.MAX_SELECT_OPTIONS + 1)]),
+        ("SELECT option over cap", ["o" * (limits.MAX_CUSTOM_TEXT_CHARS + 1)]),
+    ):
+        body = config_body("capped", "SELECT")
+        body["data"]["attributes"]["type_data"] = {"options": [{"value": o} for o in options]}
+        yield label, "POST", configs, {"json": body}, 400
+    field = f"{case}/custom_attributes/{a.field}"
+    at_cap = _value("é" * limits.MAX_CUSTOM_TEXT_CHARS)
+    yield "custom value at cap", "POST", field, {"json": at_cap}, 200
+    over_cap = _value("v" * (limits.MAX_CUSTOM_TEXT_CHARS + 1))
+    yield "custom value over cap", "POST", field, {"json": over_cap}, 400
+    multi = f"{types}/{STANDARD_CASE_TYPE_ID}/custom_attributes"
+    made_multi = a.admin.post(multi, config_body("cap_multi", is_multi=True))
+    assert made_multi.status_code == 201, made_multi.text
+    field = f"{case}/custom_attributes/cap_multi"
+    values = [f"v{i}" for i in range(limits.MAX_CUSTOM_VALUES + 1)]
+    yield "custom values at cap", "POST", field, {"json": _value(values[:-1])}, 200
+    yield "custom values over cap", "POST", field, {"json": _value(values)}, 400
     # Deep nesting on every body-taking endpoint, and inside the fields typed "any JSON".
     deep_array = "[" * 100_000
     deep_object = '{"a":' * 50_000 + "1" + "}" * 50_000
@@ -252,7 +311,8 @@ def test_body_over_the_cap_is_413(
 
 
 def test_collection_caps_are_a_clear_400(orgs: tuple[OrgWorld, OrgWorld]) -> None:
-    """A case's watchers, links and insights stop at their caps, each with a 400 naming it."""
+    """A case's watchers, links and insights, an organisation's case types and a type's custom
+    attributes stop at their caps, each with a 400 naming it."""
     a, _ = orgs
     admin = a.admin
     case = admin.create_case(a.project["id"], "full case")["id"]
@@ -343,6 +403,24 @@ def test_collection_caps_are_a_clear_400(orgs: tuple[OrgWorld, OrgWorld]) -> Non
     stored = admin.get(f"/api/v2/cases/{case}").json()["data"]["attributes"]["insights"]
     assert len(stored) == limits.MAX_INSIGHTS
 
+    # Case types: the organisation's own (the built-in ones do not count).
+    types = "/api/v2/cases/types"
+    own = len(admin.get(types).json()["data"]) - len(BUILTIN_CASE_TYPES)
+    for _ in range(limits.MAX_CASE_TYPES - own):
+        assert admin.post(types, _case_type()).status_code == 201
+    r, elapsed = timed(lambda: admin.post(types, _case_type()))
+    refused(r, limits.MAX_CASE_TYPES, "case types")
+    assert elapsed < FAST
+
+    # Custom attributes of one type.
+    configs = f"{types}/{a.case_type['id']}/custom_attributes"
+    have = len(admin.get(configs).json()["data"])
+    for i in range(limits.MAX_CUSTOM_ATTRIBUTES - have):
+        assert admin.post(configs, config_body(f"cap_{i}")).status_code == 201
+    r, elapsed = timed(lambda: admin.post(configs, config_body("one_more")))
+    refused(r, limits.MAX_CUSTOM_ATTRIBUTES, "custom attributes")
+    assert elapsed < FAST
+
 
 def test_huge_users_page_number_is_not_a_500(api: Api) -> None:
     for number in (2**62, 10**20):
@@ -394,6 +472,10 @@ NUL = "a\x00b"
 def _nul_requests(a: OrgWorld) -> list[tuple[str, str, str, dict[str, Any]]]:
     pid, uid = a.project["id"], a.member["id"]
     patch = lambda **attrs: {"data": {"id": uid, "type": "users", "attributes": attrs}}  # noqa: E731
+    configs = f"/api/v2/cases/types/{a.case_type['id']}/custom_attributes"
+    nul_config = config_body("nul")
+    nul_config["data"]["attributes"]["display_name"] = NUL
+    field = f"/api/v2/cases/{a.case['id']}/custom_attributes/{a.field}"
     return [
         ("case title", "POST", "/api/v2/cases", {"json": _case(pid, title=NUL)}),
         ("case description", "POST", "/api/v2/cases", {"json": _case(pid, description=NUL)}),
@@ -404,6 +486,10 @@ def _nul_requests(a: OrgWorld) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("patch name", "PATCH", f"/api/v2/users/{uid}", {"json": patch(name=NUL)}),
         ("patch title", "PATCH", f"/api/v2/users/{uid}", {"json": patch(title=NUL)}),
         ("users filter", "GET", "/api/v2/users", {"params": {"filter": NUL}}),
+        ("case type name", "POST", "/api/v2/cases/types", {"json": _case_type(name=NUL)}),
+        ("case type emoji", "POST", "/api/v2/cases/types", {"json": _case_type(emoji=NUL)}),
+        ("display_name", "POST", configs, {"json": nul_config}),
+        ("custom value", "POST", field, {"json": _value(NUL)}),
     ]
 
 

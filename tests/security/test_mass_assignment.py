@@ -229,6 +229,26 @@ def _check_semantics(
                 {"data": {"type": "users", "attributes": {"email": "x@default.example"}}},
             )
             assert r.status_code == 403
+    elif data["type"] == "case_type":
+        assert data["id"] != POISON_ID and "deleted_at" not in attributes
+        assert attributes["name"] == body["data"]["attributes"]["name"]
+        assert [s["name"] for s in attributes["statuses"]] == ["Open", "In Progress", "Closed"]
+        if name == "UpdateCaseType":
+            assert data["id"] == a.case_type["id"]
+        assert data in a.admin.get("/api/v2/cases/types").json()["data"]
+    elif data["type"] == "custom_attribute":
+        assert data["id"] != POISON_ID
+        assert attributes["case_type_id"] == a.case_type["id"]
+        sent = body["data"]["attributes"]
+        if name == "CreateCustomAttributeConfig":
+            kept = ("key", "display_name", "type", "is_multi")
+            assert {k: attributes[k] for k in kept} == {k: sent[k] for k in kept}
+        else:
+            assert data["id"] == a.config["id"]
+            assert attributes["key"] == a.config["attributes"]["key"]
+            assert attributes["display_name"] == sent["display_name"]
+        configs = a.admin.get(f"/api/v2/cases/types/{a.case_type['id']}/custom_attributes")
+        assert data in configs.json()["data"]
     elif data["type"] == "link":
         assert data["id"] != POISON_ID
         assert attributes == body["data"]["attributes"]
@@ -241,6 +261,11 @@ def _check_semantics(
         if "title" not in declared_attributes(op):  # else the client's to change
             assert attributes["title"] == case_before["attributes"]["title"]
         assert attributes["status_group"] == "SG_" + attributes["status"]
+        sent = body["data"].get("attributes", {})
+        if name == "UpdateCaseCustomAttribute":
+            assert attributes["custom_attributes"][a.field] == sent
+        if name == "ChangeCaseType":
+            assert attributes["type_id"] == sent["type_id"]
         project = data["relationships"]["project"]["data"]["id"]
         if _names_its_target(op):  # a move: to the project named, with a key of that project
             assert (

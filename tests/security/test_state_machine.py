@@ -1,15 +1,17 @@
 """A Hypothesis state machine: cases of two organisations against an in-memory model.
 
-Rules create cases, change status and priority, assign, archive, comment, search
-and probe the other organisation; after every step the API must agree with the
-model: the same keys (numbered 1, 2, 3... per project and organisation, though
-both organisations use the same project key), the same state, and nothing of
-one organisation visible to the other.
+Rules create cases (of the Standard type or of the organisation's own), change
+status (by group or by name) and priority, assign, archive, comment, set and clear
+a custom attribute, move a case to the other type, search and probe the other
+organisation; after every step the API must agree with the model: the same keys
+(numbered 1, 2, 3... per project and organisation, though both organisations use
+the same project key), the same state, and nothing of one organisation visible to
+the other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -23,10 +25,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.security.conftest import OrgWorld, report_count, unique
 from tests.support.api import case_body
 
 STATUSES = ["OPEN", "IN_PROGRESS", "CLOSED"]
+STATUS_NAMES = {"OPEN": "Open", "IN_PROGRESS": "In Progress", "CLOSED": "Closed"}
 PRIORITIES = ["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
 TITLES = st.text(
     st.characters(categories=["L", "N"]) | st.sampled_from(" -_'"), min_size=1, max_size=40
@@ -43,6 +47,8 @@ class ModelCase:
     assignee: str | None = None
     archived: bool = False
     comments: int = 0
+    type_id: str = STANDARD_CASE_TYPE_ID
+    custom: dict[str, str] = field(default_factory=dict)  # key -> TEXT value
 
 
 def test_cases_agree_with_a_model_across_two_orgs(
@@ -83,26 +89,66 @@ def test_cases_agree_with_a_model_across_two_orgs(
         def people(self, org: str) -> dict[str, str]:
             return {"admin": admin_ids[org], "member": worlds[org].member["id"]}
 
+        def key_of(self, org: str, type_id: str) -> str:
+            """The custom attribute the type has: the org's own on Standard, else region."""
+            return worlds[org].field if type_id == STANDARD_CASE_TYPE_ID else "region"
+
         # --- rules -------------------------------------------------------------
-        @rule(target=cases, org=st.sampled_from(["A", "B"]), title=TITLES)
-        def create(self, org: str, title: str) -> tuple[str, str]:
+        @rule(target=cases, org=st.sampled_from(["A", "B"]), title=TITLES, own=st.booleans())
+        def create(self, org: str, title: str, own: bool) -> tuple[str, str]:
             stats["steps"] += 1
-            body = case_body(self.projects[org], title, type_id=None)
+            type_id = worlds[org].case_type["id"] if own else None
+            body = case_body(self.projects[org], title, type_id=type_id)
             r = self.call(org, "POST", "/api/v2/cases", body)
             assert r.status_code == 201, r.text
             data = r.json()["data"]
             expected_key = f"{self.project_key}-{len(self.model[org]) + 1}"
             assert data["attributes"]["key"] == expected_key
-            self.model[org][data["id"]] = ModelCase(data["id"], expected_key, title.strip())
+            case = ModelCase(data["id"], expected_key, title.strip())
+            case.type_id = type_id or STANDARD_CASE_TYPE_ID
+            self.model[org][data["id"]] = case
             return org, data["id"]
 
-        @rule(ref=cases, status=st.sampled_from(STATUSES))
-        def set_status(self, ref: tuple[str, str], status: str) -> None:
+        @rule(ref=cases, status=st.sampled_from(STATUSES), by_name=st.booleans())
+        def set_status(self, ref: tuple[str, str], status: str, by_name: bool) -> None:
             stats["steps"] += 1
             org, case_id = ref
-            data = self.action(org, case_id, "status", {"status": status})
+            given = {"status_name": STATUS_NAMES[status]} if by_name else {"status": status}
+            data = self.action(org, case_id, "status", given)
             self.model[org][case_id].status = status
             assert data["attributes"]["status"] == status
+            assert data["attributes"]["status_name"] == STATUS_NAMES[status]
+
+        @rule(ref=cases, value=st.none() | TITLES)
+        def set_custom(self, ref: tuple[str, str], value: str | None) -> None:
+            stats["steps"] += 1
+            org, case_id = ref
+            case = self.model[org][case_id]
+            key = self.key_of(org, case.type_id)
+            path = f"/api/v2/cases/{case_id}/custom_attributes/{key}"
+            if value is None:
+                r = self.call(org, "DELETE", path)
+                case.custom.pop(key, None)
+            else:
+                attributes = {"type": "TEXT", "is_multi": False, "value": value}
+                r = self.call(
+                    org, "POST", path, {"data": {"type": "case", "attributes": attributes}}
+                )
+                case.custom[key] = value
+            assert r.status_code == 200, r.text
+
+        @rule(ref=cases)
+        def change_type(self, ref: tuple[str, str]) -> None:
+            """The other type: values of keys the new type lacks go; the status stays (both
+            types name their statuses alike)."""
+            stats["steps"] += 1
+            org, case_id = ref
+            case = self.model[org][case_id]
+            own = worlds[org].case_type["id"]
+            case.type_id = own if case.type_id == STANDARD_CASE_TYPE_ID else STANDARD_CASE_TYPE_ID
+            data = self.action(org, case_id, "type", {"type_id": case.type_id})
+            case.custom = {}  # the two types have no key in common
+            assert data["attributes"]["type_id"] == case.type_id
 
         @rule(ref=cases, priority=st.sampled_from(PRIORITIES))
         def set_priority(self, ref: tuple[str, str], priority: str) -> None:
@@ -161,6 +207,15 @@ def test_cases_agree_with_a_model_across_two_orgs(
             assert r.status_code == 404
             r = self.call(other, "GET", f"/api/v2/cases/{case_id}/timelines")
             assert r.status_code == 404
+            key = self.key_of(org, mine.type_id)
+            value = {"type": "TEXT", "is_multi": False, "value": "not yours"}
+            path = f"/api/v2/cases/{case_id}/custom_attributes/{key}"
+            r = self.call(other, "POST", path, {"data": {"type": "case", "attributes": value}})
+            assert r.status_code == 404
+            r = self.call(other, "GET", f"/api/v2/cases/types/{mine.type_id}/custom_attributes")
+            assert r.status_code == (200 if mine.type_id == STANDARD_CASE_TYPE_ID else 404)
+            if r.status_code == 200:
+                assert key not in {c["attributes"]["key"] for c in r.json()["data"]}
 
         @rule(
             org=st.sampled_from(["A", "B"]),
@@ -237,6 +292,8 @@ def test_cases_agree_with_a_model_across_two_orgs(
                         assignee=assignee.get("id"),
                         archived="archived_at" in attrs,
                         comments=attrs["comment_count"],
+                        type_id=attrs["type_id"],
+                        custom={k: v["value"] for k, v in attrs["custom_attributes"].items()},
                     )
                     assert attrs["status_group"] == "SG_" + attrs["status"]
                     assert ("closed_at" in attrs) == (attrs["status"] == "CLOSED")
