@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
-from tests.http.test_case_types import TYPES, make_type, type_body
+from tests.http.test_case_types import TYPES, make_type
 from tests.support.api import Api
 
 STANDARD = f"{TYPES}/{STANDARD_CASE_TYPE_ID}/custom_attributes"

@@ -10,6 +10,7 @@ banners only.
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 import time
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from casebook.http.registry import CASE_SIBLINGS, case_id_pattern
 from tests.security.conftest import (
     BANNERS,
     FORBIDDEN_BODY,
@@ -271,25 +273,30 @@ def test_project_ids_that_look_like_case_actions(orgs: tuple[OrgWorld, OrgWorld]
             assert r.json()["errors"][0]["title"] == "project not found"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known gap: a case id that is another route's segment is routed there"
-)
-def test_case_ids_that_look_like_other_routes(orgs: tuple[OrgWorld, OrgWorld]) -> None:
-    """A case action on a case id that is the first segment of another route (``link``,
-    ``types``, ``projects``) answers as for any missing case, not as the other route does:
-    ``POST /api/v2/cases/link/attributes`` is refused with 405 (allowed: DELETE), as
-    ``/api/v2/cases/link/{link_id}`` would be."""
+def test_case_ids_that_are_another_routes_name(orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    """No case id is a name the routes beside case ids use (``link``, ``types``,
+    ``projects``): ids are UUIDs or keys. A path that starts with one belongs to that route
+    (``POST /api/v2/cases/link/attributes`` is ``/api/v2/cases/link/{link_id}``, and 405),
+    always a 4xx, and the OpenAPI document's ``case_id`` pattern says so."""
     a, _ = orgs
+    pattern = re.compile(case_id_pattern())
+    assert {"link", "types", "projects"} <= CASE_SIBLINGS
     actions = [op for op in OPERATIONS if op.path.startswith("/api/v2/cases/{case_id}/")]
-    wrong = []
-    for segment in ("link", "types", "projects"):
+    for segment in sorted(CASE_SIBLINGS):
+        assert not pattern.fullmatch(segment)
         for op in actions:
             path, body = op.prepare(a)
             path = path.replace(a.case["id"], segment, 1)
             r = a.admin.client.request(op.method, path, headers=a.admin.headers, json=body)
-            if r.status_code != 404 or r.json()["errors"][0].get("title") != "case not found":
-                wrong.append((op.method, path, r.status_code, r.text[:120]))
-    assert not wrong, "\n".join(map(str, wrong))
+            assert 400 <= r.status_code < 500, (op.method, path, r.status_code, r.text[:120])
+    document = a.admin.client.get("/api/v2/openapi.json").json()
+    param = next(
+        p
+        for p in document["paths"]["/api/v2/cases/{case_id}"]["get"]["parameters"]
+        if p["name"] == "case_id"
+    )
+    assert re.fullmatch(param["schema"]["pattern"].strip("^$"), "SEC-12")
+    assert not re.fullmatch(param["schema"]["pattern"].strip("^$"), "link")
 
 
 # --- path parameters of working a case ------------------------------------------------

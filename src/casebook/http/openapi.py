@@ -19,7 +19,7 @@ import msgspec
 
 from casebook import __version__
 from casebook.http.errors import JSON, JSONAPI
-from casebook.http.registry import NOT_YET, OPERATIONS, PATH_PARAMS, Operation
+from casebook.http.registry import NOT_YET, OPERATIONS, PATH_PARAMS, Operation, case_id_pattern
 
 _ERROR_TITLES = {
     400: "Bad Request",
@@ -154,12 +154,16 @@ def document_bytes() -> bytes:
 
 def _path_param(name: str) -> dict[str, Any]:
     param = PATH_PARAMS[name]
+    schema: dict[str, Any] = {"type": "string", "maxLength": param.max_length}
+    if param.convertor == "caseref":
+        # Never a name the routes beside case ids use: /api/v2/cases/link/... is the links'.
+        schema["pattern"] = f"^{case_id_pattern()}$"
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": param.description,
-        "schema": {"type": "string", "maxLength": param.max_length},
+        "schema": schema,
     }
 
 

@@ -303,6 +303,22 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DisableUser", "DELETE", "/api/v2/users/{user_id}", user_routes.disable_user, "Disable a user", Scope.USER_ACCESS_MANAGE, 204, None, errors=(400, 403, 404, 429), style="legacy"),
 )  # fmt: skip
 
+CASE_SIBLINGS: frozenset[str] = frozenset(
+    op.path.split("/")[4]
+    for op in OPERATIONS
+    if op.path.startswith("/api/v2/cases/") and not op.path.split("/")[4].startswith("{")
+)
+"""The fixed names beside case ids under ``/api/v2/cases/`` (``projects``, ``types``,
+``link``, ...): no case id is one of them (ids are UUIDs or keys such as ``SEC-12``), so
+``/api/v2/cases/link/...`` is always the links' route."""
+
+
+def case_id_pattern() -> str:
+    """The ``case_id`` path parameter as a regular expression: anything but a sibling."""
+    names = "|".join(re.escape(name) for name in sorted(CASE_SIBLINGS))
+    return f"(?!(?:{names})(?:/|$))[^/]+"
+
+
 NOT_YET: dict[str, str] = {
     # Project settings, favourites, views, counts, aggregates and bulk.
     **dict.fromkeys(

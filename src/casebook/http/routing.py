@@ -10,7 +10,6 @@ family, which ``style_for_paths`` derives from the registry too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -23,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from casebook.http.endpoint import Endpoint
 from casebook.http.errors import Style, http_error
-from casebook.http.registry import PATH_PARAMS, Operation
+from casebook.http.registry import PATH_PARAMS, Operation, case_id_pattern
 
 StyleFor = Callable[[str], Style]
 
@@ -31,15 +30,14 @@ MAX_HEADERS = 100
 MAX_HEADER_BYTES = 32 * 1024
 
 
-def case_ref_convertor(fixed: Iterable[str]) -> Convertor[str]:
-    """A case UUID or key, never one of the ``fixed`` names beside it (``projects``, ...).
+def case_ref_convertor() -> Convertor[str]:
+    """A case UUID or key, never one of the fixed names beside it (``projects``, ...).
 
     So the case routes, the hottest, may come first without hiding the others.
     """
-    names = "|".join(re.escape(name) for name in sorted(fixed))
 
     class CaseRef(Convertor[str]):
-        regex = f"(?!(?:{names})(?:/|$))[^/]+" if names else "[^/]+"
+        regex = case_id_pattern()
 
         def convert(self, value: str) -> str:
             return value
@@ -72,13 +70,8 @@ def _router_path(op: Operation) -> str:
 def api_routes(operations: Iterable[Operation], style_for: StyleFor) -> list[Route]:
     """One route per path of ``operations``, in their order."""
     operations = list(operations)
-    fixed = set()
-    for op in operations:
-        parts = op.path.split("/")
-        if op.path.startswith("/api/v2/cases/") and not parts[4].startswith("{"):
-            fixed.add(parts[4])
     # Registered before the routes compile their paths.
-    register_url_convertor("caseref", case_ref_convertor(fixed))
+    register_url_convertor("caseref", case_ref_convertor())
     table: dict[str, dict[str, Endpoint]] = {}
     for op in operations:
         table.setdefault(_router_path(op), {})[op.method] = op.endpoint()
