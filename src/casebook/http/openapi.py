@@ -25,6 +25,7 @@ _ERROR_TITLES = {
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
     409: "Conflict",
     412: "Precondition Failed",
     413: "Payload Too Large",
@@ -81,7 +82,9 @@ def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]
             "description": "OK" if op.success == 200 else "CREATED",
             "content": {media: {"schema": refs[op.response]}},
         }
-    for status in (*op.errors, 503):
+    # A case_id outside its pattern (``link``) makes the path another route's: 405 there.
+    sibling = (405,) if "case_id" in op.path_params and 405 not in op.errors else ()
+    for status in (*op.errors, *sibling, 503):
         responses[str(status)] = _error(status, op.style)
     spec: dict[str, Any] = {
         "operationId": op.operation_id,
