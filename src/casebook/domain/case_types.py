@@ -120,11 +120,7 @@ def _check_emoji(emoji: str) -> str:
 
 
 def _check_description(description: str) -> str:
-    if len(description) > limits.MAX_CASE_TYPE_DESCRIPTION_CHARS:
-        raise InvalidRequestError(
-            f"description is longer than {limits.MAX_CASE_TYPE_DESCRIPTION_CHARS} characters"
-        )
-    return description
+    return _check_text("description", description, limits.MAX_CASE_TYPE_DESCRIPTION_CHARS)
 
 
 def _check_statuses(given: Sequence[StatusIn], current: list[CaseStatusDef]) -> list[CaseStatusDef]:
@@ -422,7 +418,7 @@ def create_config(
     display_name = _check_text(
         "display_name", display_name, limits.MAX_DISPLAY_NAME_CHARS, empty=False
     )
-    description = _check_text("description", description, limits.MAX_CASE_TYPE_DESCRIPTION_CHARS)
+    description = _check_description(description)
     checked = _check_options(options or [])
     with store.write() as tx:
         case_type = type_of(tx, actor.org_id, type_id)
@@ -486,9 +482,7 @@ def update_config(
                 "display_name", display_name, limits.MAX_DISPLAY_NAME_CHARS, empty=False
             ).strip()
         if description is not None:
-            config.description = _check_text(
-                "description", description, limits.MAX_CASE_TYPE_DESCRIPTION_CHARS
-            )
+            config.description = _check_description(description)
         if map_from is not None:
             config.map_from = (
                 _check_text("map_from", map_from, limits.MAX_DISPLAY_NAME_CHARS) or None
