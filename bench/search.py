@@ -16,7 +16,11 @@ they would be in production, in transactions of ``BATCH`` cases, each with its
 comments (0 to 5, Zipf words as the descriptions, some opening with a phrase
 of their own such as "root cause identified"; 5% deleted), its watchers (on
 15% of cases; the searching admin watches about 3% of them) and, on 30% of
-the cases, a due date.
+the cases, a due date. The default organisation has two case types of its own
+with custom attributes (``CUSTOM_ATTRIBUTES``): "Security Incident" (20% of its
+cases, with statuses of its own) and "Change Request" (10%), and its Standard
+cases a ``customer_tier`` on 30% of them; these are drawn from a random stream
+of their own, so the rest of the data is what it was without them.
 
 The mix (``MIX``) runs round-robin, ``--rounds`` times per query after a warm-up,
 one request at a time over one keep-alive connection; the table shows p50 and
@@ -60,13 +64,18 @@ from casebook.core.entities import (
     RESOLVED_REASONS,
     STANDARD_CASE_TYPE_ID,
     Case,
+    CaseStatusDef,
+    CaseType,
     Comment,
+    CustomAttributeConfig,
+    CustomValue,
     Priority,
     Project,
     Status,
     User,
     UserRef,
     UserStatus,
+    default_statuses,
 )
 from casebook.domain import users as users_domain
 from casebook.domain.keys import user_ref
@@ -207,6 +216,54 @@ WATCHED_SHARE = 0.15  # cases with watchers; the admin is one of them a fifth of
 DUE_DATE_SHARE = 0.30
 COUNTRIES = ["brazil", "germany", "india", "nigeria", "russia", "vietnam", "canada", "france"]
 
+# Case types and custom attributes of the default organisation. A case's type, its
+# status name and its custom attribute values come from a random stream of their
+# own (SEED + 1), so every other field is drawn as it was before case types.
+SECURITY = "Security Incident"
+CHANGE = "Change Request"
+SECURITY_STATUSES = [  # name, group, share of the type's cases in that group
+    ("New", Status.OPEN, 0.6),
+    ("Triage", Status.OPEN, 0.4),
+    ("Investigating", Status.IN_PROGRESS, 0.7),
+    ("Containment", Status.IN_PROGRESS, 0.3),
+    ("Resolved", Status.CLOSED, 0.75),
+    ("False Positive", Status.CLOSED, 0.25),
+]
+# Security incidents are most of the SEC project's cases and a few elsewhere (20% of
+# the organisation's); change requests 15% of the rest outside SEC (10%).
+SECURITY_SHARE = {"SEC": 0.55}
+SECURITY_SHARE_ELSEWHERE = 0.05
+CHANGE_SHARE_OUTSIDE_SEC = 0.15
+TAGS = [  # Zipf: the first are the commonest
+    "phishing",
+    "malware",
+    "credential-stuffing",
+    "misconfiguration",
+    "vulnerability",
+    "brute-force",
+    "data-leak",
+    "account-takeover",
+    "insider",
+    "ddos",
+    "ransomware",
+    "supply-chain",
+]
+DETECTIONS = [("SIEM", 0.40), ("EDR", 0.25), ("User report", 0.15), ("Threat intel", 0.10)]
+DETECTIONS += [("Cloud audit", 0.10)]
+RISKS = [("Low", 0.45), ("Medium", 0.35), ("High", 0.15), ("Critical", 0.05)]
+TIERS = [("Platinum", 0.10), ("Gold", 0.20), ("Silver", 0.30), ("Bronze", 0.40)]
+CUSTOMER_TIER_SHARE = 0.30  # of the Standard cases
+# (type, key, display name, kind, is_multi, options); type None is Standard.
+CUSTOM_ATTRIBUTES: list[tuple[str | None, str, str, str, bool, list[str]]] = [
+    (SECURITY, "severity_score", "Severity score", "NUMBER", False, []),
+    (SECURITY, "region", "Region", "TEXT", False, []),
+    (SECURITY, "tags", "Tags", "TEXT", True, []),
+    (SECURITY, "detection", "Detection", "SELECT", False, [d for d, _ in DETECTIONS]),
+    (CHANGE, "risk", "Risk", "SELECT", False, [r for r, _ in RISKS]),
+    (CHANGE, "ticket_url", "Ticket", "URL", False, []),
+    (None, "customer_tier", "Customer tier", "SELECT", False, [t for t, _ in TIERS]),
+]
+
 
 def _cumulative(weights: Sequence[float]) -> list[float]:
     return list(itertools.accumulate(weights))
@@ -226,6 +283,15 @@ class Vocabulary:
         return " ".join(rng.choices(self.words, cum_weights=self.cum, k=k))
 
 
+@dataclass(frozen=True)
+class CustomTypes:
+    """The ids of the default organisation's own case types, and their statuses."""
+
+    security_id: str
+    change_id: str
+    security_statuses: dict[Status, list[tuple[str, float]]]  # group -> (stored name, share)
+
+
 @dataclass
 class OrgData:
     name: str
@@ -235,6 +301,7 @@ class OrgData:
     user_cum: list[float]
     projects: list[Project]
     project_cum: list[float]
+    types: CustomTypes | None = None
 
 
 @dataclass
@@ -258,6 +325,55 @@ def _make_user(org_id: str, email: str, name: str, at: int, *, admin: bool = Fal
         created_at=at,
         modified_at=at,
     )
+
+
+def _stored_name(name: str, group: Status) -> str:
+    return "" if name == group.display_name else name  # as Case.status_name holds it
+
+
+def _add_custom_types(tx: Any, org_id: str, at: int) -> CustomTypes:
+    """The Security Incident and Change Request types and every custom attribute config."""
+    security = CaseType(
+        id=new_id(),
+        org_id=org_id,
+        name=SECURITY,
+        description="A security signal worth a look",
+        emoji="🛡",
+        statuses=[CaseStatusDef(new_id(), name, group) for name, group, _ in SECURITY_STATUSES],
+        created_at=at - SPAN_DAYS * DAY_US,
+    )
+    change = CaseType(
+        id=new_id(),
+        org_id=org_id,
+        name=CHANGE,
+        description="A change to production, to approve and track",
+        emoji="🔧",
+        statuses=[CaseStatusDef(new_id(), s.name, s.group) for s in default_statuses()],
+        created_at=at - SPAN_DAYS * DAY_US,
+    )
+    tx.case_types.insert(security)
+    tx.case_types.insert(change)
+    type_ids = {SECURITY: security.id, CHANGE: change.id, None: STANDARD_CASE_TYPE_ID}
+    for type_name, key, display_name, kind, is_multi, options in CUSTOM_ATTRIBUTES:
+        tx.custom_attributes.insert(
+            CustomAttributeConfig(
+                id=new_id(),
+                org_id=org_id,
+                type_id=type_ids[type_name],
+                key=key,
+                display_name=display_name,
+                description="",
+                type=kind,
+                is_multi=is_multi,
+                options=options,
+                map_from=None,
+                created_at=at - SPAN_DAYS * DAY_US,
+            )
+        )
+    statuses: dict[Status, list[tuple[str, float]]] = {}
+    for name, group, share in SECURITY_STATUSES:
+        statuses.setdefault(group, []).append((_stored_name(name, group), share))
+    return CustomTypes(security.id, change.id, statuses)
 
 
 def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
@@ -302,6 +418,7 @@ def _prepare_orgs(store: Store, at: int) -> list[OrgData]:
                     user_cum=_cumulative([1 / (i + 1) for i in range(len(users))]),
                     projects=projects,
                     project_cum=_cumulative([share for _, share in PROJECTS]),
+                    types=_add_custom_types(tx, org.id, at) if name == "default" else None,
                 )
             )
     return orgs
@@ -354,6 +471,7 @@ class _OrgSpec:
     user_cum: list[float]
     projects: list[tuple[str, str]]  # (id, key)
     project_cum: list[float]
+    types: CustomTypes | None
 
 
 @dataclass
@@ -366,6 +484,61 @@ class _Seeded:
 
 
 _COMMENT_COUNT_CUM = _cumulative([w for _, w in COMMENT_COUNTS])
+_TAG_CUM = _cumulative([1 / (rank + 1) for rank in range(len(TAGS))])
+_DETECTION_CUM = _cumulative([w for _, w in DETECTIONS])
+_RISK_CUM = _cumulative([w for _, w in RISKS])
+_TIER_CUM = _cumulative([w for _, w in TIERS])
+
+
+def _one(kind: str, value: str | float) -> CustomValue:
+    return {"is_multi": False, "type": kind, "value": value}
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, float]], cum: list[float]) -> str:
+    return rng.choices(weighted, cum_weights=cum, k=1)[0][0]
+
+
+def _security_values(
+    rng: random.Random, attributes: dict[str, list[str]]
+) -> dict[str, CustomValue]:
+    values: dict[str, CustomValue] = {}
+    if rng.random() < 0.90:
+        # 0 to 10, most incidents minor: mean 3.3, one in twenty above 7.
+        values["severity_score"] = _one("NUMBER", round(10 * rng.betavariate(2, 4), 1))
+    region = rng.choice(REGIONS)
+    if rng.random() < 0.80:
+        # The attributes map's region where the case has one: the same fact, typed.
+        values["region"] = _one("TEXT", attributes.get("region", [region])[0])
+    if rng.random() < 0.70:
+        tags = rng.choices(TAGS, cum_weights=_TAG_CUM, k=rng.randint(1, 3))
+        values["tags"] = {"is_multi": True, "type": "TEXT", "value": list(dict.fromkeys(tags))}
+    if rng.random() < 0.85:
+        values["detection"] = _one("SELECT", _pick(rng, DETECTIONS, _DETECTION_CUM))
+    return values
+
+
+def _change_values(rng: random.Random, number: int) -> dict[str, CustomValue]:
+    values: dict[str, CustomValue] = {}
+    if rng.random() < 0.95:
+        values["risk"] = _one("SELECT", _pick(rng, RISKS, _RISK_CUM))
+    if rng.random() < 0.60:
+        values["ticket_url"] = _one("URL", f"https://tickets.example.com/browse/CHG-{number}")
+    return values
+
+
+def _set_type(rng: random.Random, types: CustomTypes, project_key: str, case: Case) -> None:
+    """Make the case a security incident, a change request or a Standard case, with
+    its status name and custom attribute values."""
+    if rng.random() < SECURITY_SHARE.get(project_key, SECURITY_SHARE_ELSEWHERE):
+        case.type_id = types.security_id
+        names = types.security_statuses[case.status]
+        case.status_name = rng.choices(names, weights=[w for _, w in names], k=1)[0][0]
+        case.custom_attributes = _security_values(rng, case.attributes)
+    elif project_key not in SECURITY_SHARE and rng.random() < CHANGE_SHARE_OUTSIDE_SEC:
+        case.type_id = types.change_id  # Open, In Progress, Closed: no status name
+        case.custom_attributes = _change_values(rng, case.number)
+    elif rng.random() < CUSTOMER_TIER_SHARE:
+        case.custom_attributes = {"customer_tier": _one("SELECT", _pick(rng, TIERS, _TIER_CUM))}
 
 
 def _comments(
@@ -414,6 +587,7 @@ def _generate(
     last number of each project and the number of cases per organisation.
     """
     rng = random.Random(SEED)
+    types_rng = random.Random(SEED + 1)  # case types: a stream of their own
     vocabulary = Vocabulary(rng)
     step = SPAN_DAYS * DAY_US // max(cases, 1)
     first_at = now - SPAN_DAYS * DAY_US
@@ -464,6 +638,8 @@ def _generate(
         if rng.random() < DUE_DATE_SHARE:
             due = created + rng.randrange(1, 60) * DAY_US
             case.due_date = due - due % DAY_US
+        if spec.types is not None:
+            _set_type(types_rng, spec.types, project_key, case)
         batch.append(_Seeded(case, _comments(rng, vocabulary, spec, case), _watchers(rng, spec)))
         if len(batch) == BATCH:
             out.put(batch)
@@ -549,6 +725,7 @@ def seed(store: Store, cases: int) -> SeedResult:
             user_cum=org.user_cum,
             projects=[(p.id, p.key) for p in org.projects],
             project_cum=org.project_cum,
+            types=org.types,
         )
         for org in orgs
     ]
@@ -642,7 +819,7 @@ def vacuum_analyze(store: Store) -> None:
 
 @dataclass(frozen=True)
 class Query:
-    kind: str  # facet, facet+sort, text, phrase, comments, working, or-group, deep page
+    kind: str  # facet, facet+sort, text, phrase, comments, working, or-group, deep page, custom
     filter: str
     params: tuple[tuple[str, str], ...] = ()
 
@@ -688,6 +865,15 @@ MIX: list[Query] = [
     Query("or-group", "(service:checkout OR service:payments) (timeout OR latency)"),
     Query("deep page", "", (("page[size]", "100"), ("page[number]", "50"))),
     Query("deep page", "status:closed", (("page[size]", "10"), ("page[number]", "500"))),
+    # Case types, custom attributes and custom statuses (the default organisation's).
+    Query("custom", "region:eu-west-1"),
+    Query("custom", "severity_score:>7"),
+    Query("custom", "severity_score:[3 TO 5] status:open"),
+    Query("custom", "tags:(phishing OR malware)"),
+    Query("custom", 'type:"Security Incident" status:open'),
+    Query("custom", "status_name:Triage"),
+    Query("custom", "customer_tier:gold priority:P1"),
+    Query("custom", 'type:"Change Request" -status:closed'),
 ]
 
 
@@ -939,9 +1125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--only", help="run only the queries whose label contains this text")
+    parser.add_argument("--kind", help="run only the queries of this kind (custom, text ...)")
     args = parser.parse_args(argv)
     api_key, app_key = secrets.token_hex(16), secrets.token_hex(20)
-    mix = [q for q in MIX if args.only is None or args.only in q.label]
+    mix = [
+        q
+        for q in MIX
+        if (args.only is None or args.only in q.label) and (args.kind in (None, q.kind))
+    ]
     with database(args.backend, args.database_url, args.keep) as url:
         store = open_store(DatabaseUrl.parse(url), sqlite_synchronous="NORMAL")
         try:
