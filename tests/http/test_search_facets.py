@@ -394,6 +394,14 @@ PLANS = {
     "drive": {"_SCAN_ROW": 1e12},
     # Every term counts as rare, starting from sets as dear: test membership in sets.
     "list": {"_DRIVE_ROW": 1e12},
+    # Every set counts as common, and a count driven by one finds nothing in its first
+    # rows: it starts again from the other terms (SQLite).
+    "recount": {
+        "TEXT_ESTIMATE_CAP": 0,
+        "ATTRIBUTE_ESTIMATE_CAP": 0,
+        "_COUNT_DRIVE_BUDGET": 0,
+        "USE_WINDOWS": False,
+    },
 }
 
 

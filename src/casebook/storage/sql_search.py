@@ -93,6 +93,10 @@ from casebook.search.query import (
 )
 from casebook.storage.executor import Dialect
 
+_COUNT_DRIVE_BUDGET = 4
+"""A SQLite count driven by a large set reads at most this many times its bound of the
+set's rows before it starts from the other terms instead (see ``SearchPlanner.count``)."""
+
 _COMMENTS_PER_COUNTED = 4
 """A PostgreSQL count first reads up to this many matching comments per case it must
 count (cases have 1.5 comments on average in the benchmark's data)."""
@@ -758,6 +762,7 @@ class _Choice:
     drive: _Drive | None
     modes: dict[Query, Mode]
     window_rows: int | None  # a window of this many newest (or oldest) seqs
+    drive_capped: bool = False  # the drive's set is at least its estimate's cap
 
 
 @dataclass
@@ -896,14 +901,27 @@ class SearchPlanner:
 
     # --- counts ---------------------------------------------------------------------
     def count_statement(
-        self, bound: int, *, titles_only: bool = False, comment_limit: int | None = None
+        self,
+        bound: int,
+        *,
+        titles_only: bool = False,
+        comment_limit: int | None = None,
+        choice: _Choice | None = None,
+        drive_limit: int | None = None,
     ) -> Statement:
         """How many cases match, counting no further than ``bound``. PostgreSQL only:
         ``titles_only``, with text terms matching titles and descriptions only;
-        ``comment_limit``, with each text term reading at most that many comments."""
-        choice = self._choose(bound, counting=True)
+        ``comment_limit``, with each text term reading at most that many comments.
+        SQLite: ``choice`` instead of the planner's, ``drive_limit`` reads only that many
+        rows of its drive's set."""
+        if choice is None:
+            choice = self._choose(bound, counting=True)
         source, where, params = self._where(
-            choice, None, titles_only=titles_only, comment_limit=comment_limit
+            choice,
+            None,
+            titles_only=titles_only,
+            comment_limit=comment_limit,
+            drive_limit=drive_limit,
         )
         select = "DISTINCT c.seq" if choice.drive is not None and choice.drive.repeats else "1"
         return Statement(
@@ -925,8 +943,30 @@ class SearchPlanner:
                 found = int(self.fetch(subset.sql, subset.params)[0][0])
                 if found >= bound:
                     return found
+        if self.dialect == "sqlite":
+            choice = self._choose(bound, counting=True)
+            if choice.drive is not None and choice.drive_capped and self._others(choice.drive):
+                # A large set drives the count, with other terms to test: when its first
+                # rows hold too few matches (gold cases, few of them P1), those other
+                # terms' indexes are the better start, the set tested against each row.
+                first = self.count_statement(
+                    bound, choice=choice, drive_limit=bound * _COUNT_DRIVE_BUDGET
+                )
+                found = int(self.fetch(first.sql, first.params)[0][0])
+                if found >= bound:
+                    return found
+                choice = self._choose(bound, counting=True, may_drive=False)
+            statement = self.count_statement(bound, choice=choice)
+            return int(self.fetch(statement.sql, statement.params)[0][0])
         statement = self.count_statement(bound)
         return int(self.fetch(statement.sql, statement.params)[0][0])
+
+    def _others(self, drive: _Drive) -> bool:
+        """Whether terms other than the drive's (and the default scope) remain to be tested."""
+        return any(
+            term not in drive.terms and not isinstance(term, ArchivedIs)
+            for term in _conjuncts(self.query)
+        )
 
     # --- the condition --------------------------------------------------------------
     def _where(
@@ -936,6 +976,7 @@ class SearchPlanner:
         *,
         titles_only: bool = False,
         comment_limit: int | None = None,
+        drive_limit: int | None = None,
     ) -> tuple[str, str, list[object]]:
         conjuncts = _conjuncts(self.query)
         drive = choice.drive
@@ -961,9 +1002,11 @@ class SearchPlanner:
             params.append(window.bound)
         source = "cases c"
         if drive is not None:
-            source = f"({drive.sql}) AS d CROSS JOIN cases c"
+            limited = "" if drive_limit is None else " LIMIT ?"
+            source = f"({drive.sql}{limited}) AS d CROSS JOIN cases c"
             scope.insert(0, "c.seq = d.seq")
-            params = [*drive.params, *params]
+            budget = [] if drive_limit is None else [drive_limit]
+            params = [*drive.params, *budget, *params]
         if rest:
             condition = compiler.compile(And(tuple(rest)) if len(rest) > 1 else rest[0])
             scope.append(f"({condition.sql})")
@@ -971,8 +1014,9 @@ class SearchPlanner:
         return source, " AND ".join(scope), params
 
     # --- SQLite's choices ------------------------------------------------------------
-    def _choose(self, rows: int, counting: bool) -> _Choice:
-        """Which set drives the statement, and how the other terms are tested."""
+    def _choose(self, rows: int, counting: bool, *, may_drive: bool = True) -> _Choice:
+        """Which set drives the statement (none unless ``may_drive``), and how the other
+        terms are tested."""
         leaves = _all_seq_set_leaves(self.query)
         if not leaves:
             return _Choice(None, {}, None)
@@ -987,8 +1031,9 @@ class SearchPlanner:
                 return _Choice(None, {}, None)
             return _Choice(None, {}, window_rows if window_rows < self._seq_span() else None)
         total = self._seq_span()
-        candidates = self._drive_candidates()
+        candidates = self._drive_candidates() if may_drive else []
         drive = None
+        drive_capped = False
         if candidates:
             # Of sets as large, a text set: the other terms are then tested
             # by index lookups, cheaper than FTS5 probes (tens of microseconds).
@@ -999,7 +1044,7 @@ class SearchPlanner:
             # Counting stops after `rows` matches, wherever it starts; a page in
             # sort order must otherwise read about rows * total / size cases.
             if counting or (not capped and size * size * _DRIVE_ROW <= rows * total * _SCAN_ROW):
-                drive = best
+                drive, drive_capped = best, capped
         common_text = [
             leaf
             for leaf in leaves
@@ -1022,7 +1067,7 @@ class SearchPlanner:
             # for every case read: build the set once instead.
             prefix = isinstance(leaf, Text) and leaf.prefix
             modes[leaf] = "probe" if capped and not prefix else "list"
-        return _Choice(drive, modes, None)
+        return _Choice(drive, modes, None, drive_capped)
 
     def _drive_candidates(self) -> list[tuple[int, bool, _Drive]]:
         """(estimated size, whether capped, set) for each way to start the search.
