@@ -237,6 +237,9 @@ Index(
     cases.c.type_id,
     cases.c.created_at,
     cases.c.seq,
+    cases.c.status,
+    cases.c.priority_rank,
+    cases.c.project_id,
     sqlite_where=text("archived_at IS NULL AND type_id <> '00000000-0000-0000-0000-000000000001'"),
     postgresql_where=text(
         "archived_at IS NULL AND type_id <> '00000000-0000-0000-0000-000000000001'"

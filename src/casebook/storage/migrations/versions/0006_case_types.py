@@ -24,11 +24,21 @@ branch_labels = None
 depends_on = None
 
 STANDARD = "00000000-0000-0000-0000-000000000001"
-# (name, column, predicate): the live cases of the other types, and those whose
-# status has a name of its own; both small where most cases are Standard.
+# (name, columns, predicate): the live cases of the other types, and those whose
+# status has a name of its own; both small where most cases are Standard. Status,
+# priority and project ride along, as in ix_cases_live_assignee: "open cases of a
+# type" is counted from the index, deleted projects left out, with no row read.
 _CASE_INDEXES = [
-    ("ix_cases_live_type", "type_id", f"archived_at IS NULL AND type_id <> '{STANDARD}'"),
-    ("ix_cases_live_status_name", "status_name", "archived_at IS NULL AND status_name IS NOT NULL"),
+    (
+        "ix_cases_live_type",
+        ["org_id", "type_id", "created_at", "seq", "status", "priority_rank", "project_id"],
+        f"archived_at IS NULL AND type_id <> '{STANDARD}'",
+    ),
+    (
+        "ix_cases_live_status_name",
+        ["org_id", "status_name", "created_at", "seq"],
+        "archived_at IS NULL AND status_name IS NOT NULL",
+    ),
 ]
 
 # One row per value: {"key": {"type": ..., "is_multi": ..., "value": v or [v, ...]}}.
@@ -103,12 +113,12 @@ _POSTGRES = [
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     op.add_column("cases", sa.Column("status_name", sa.Text(), nullable=True))
-    for name, column, predicate in _CASE_INDEXES:
+    for name, columns, predicate in _CASE_INDEXES:
         where = sa.text(predicate)
         op.create_index(
             name,
             "cases",
-            ["org_id", column, "created_at", "seq"],
+            columns,
             sqlite_where=where,
             postgresql_where=where,
         )
