@@ -93,7 +93,7 @@ from casebook.search.query import (
 )
 from casebook.storage.executor import Dialect
 
-_COUNT_DRIVE_BUDGET = 4
+_COUNT_DRIVE_BUDGET = 8
 """A SQLite count driven by a large set reads at most this many times its bound of the
 set's rows before it starts from the other terms instead (see ``SearchPlanner.count``)."""
 
@@ -948,7 +948,8 @@ class SearchPlanner:
             if choice.drive is not None and choice.drive_capped and self._others(choice.drive):
                 # A large set drives the count, with other terms to test: when its first
                 # rows hold too few matches (gold cases, few of them P1), those other
-                # terms' indexes are the better start, the set tested against each row.
+                # terms' indexes are the better start, each row tested against the set,
+                # built once.
                 first = self.count_statement(
                     bound, choice=choice, drive_limit=bound * _COUNT_DRIVE_BUDGET
                 )
@@ -1064,9 +1065,10 @@ class SearchPlanner:
                 TEXT_ESTIMATE_CAP if isinstance(leaf, Text) else ATTRIBUTE_ESTIMATE_CAP
             )
             # A prefix probe merges the doclists of every word with that prefix,
-            # for every case read: build the set once instead.
+            # for every case read: build the set once instead. So does a recount
+            # (``may_drive`` False), which reads another term's index range whole.
             prefix = isinstance(leaf, Text) and leaf.prefix
-            modes[leaf] = "probe" if capped and not prefix else "list"
+            modes[leaf] = "probe" if capped and not prefix and may_drive else "list"
         return _Choice(drive, modes, None, drive_capped)
 
     def _drive_candidates(self) -> list[tuple[int, bool, _Drive]]:
