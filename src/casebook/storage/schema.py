@@ -198,6 +198,7 @@ Index(
     cases.c.created_at,
     cases.c.seq,
     cases.c.priority_rank,  # migration 0003: status + priority counted from the index
+    cases.c.project_id,  # migration 0006: deleted projects left out from the index
     **_LIVE,
 )
 Index(
@@ -207,6 +208,7 @@ Index(
     cases.c.created_at,
     cases.c.seq,
     cases.c.status,  # migration 0003
+    cases.c.project_id,  # migration 0006
     **_LIVE,
 )
 Index(

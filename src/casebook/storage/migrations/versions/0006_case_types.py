@@ -41,6 +41,34 @@ _CASE_INDEXES = [
     ),
 ]
 
+# The status and priority indexes gain the project at their end: with a deleted
+# project in the organisation, a count ("P1s holding customer_tier:gold") leaves its
+# cases out from the index alone, with no row read.
+_LIVE = "archived_at IS NULL"
+_WIDENED = [
+    ("ix_cases_live_status", ["org_id", "status DESC", "created_at", "seq", "priority_rank"]),
+    ("ix_cases_live_priority", ["org_id", "priority_rank", "created_at", "seq", "status"]),
+]
+
+# PostgreSQL's planner takes a side table's (org, key, value) columns for independent
+# and misjudges how common a value of one key is; statistics on them together fix it.
+_POSTGRES_STATISTICS = [
+    "CREATE STATISTICS st_case_custom_values ON org_id, key, value FROM case_custom_values",
+    "CREATE STATISTICS st_case_attributes ON org_id, key, value FROM case_attributes",
+]
+
+
+def _index(name: str, columns: list[str], predicate: str) -> None:
+    where = sa.text(predicate)
+    op.create_index(
+        name,
+        "cases",
+        [sa.text(c) if " " in c else c for c in columns],
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
 # One row per value: {"key": {"type": ..., "is_multi": ..., "value": v or [v, ...]}}.
 _SQLITE_VALUES = """
     SELECT {seq}, {org}, a.key,
@@ -114,14 +142,10 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     op.add_column("cases", sa.Column("status_name", sa.Text(), nullable=True))
     for name, columns, predicate in _CASE_INDEXES:
-        where = sa.text(predicate)
-        op.create_index(
-            name,
-            "cases",
-            columns,
-            sqlite_where=where,
-            postgresql_where=where,
-        )
+        _index(name, columns, predicate)
+    for name, columns in _WIDENED:
+        op.drop_index(name, "cases")
+        _index(name, [*columns, "project_id"], _LIVE)
     op.create_table(
         "case_types",
         sa.Column("id", sa.Text(), nullable=False),
@@ -181,12 +205,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_case_custom_values_case", "case_custom_values", ["case_seq", "key", "value"]
     )
-    for statement in _POSTGRES if postgres else _SQLITE:
+    for statement in [*_POSTGRES, *_POSTGRES_STATISTICS] if postgres else _SQLITE:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    for name, columns in _WIDENED:
+        op.drop_index(name, "cases")
+        _index(name, columns, _LIVE)
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS st_case_custom_values, st_case_attributes")
         op.execute("DROP TRIGGER case_custom_values_sync ON cases")
         op.execute("DROP FUNCTION case_custom_values_sync()")
     else:
