@@ -226,11 +226,22 @@ def keys_revoke(key_id: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
 
 
 @projects_app.command("restore")
-def projects_restore(key: str, org: OrgOption = users_domain.DEFAULT_ORG) -> None:
-    """Bring back a deleted project and its cases."""
+def projects_restore(
+    key: str,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+    new_key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="A new key, when another project has taken KEY since (its cases follow).",
+        ),
+    ] = None,
+) -> None:
+    """Bring back a deleted project and its cases (the most recently deleted one of KEY)."""
     with _store() as store:
-        project = projects_domain.restore_project(store, org_name=org, key=key)
-    typer.echo(f"restored project {project.key} ({project.id})")
+        project = projects_domain.restore_project(store, org_name=org, key=key, new_key=new_key)
+    renamed = "" if project.key == key.upper() else f", now {project.key}"
+    typer.echo(f"restored project {key.upper()}{renamed} ({project.id})")
 
 
 @types_app.command("list")

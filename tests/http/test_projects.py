@@ -8,6 +8,18 @@ from typer.testing import CliRunner
 from casebook.cli import app as cli_app
 from tests.support.api import Api
 
+NOTIFICATION_DEFAULTS = {
+    "enabled": True,
+    "destinations": [1],
+    "notify_on_case_assignment": True,
+    "notify_on_case_unassignment": True,
+    "notify_on_case_closed": True,
+    "notify_on_case_priority_change": True,
+    "notify_on_case_comment": True,
+    "notify_on_case_comment_mention": True,
+    "notify_on_case_status_change": True,
+}
+
 
 def test_create_list_get(api: Api) -> None:
     created = api.create_project("SEC", "Security")
@@ -17,6 +29,7 @@ def test_create_list_get(api: Api) -> None:
         "key": "SEC",
         "name": "Security",
         "restricted": False,
+        "settings": {"notification": NOTIFICATION_DEFAULTS},
     }
     api.create_project("NOC", "Operations")
     listed = api.get("/api/v2/cases/projects")
@@ -125,13 +138,6 @@ def test_delete_hides_project_and_cases_and_restore_brings_them_back(
     assert api.case_action(case["id"], "archive").status_code == 404
     assert api.search().json()["meta"]["total_cases"] == 0
     assert api.delete(f"/api/v2/cases/projects/{project['id']}").status_code == 404
-    # The key stays reserved while the deleted project can be restored.
-    again = api.post(
-        "/api/v2/cases/projects",
-        {"data": {"type": "project", "attributes": {"key": "SEC", "name": "x"}}},
-    )
-    assert again.status_code == 409
-    assert "casebook projects restore SEC" in again.json()["errors"][0]["detail"]
 
     monkeypatch.setenv("CASEBOOK_DATABASE_URL", api.settings.database_url.raw)
     result = CliRunner().invoke(cli_app, ["projects", "restore", "SEC"])

@@ -143,8 +143,9 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 # --- two organisations ----------------------------------------------------------------
 @dataclass
 class OrgWorld:
-    """One organisation: its admin (unscoped keys), a member, a project, a case, a case
-    type of its own with a custom attribute config, and a custom attribute of the case.
+    """One organisation: its admin (unscoped keys), a member, a project with a saved view, a
+    case, a case type of its own with a custom attribute config, and a custom attribute of
+    the case.
 
     The case type is the organisation's own (the built-in types refuse changes); both
     organisations name theirs alike (``Investigation``, config ``region``), as both have
@@ -164,6 +165,7 @@ class OrgWorld:
     case_type: dict[str, Any]
     config: dict[str, Any]
     field: str
+    view: dict[str, Any]
     actor: Api | None = None
 
     @property
@@ -206,6 +208,10 @@ def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
     field = f"{name}_notes"
     for type_id in (STANDARD_CASE_TYPE_ID, EVENT_MANAGEMENT_CASE_TYPE_ID):
         _created(admin.post(f"{types}/{type_id}/custom_attributes", config_body(field)))
+    view_attributes = {"project_id": project["id"], "name": "Open P1s", "query": "priority:P1"}
+    view = _created(
+        admin.post("/api/v2/cases/views", {"data": {"type": "view", "attributes": view_attributes}})
+    )
     return OrgWorld(
         name=name,
         admin=admin,
@@ -215,6 +221,7 @@ def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
         case_type=case_type,
         config=config,
         field=field,
+        view=view,
     )
 
 
@@ -333,6 +340,24 @@ def _change_config(org: OrgWorld) -> tuple[str, Any]:
     return path, {"data": {"type": "custom_attribute", "attributes": attributes}}
 
 
+def _patch_project(org: OrgWorld) -> tuple[str, Any]:
+    attributes = {"name": unique("Renamed "), "settings": {"notification": {"enabled": False}}}
+    return f"/api/v2/cases/projects/{org.project['id']}", {
+        "data": {"type": "project", "attributes": attributes}
+    }
+
+
+def _view_body(org: OrgWorld) -> dict[str, Any]:
+    attributes = {"project_id": org.project["id"], "name": unique("View "), "query": "priority:P1"}
+    return {"data": {"type": "view", "attributes": attributes}}
+
+
+def _change_view(org: OrgWorld) -> tuple[str, Any]:
+    attributes = {"name": unique("Renamed "), "query": "status:open"}
+    path = f"/api/v2/cases/views/{org.view['id']}"
+    return path, {"data": {"type": "view", "attributes": attributes}}
+
+
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, or take their
 # case in the body or the query string.
@@ -350,6 +375,10 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "UpdateCaseType": _rename_type,
     "CreateCustomAttributeConfig": _new_config,
     "UpdateCustomAttributeConfig": _change_config,
+    "UpdateProject": _patch_project,
+    "ListCaseViews": lambda o: (f"/api/v2/cases/views?project_id={o.project['id']}", None),
+    "CreateCaseView": lambda o: ("/api/v2/cases/views", _view_body(o)),
+    "UpdateCaseView": _change_view,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
@@ -379,6 +408,7 @@ def _standing(org: OrgWorld) -> dict[str, str]:
         "case_type_id": org.case_type["id"],
         "custom_attribute_id": org.config["id"],
         "custom_attribute_key": org.field,
+        "view_id": org.view["id"],
     }
 
 

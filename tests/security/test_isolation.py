@@ -93,6 +93,7 @@ PARAM_KINDS = {
     "case_type_id": "case_type",
     "custom_attribute_id": "config",
     "custom_attribute_key": "field",
+    "view_id": "view",
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
@@ -101,6 +102,7 @@ MEMBER_KINDS = {
     "child_entity_id": "case",
     "assignee_id": "user",
     "type_id": "case_type",
+    "project_id": "project",
 }
 # Operations that name no object: they list or create in the caller's own organisation.
 NAME_NOTHING = {
@@ -112,6 +114,7 @@ NAME_NOTHING = {
     "GetAllCaseTypes",
     "CreateCaseType",
     "GetAllCustomAttributes",
+    "ListUserCaseProjectFavorites",
 }
 UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
@@ -178,6 +181,7 @@ def test_b_cannot_reach_a_by_id(
         "case_type": [a.case_type["id"]],
         "config": [a.config["id"]],
         "field": [a.field],
+        "view": [a.view["id"]],
     }
     missing_by_shape = {"uuid": str(uuid.uuid4()), "KEY": "SEC-1051", "key": "sec-1051"}
 
@@ -256,6 +260,14 @@ def test_b_cannot_reach_a_by_id(
     for type_id in BUILTIN_CASE_TYPES:
         listed = call("GET", f"{types}/{type_id}/custom_attributes").json()["data"]
         assert {c["attributes"]["key"] for c in listed} <= {b.field}, listed
+    # A's favourites and views are not B's to list.
+    favorites = "/api/v2/cases/projects/favorites"
+    assert (
+        a.admin.post(f"/api/v2/cases/projects/{a.project['id']}/favorites", None).status_code == 204
+    )
+    assert ids(a.admin.get(favorites)) == {a.project["id"]}
+    assert a.project["id"] not in ids(call("GET", favorites))
+    assert ids(call("GET", f"/api/v2/cases/views?project_id={b.project['id']}")) == {b.view["id"]}
     report_count(request, "isolation_id_requests", requests)
 
 

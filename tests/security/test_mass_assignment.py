@@ -211,6 +211,20 @@ def _check_semantics(
         assert data["id"] != POISON_ID and attributes["restricted"] is False
         case = a.admin.create_case(data["id"], "first of a poisoned project")
         assert case["attributes"]["key"] == f"{attributes['key']}-1"
+    elif name == "UpdateProject":
+        assert data["id"] == a.project["id"]
+        assert attributes["key"] == a.project["attributes"]["key"]
+        assert attributes["restricted"] is False
+        assert attributes["name"] == body["data"]["attributes"]["name"]
+        assert attributes["settings"]["notification"]["enabled"] is False
+    elif data["type"] == "view":
+        assert data["id"] != POISON_ID
+        assert attributes["name"] == body["data"]["attributes"]["name"]
+        assert attributes["query"] == body["data"]["attributes"]["query"]
+        assert data["relationships"]["project"]["data"]["id"] == a.project["id"]
+        creator = data["relationships"]["created_by"]["data"]["id"]
+        assert creator == a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
+        assert a.admin.get(f"/api/v2/cases/views/{data['id']}").json()["data"] == data
     elif name in ("CreateUser", "UpdateUser"):
         assert attributes["service_account"] is False
         assert attributes["verified"] is False

@@ -69,6 +69,7 @@ def test_unknown_methods_are_405_with_allow(
         "case_type_id": a.case_type["id"],
         "custom_attribute_id": a.config["id"],
         "custom_attribute_key": a.field,
+        "view_id": str(uuid.uuid4()),
     }
     checked = 0
     for template, allowed in ROUTES.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from casebook.core.errors import InvalidTransitionError, InvalidValueError
 
@@ -190,6 +190,29 @@ class Project:
     created_at: int
     created_by: str | None
     deleted_at: int | None = None
+    # The project's settings and board columns, as Datadog's PATCH takes them (JSON objects
+    # whose shapes http/schemas/projects.py declares); None: never set, the defaults apply.
+    settings: dict[str, Any] | None = None
+    columns_config: dict[str, Any] | None = None
+    modified_at: int | None = None
+    modified_by: str | None = None
+
+
+@dataclass(slots=True)
+class CaseView:
+    """A saved search on a project: a named query in the search language, shared by the
+    organisation. Its cases are the search ``project_id:<project_id> (<query>)``."""
+
+    id: str
+    org_id: str
+    project_id: str
+    name: str
+    query: str
+    np_rule_id: str | None
+    created_at: int
+    created_by: str | None
+    modified_at: int | None = None
+    modified_by: str | None = None
 
 
 @dataclass(slots=True)

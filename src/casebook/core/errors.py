@@ -19,6 +19,7 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── CustomAttributeNotFoundError (names the key in ``meta``)
     │   ├── TimelineCellNotFoundError
     │   ├── LinkNotFoundError
+    │   ├── ViewNotFoundError
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
     ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
@@ -101,8 +102,10 @@ class NotFoundError(CasebookError):
     code = "resource_not_found"
     resource = "resource"
 
-    def __init__(self, ref: str) -> None:
-        super().__init__(f"{self.resource} not found")
+    def __init__(self, ref: str, *, doing: str = "") -> None:
+        # ``doing``: what failed, as Datadog prefixes some ("failed to get project").
+        message = f"{self.resource} not found"
+        super().__init__(f"{doing}: {message}" if doing else message)
         self.ref = ref
 
 
@@ -138,6 +141,10 @@ class CustomAttributeNotFoundError(NotFoundError):
                 f"failed to update batch: failed to apply command: failed to apply domain.{command}"
                 " command: custom attribute configuration not found"
             )
+
+
+class ViewNotFoundError(NotFoundError):
+    resource = "view"
 
 
 class OrgNotFoundError(NotFoundError):

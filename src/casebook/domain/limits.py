@@ -42,3 +42,9 @@ MAX_CUSTOM_TEXT_CHARS = 1_000
 """A TEXT, URL or SELECT value, and a SELECT option."""
 MAX_CUSTOM_VALUES = 50
 """Values of one ``is_multi`` custom attribute on one case."""
+MAX_SETTINGS_QUERY_CHARS = 2_000
+"""A search query held in a project's settings (escalation queries)."""
+MAX_INACTIVE_SECONDS = 10 * 365 * 86_400
+"""``auto_close_inactive_cases.max_inactive_time_in_secs``: ten years at most."""
+MAX_VIEW_NAME_CHARS = 200
+MAX_VIEWS_PER_PROJECT = 200

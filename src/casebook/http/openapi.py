@@ -101,7 +101,7 @@ def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]
         {
             "name": q.name,
             "in": "query",
-            "required": False,
+            "required": q.required,
             "schema": q.schema,
             "description": q.description,
         }

@@ -28,11 +28,13 @@ from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import users as user_routes
+from casebook.http.routes import views as view_routes
 from casebook.http.routes import working as working_routes
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import users as user_schemas
+from casebook.http.schemas import views as view_schemas
 from casebook.http.schemas import working as working_schemas
 from casebook.search import MAX_QUERY_LENGTH
 
@@ -42,6 +44,7 @@ class QueryParam:
     name: str
     schema: dict[str, Any]
     description: str
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ PATH_PARAMS: dict[str, PathParam] = {
     "custom_attribute_key": PathParam(
         "Case Custom attribute's key", "CreateCustomAttributeConfig", made_field="key"
     ),
+    "view_id": PathParam("The UUID of the case view.", "CreateCaseView"),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
 
@@ -108,8 +112,10 @@ class Operation:
         return endpoint(self.handler, style=self.style, scope=self.scope)
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> QueryParam:
-    return QueryParam(name, schema, description)
+def _query(
+    name: str, schema: dict[str, Any], description: str, *, required: bool = False
+) -> QueryParam:
+    return QueryParam(name, schema, description, required)
 
 
 _SEARCH_QUERY = (
@@ -213,6 +219,15 @@ _LINKS_QUERY = (
     ),
 )
 
+_VIEWS_QUERY = (
+    _query(
+        "project_id",
+        {"type": "string", "maxLength": 64},
+        "Filter views by project identifier.",
+        required=True,
+    ),
+)
+
 # 412: a stale If-Match (optimistic concurrency on the case).
 _CASE_CHANGE = (400, 403, 404, 412, 413, 429)
 R, W = Scope.CASES_READ, Scope.CASES_WRITE
@@ -293,8 +308,18 @@ OPERATIONS: tuple[Operation, ...] = (
     # Projects.
     Operation("GetProjects", "GET", "/api/v2/cases/projects", project_routes.list_projects, "Get all projects", R, 200, project_schemas.ProjectList, errors=(400, 403, 429)),
     Operation("CreateProject", "POST", "/api/v2/cases/projects", project_routes.create_project, "Create a project", W, 201, project_schemas.ProjectDocument, project_schemas.ProjectCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
+    Operation("ListUserCaseProjectFavorites", "GET", "/api/v2/cases/projects/favorites", project_routes.list_favorites, "List project favorites", R, 200, project_schemas.FavoriteList, errors=(403, 429)),
     Operation("GetProject", "GET", "/api/v2/cases/projects/{project_id}", project_routes.get_project, "Get the details of a project", R, 200, project_schemas.ProjectDocument),
+    Operation("UpdateProject", "PATCH", "/api/v2/cases/projects/{project_id}", project_routes.update_project, "Update a project", W, 200, project_schemas.ProjectDocument, project_schemas.ProjectUpdateRequest, errors=(400, 403, 404, 413, 429)),
     Operation("DeleteProject", "DELETE", "/api/v2/cases/projects/{project_id}", project_routes.delete_project, "Remove a project", W, 204, None, errors=(403, 404, 429)),
+    Operation("FavoriteCaseProject", "POST", "/api/v2/cases/projects/{project_id}/favorites", project_routes.favorite_project, "Favorite a project", W, 204, None, errors=(400, 403, 404, 429)),
+    Operation("UnfavoriteCaseProject", "DELETE", "/api/v2/cases/projects/{project_id}/favorites", project_routes.unfavorite_project, "Unfavorite a project", W, 204, None, errors=(400, 403, 404, 429)),
+    # Saved views.
+    Operation("ListCaseViews", "GET", "/api/v2/cases/views", view_routes.list_views, "List case views", R, 200, view_schemas.ViewList, query=_VIEWS_QUERY),
+    Operation("CreateCaseView", "POST", "/api/v2/cases/views", view_routes.create_view, "Create a case view", W, 201, view_schemas.ViewDocument, view_schemas.ViewCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
+    Operation("GetCaseView", "GET", "/api/v2/cases/views/{view_id}", view_routes.get_view, "Get a case view", R, 200, view_schemas.ViewDocument),
+    Operation("UpdateCaseView", "PUT", "/api/v2/cases/views/{view_id}", view_routes.update_view, "Update a case view", W, 200, view_schemas.ViewDocument, view_schemas.ViewUpdateRequest, errors=(400, 403, 404, 413, 429)),
+    Operation("DeleteCaseView", "DELETE", "/api/v2/cases/views/{view_id}", view_routes.delete_view, "Delete a case view", W, 204, None),
     # Users (Datadog's Users API, which the case API's clients rely on).
     Operation("ListUsers", "GET", "/api/v2/users", user_routes.list_users, "List all users", Scope.USER_ACCESS_READ, 200, user_schemas.UserList, query=_USERS_QUERY, errors=(400, 403, 429), style="legacy"),
     Operation("CreateUser", "POST", "/api/v2/users", user_routes.create_user, "Create a user", Scope.USER_ACCESS_INVITE, 201, user_schemas.UserDocument, user_schemas.UserCreateRequest, errors=(400, 403, 409, 413, 429), style="legacy"),
@@ -323,9 +348,7 @@ NOT_YET: dict[str, str] = {
     # Project settings, favourites, views, counts, aggregates and bulk.
     **dict.fromkeys(
         (
-            "UpdateProject", "ListUserCaseProjectFavorites", "FavoriteCaseProject",
-            "UnfavoriteCaseProject", "ListCaseViews", "CreateCaseView", "GetCaseView",
-            "UpdateCaseView", "DeleteCaseView", "CountCases", "AggregateCases", "BulkUpdateCases",
+            "CountCases", "AggregateCases", "BulkUpdateCases",
         ),
         "project settings, views and bulk",
     ),

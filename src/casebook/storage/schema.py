@@ -138,8 +138,23 @@ projects = Table(
     Column("created_by", Text),
     Column("deleted_at", BigInteger),
     Column("deleted_by", Text),
-    UniqueConstraint("org_id", "key", name="uq_projects_org_key"),
+    # Migration 0007: settings and board columns (JSON; NULL: the defaults), last change.
+    Column("settings", Text),
+    Column("columns_config", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
 )
+# Migration 0007: a key is unique among live projects (deleting one frees its key, as in
+# Datadog); deleted projects are found by key through the plain index.
+Index(
+    "uq_projects_org_key_live",
+    projects.c.org_id,
+    projects.c.key,
+    unique=True,
+    sqlite_where=text("deleted_at IS NULL"),
+    postgresql_where=text("deleted_at IS NULL"),
+)
+Index("ix_projects_org_key", projects.c.org_id, projects.c.key)
 
 cases = Table(
     "cases",
@@ -437,4 +452,32 @@ Index(
     case_custom_values.c.case_seq,
     case_custom_values.c.key,
     case_custom_values.c.value,
+)
+
+# Migration 0007: each user's favourite projects, and the organisation's saved views.
+project_favorites = Table(
+    "project_favorites",
+    metadata,
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("user_id", Text, ForeignKey("users.id"), primary_key=True),
+    Column("project_id", Text, ForeignKey("projects.id"), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+case_views = Table(
+    "case_views",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("project_id", Text, ForeignKey("projects.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("np_rule_id", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
+)
+Index(
+    "ix_case_views_project", case_views.c.org_id, case_views.c.project_id, case_views.c.created_at
 )

@@ -20,6 +20,7 @@ from casebook.storage.case_types import (
 from casebook.storage.cases import Cases, SqlCases
 from casebook.storage.comments import Comments, SqlComments
 from casebook.storage.executor import Dialect, Executor
+from casebook.storage.favorites import Favorites, SqlFavorites
 from casebook.storage.history import History, SqlHistory
 from casebook.storage.keys import Keys, SqlKeys
 from casebook.storage.links import Links, SqlLinks
@@ -27,6 +28,7 @@ from casebook.storage.meta import Meta, SqlMeta
 from casebook.storage.orgs import Orgs, SqlOrgs
 from casebook.storage.projects import Projects, SqlProjects
 from casebook.storage.users import SqlUsers, Users
+from casebook.storage.views import SqlViews, Views
 from casebook.storage.watchers import SqlWatchers, Watchers
 
 R = TypeVar("R")
@@ -59,6 +61,10 @@ class Transaction(Protocol):
     def case_types(self) -> CaseTypes: ...
     @property
     def custom_attributes(self) -> CustomAttributes: ...
+    @property
+    def favorites(self) -> Favorites: ...
+    @property
+    def views(self) -> Views: ...
 
 
 class _Repository(Generic[R]):
@@ -101,3 +107,5 @@ class SqlTransaction:
     links = _Repository(SqlLinks)
     case_types = _Repository(SqlCaseTypes)
     custom_attributes = _Repository(SqlCustomAttributes)
+    favorites = _Repository(SqlFavorites)
+    views = _Repository(SqlViews)
