@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -101,6 +101,10 @@ _BY_KEY = f"{_SELECT} WHERE c.org_id = ? AND c.key = ?"
 _LOCK = " FOR UPDATE OF c"
 _LOCKED = {_BY_ID: _BY_ID + _LOCK, _BY_KEY: _BY_KEY + _LOCK}
 _ALIAS = "SELECT case_id FROM case_key_aliases WHERE org_id = ? AND key = ?"
+_IDS_BY_KEY = "SELECT key, id FROM cases WHERE org_id = ? AND key IN ({marks})"
+_IDS_BY_ALIAS = "SELECT key, case_id FROM case_key_aliases WHERE org_id = ? AND key IN ({marks})"
+# Locks rows in this order (PostgreSQL locks a sorted result's rows as it returns them).
+_MANY = f"{_SELECT} WHERE c.org_id = ? AND c.id IN ({{marks}}) ORDER BY c.id"
 _ADD_ALIAS = (
     "INSERT INTO case_key_aliases (org_id, key, case_id, created_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (org_id, key) DO UPDATE SET case_id = excluded.case_id"
@@ -186,6 +190,19 @@ class Cases(Protocol):
 
     def by_key(self, org_id: str, key: str, *, for_update: bool = False) -> Case | None:
         """A case of a live project by key (``SEC-12``), or by a key it had before it moved."""
+        ...
+
+    def ids_by_key(self, org_id: str, keys: Collection[str]) -> dict[str, str]:
+        """The ids of the cases ``keys`` name (keys they have, or had before they moved), by
+        key; keys naming no case are left out. Cases of deleted projects are included."""
+        ...
+
+    def get_many(
+        self, org_id: str, case_ids: Collection[str], *, for_update: bool = False
+    ) -> list[Case]:
+        """The cases of live projects among ``case_ids``, in the order of their ids;
+        ``for_update`` locks them until commit, in that order, so that two writers locking
+        sets that overlap cannot deadlock."""
         ...
 
     def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
@@ -283,6 +300,32 @@ class SqlCases(Repository):
             if alias is not None:
                 return self._get(_BY_ID, org_id, alias[0], for_update)
         return case
+
+    def ids_by_key(self, org_id: str, keys: Collection[str]) -> dict[str, str]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        rows = self._sql.all(_IDS_BY_KEY.format(marks=marks), [org_id, *keys])
+        found = {str(key): str(case_id) for key, case_id in rows}
+        rest = [key for key in keys if key not in found]
+        if rest:
+            marks = ", ".join("?" * len(rest))
+            rows = self._sql.all(_IDS_BY_ALIAS.format(marks=marks), [org_id, *rest])
+            found.update((str(key), str(case_id)) for key, case_id in rows)
+        return found
+
+    def get_many(
+        self, org_id: str, case_ids: Collection[str], *, for_update: bool = False
+    ) -> list[Case]:
+        case_ids = list(case_ids)
+        if not case_ids:
+            return []
+        sql = _MANY.format(marks=", ".join("?" * len(case_ids)))
+        if for_update and self._sql.dialect == "postgres":
+            sql += _LOCK
+        seen: dict[Any, Any] = {}  # one UserRef per user
+        return [CASES.load(row, seen) for row in self._sql.all(sql, [org_id, *case_ids])]
 
     def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
         self._sql.execute(_ADD_ALIAS, (org_id, key, case_id, at))
