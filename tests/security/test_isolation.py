@@ -26,11 +26,11 @@ from tests.security.conftest import (
     OPERATIONS,
     Operation,
     OrgWorld,
-    dump_database,
     made,
     report_count,
 )
 from tests.support.api import case_body
+from tests.support.dump import dump_database
 
 A_CASES, B_CASES = 55, 50
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED"]

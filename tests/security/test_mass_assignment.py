@@ -21,10 +21,10 @@ from tests.security.conftest import (
     OPERATIONS,
     Operation,
     OrgWorld,
-    dump_database,
     report_count,
     struct_fields,
 )
+from tests.support.dump import dump_database
 
 POISON_ID = "66666666-6666-4666-8666-666666666666"
 POISON_TIME = "2001-01-01T00:00:00.000Z"
