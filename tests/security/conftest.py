@@ -242,6 +242,18 @@ def _move(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/{org.case['id']}/relationships/project", body
 
 
+def _bulk(org: OrgWorld) -> tuple[str, Any]:
+    # The standing case and a fresh one, to a fresh project each time, so that every bulk
+    # changes both (a move to where a case is writes nothing).
+    fresh = made("case_id", org)
+    attributes = {
+        "case_ids": [org.case["id"], fresh],
+        "type": "update_project",
+        "payload": {"project_id": made("project_id", org)},
+    }
+    return "/api/v2/cases/bulk", {"data": {"type": "bulk", "attributes": attributes}}
+
+
 def _remove_insights(org: OrgWorld) -> tuple[str, Any]:
     # The insights go on first, so that every removal removes something.
     adder = _operation("AddCaseInsights")
@@ -295,11 +307,12 @@ def _change_config(org: OrgWorld) -> tuple[str, Any]:
 
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, or take their
-# case in the body or the query string.
+# cases in the body or the query string.
 RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
     "AssignCase": _assign,
     "MoveCaseToProject": _move,
+    "BulkUpdateCases": _bulk,
     "RemoveCaseInsights": _remove_insights,
     "ListCaseLinks": _links_of,
     "CreateCaseLink": _link,

@@ -96,6 +96,8 @@ PARAM_KINDS = {
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
+    "case_ids": "case",
+    "project_id": "project",
     "entity_id": "case",
     "parent_entity_id": "case",
     "child_entity_id": "case",
