@@ -63,13 +63,15 @@ def bulk_update_cases(
         except CaseNotFoundError as exc:
             exc.meta = {"case_id": exc.ref}
             raise
+        changed: list[tuple[Case, cases.Change]] = []
         for ref, case in found:
             try:
                 decided = decide(tx, case, at)
             except CasebookError as exc:
                 raise _of_case(exc, ref) from None
             if decided is not None:
-                cases.store_change(tx, actor, case, at, *decided)
+                changed.append((case, decided))
+        cases.store_changes(tx, actor, at, changed)
     return [case for _, case in found]
 
 

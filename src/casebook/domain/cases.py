@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -247,13 +247,37 @@ def store_change(
     """Write a change the in-memory ``case`` already shows, with its history rows; a new
     version (ETag). ``modifies``: it also sets ``modified_at``/``modified_by`` (a comment
     does not: it changes only ``comment_count``)."""
-    case.version += 1
-    if modifies:
-        case.modified_at = at
-        case.modified_by = actor.user
-        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
-    tx.cases.update(actor.org_id, case.id, dataclasses.replace(update, version=case.version))
+    tx.cases.update(actor.org_id, case.id, _stamped(actor, case, at, update, modifies))
     tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
+
+
+def store_changes(
+    tx: Transaction, actor: Actor, at: int, changed: Sequence[tuple[Case, Change]]
+) -> None:
+    """``store_change`` for several cases at once, in a few statements whatever their
+    number (a bulk's)."""
+    tx.cases.update_many(
+        actor.org_id,
+        [(case.id, _stamped(actor, case, at, update)) for case, (update, _) in changed],
+    )
+    tx.history.record_many(
+        actor.org_id, actor.user_id, at, [(case.id, changes) for case, (_, changes) in changed]
+    )
+
+
+def _stamped(
+    actor: Actor, case: Case, at: int, update: CaseUpdate, modifies: bool = True
+) -> CaseUpdate:
+    """``update`` with the case's next version (and, if it ``modifies``, who changed it when),
+    which the in-memory case takes too."""
+    case.version += 1
+    if not modifies:
+        return dataclasses.replace(update, version=case.version)
+    case.modified_at = at
+    case.modified_by = actor.user
+    return dataclasses.replace(
+        update, modified_at=at, modified_by=actor.user_id, version=case.version
+    )
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -213,6 +213,10 @@ class Cases(Protocol):
         """Write the fields that ``change`` gives to one case."""
         ...
 
+    def update_many(self, org_id: str, changes: Sequence[tuple[str, CaseUpdate]]) -> None:
+        """``update`` for several cases, (case id, change) each, in a few round trips."""
+        ...
+
     def count_of_type(self, org_id: str, type_id: str) -> int:
         """The cases of a type, archived ones and those of deleted projects included."""
         ...
@@ -272,6 +276,26 @@ def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
 
 
 _UPDATES = tuple(_update_of(f.name) for f in dataclasses.fields(CaseUpdate))
+_UPDATES_BUT_VERSION = tuple(u for u in _UPDATES if u[0] != "version")
+
+
+def _assignments(change: CaseUpdate, *, version: bool = True) -> tuple[list[str], list[Any]]:
+    """The ``column = ?`` assignments that write what ``change`` gives (but its version,
+    unless ``version``), and their values."""
+    # Column names come from the declaration above, never from the caller.
+    assignments: list[str] = []
+    params: list[Any] = []
+    for field, assignment, dumps in _UPDATES if version else _UPDATES_BUT_VERSION:
+        given = getattr(change, field)
+        if given is not UNSET:
+            assignments.append(assignment)
+            params += [dump(given) for dump in dumps]
+    return assignments, params
+
+
+_UPDATE = "UPDATE cases SET {} WHERE org_id = ? AND id = ?"
+# Cases that take the same values but for their versions, in one statement.
+_UPDATE_ALIKE = "UPDATE cases SET {}, version = CASE id {} END WHERE org_id = ? AND id IN ({})"
 
 
 class SqlCases(Repository):
@@ -331,19 +355,38 @@ class SqlCases(Repository):
         self._sql.execute(_ADD_ALIAS, (org_id, key, case_id, at))
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
-        # Column names come from the declaration above, never from the caller.
-        assignments: list[str] = []
-        params: list[Any] = []
-        for field, assignment, dumps in _UPDATES:
-            given = getattr(change, field)
-            if given is not UNSET:
-                assignments.append(assignment)
-                params += [dump(given) for dump in dumps]
+        assignments, params = _assignments(change)
         if assignments:
-            self._sql.execute(
-                f"UPDATE cases SET {', '.join(assignments)} WHERE org_id = ? AND id = ?",
-                [*params, org_id, case_id],
-            )
+            self._sql.execute(_UPDATE.format(", ".join(assignments)), [*params, org_id, case_id])
+
+    def update_many(self, org_id: str, changes: Sequence[tuple[str, CaseUpdate]]) -> None:
+        # A bulk's changes are mostly alike but for the versions: one statement for those
+        # (each statement runs apart, and a bulk's rows would each pay for that); the
+        # others are pipelined.
+        alike: dict[tuple[str, tuple[Any, ...]], list[tuple[str, CaseUpdate]]] = {}
+        for case_id, change in changes:
+            but_version = _assignments(change, version=False)
+            key = (", ".join(but_version[0]), tuple(but_version[1]))
+            alike.setdefault(key, []).append((case_id, change))
+        each: dict[str, list[list[Any]]] = {}
+        for (sets, values), group in alike.items():
+            if len(group) > 1 and sets and all(c.version is not UNSET for _, c in group):
+                when = " ".join(["WHEN ? THEN ?"] * len(group))
+                sql = _UPDATE_ALIKE.format(sets, when, ", ".join("?" * len(group)))
+                versions = [v for case_id, change in group for v in (case_id, change.version)]
+                ids = [case_id for case_id, _ in group]
+                self._sql.execute(sql, [*values, *versions, org_id, *ids])
+                continue
+            for case_id, change in group:
+                assignments, params = _assignments(change)
+                if assignments:
+                    sql = _UPDATE.format(", ".join(assignments))
+                    each.setdefault(sql, []).append([*params, org_id, case_id])
+        for sql, rows in each.items():
+            if len(rows) == 1:
+                self._sql.execute(sql, rows[0])
+            else:
+                self._sql.execute_many(sql, rows)
 
     def count_of_type(self, org_id: str, type_id: str) -> int:
         return self._count(_OF_TYPE, (org_id, type_id))
