@@ -103,8 +103,12 @@ _LOCKED = {_BY_ID: _BY_ID + _LOCK, _BY_KEY: _BY_KEY + _LOCK}
 _ALIAS = "SELECT case_id FROM case_key_aliases WHERE org_id = ? AND key = ?"
 _IDS_BY_KEY = "SELECT key, id FROM cases WHERE org_id = ? AND key IN ({marks})"
 _IDS_BY_ALIAS = "SELECT key, case_id FROM case_key_aliases WHERE org_id = ? AND key IN ({marks})"
+# Cases by a list of ids. Without statistics SQLite guesses that the organisation's
+# indexes find fewer rows than the ids' unique index would, and reads every case of the
+# organisation: a unary + on org_id keeps it off them (PostgreSQL has no unary + for text).
+_ORG_OF_IDS = {"sqlite": "+{}org_id = ?", "postgres": "{}org_id = ?"}
 # Locks rows in this order (PostgreSQL locks a sorted result's rows as it returns them).
-_MANY = f"{_SELECT} WHERE c.org_id = ? AND c.id IN ({{marks}}) ORDER BY c.id"
+_MANY = _SELECT + " WHERE {org} AND c.id IN ({marks}) ORDER BY c.id"
 _ADD_ALIAS = (
     "INSERT INTO case_key_aliases (org_id, key, case_id, created_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (org_id, key) DO UPDATE SET case_id = excluded.case_id"
@@ -295,7 +299,7 @@ def _assignments(change: CaseUpdate, *, version: bool = True) -> tuple[list[str]
 
 _UPDATE = "UPDATE cases SET {} WHERE org_id = ? AND id = ?"
 # Cases that take the same values but for their versions, in one statement.
-_UPDATE_ALIKE = "UPDATE cases SET {}, version = CASE id {} END WHERE org_id = ? AND id IN ({})"
+_UPDATE_ALIKE = "UPDATE cases SET {}, version = CASE id {} END WHERE {} AND id IN ({})"
 
 
 class SqlCases(Repository):
@@ -345,7 +349,8 @@ class SqlCases(Repository):
         case_ids = list(case_ids)
         if not case_ids:
             return []
-        sql = _MANY.format(marks=", ".join("?" * len(case_ids)))
+        org = _ORG_OF_IDS[self._sql.dialect].format("c.")
+        sql = _MANY.format(org=org, marks=", ".join("?" * len(case_ids)))
         if for_update and self._sql.dialect == "postgres":
             sql += _LOCK
         seen: dict[Any, Any] = {}  # one UserRef per user
@@ -372,7 +377,8 @@ class SqlCases(Repository):
         for (sets, values), group in alike.items():
             if len(group) > 1 and sets and all(c.version is not UNSET for _, c in group):
                 when = " ".join(["WHEN ? THEN ?"] * len(group))
-                sql = _UPDATE_ALIKE.format(sets, when, ", ".join("?" * len(group)))
+                org = _ORG_OF_IDS[self._sql.dialect].format("")
+                sql = _UPDATE_ALIKE.format(sets, when, org, ", ".join("?" * len(group)))
                 versions = [v for case_id, change in group for v in (case_id, change.version)]
                 ids = [case_id for case_id, _ in group]
                 self._sql.execute(sql, [*values, *versions, org_id, *ids])
