@@ -296,3 +296,32 @@ def test_favourites_of_unknown_or_foreign_projects_are_404(api: Api) -> None:
         assert api.delete(f"{PROJECTS}/{ref}/favorites").status_code == 404
     assert favorites(api) == []
     assert favorites(other) == [theirs["id"]]
+
+
+def test_self_assignment_moves_an_open_case_to_in_progress_when_set(api: Api) -> None:
+    project = api.create_project("SEC")
+    me = api.get("/api/v2/users", filter="admin").json()["data"][0]["id"]
+    teammate = api.create_user()["id"]
+    before = api.create_case(project["id"], "Before the setting")
+    r = api.case_action(before["id"], "assign", {"assignee_id": me})
+    assert r.json()["data"]["attributes"]["status"] == "OPEN"
+    setting = {
+        "auto_transition_assigned_cases": {"auto_transition_assigned_cases_on_self_assigned": True}
+    }
+    assert patch(api, project, settings=setting).status_code == 200
+    # Assigned to someone else: stays open.
+    other = api.create_case(project["id"], "For a teammate")
+    r = api.case_action(other["id"], "assign", {"assignee_id": teammate})
+    assert r.json()["data"]["attributes"]["status"] == "OPEN"
+    # Taken by the caller: In Progress, both changes in the timeline.
+    mine = api.create_case(project["id"], "Mine")
+    r = api.case_action(mine["id"], "assign", {"assignee_id": me})
+    attributes = r.json()["data"]["attributes"]
+    assert (attributes["status"], attributes["status_name"]) == ("IN_PROGRESS", "In Progress")
+    fields = [field for field, _, _ in api.history(mine["id"])]
+    assert "assignee" in fields and "status" in fields
+    # A closed case stays closed.
+    closed = api.create_case(project["id"], "Done")
+    api.case_action(closed["id"], "status", {"status": "CLOSED"})
+    r = api.case_action(closed["id"], "assign", {"assignee_id": me})
+    assert r.json()["data"]["attributes"]["status"] == "CLOSED"

@@ -90,6 +90,8 @@ def test_every_kind_of_change_fails_whole(api: Api, faulty: Api) -> None:
         ("PUT", "/api/v2/cases/SEC-1/insights", {"data": {"type": "case", "attributes": {"insights": [insight]}}}),
         ("PATCH", "/api/v2/cases/SEC-1/relationships/project", {"data": {"id": net["id"], "type": "project"}}),
         ("DELETE", f"/api/v2/cases/link/{link}", None),
+        ("POST", "/api/v2/cases/bulk", {"data": {"type": "bulk", "attributes": {"case_ids": ["SEC-1", "SEC-2"], "type": "assign", "payload": {"assignee_id": ann["id"]}}}}),
+        ("POST", "/api/v2/cases/bulk", {"data": {"type": "bulk", "attributes": {"case_ids": ["SEC-2", "SEC-1"], "type": "update_project", "payload": {"project_id": net["id"]}}}}),
     ]  # fmt: skip
     before = _rows(api)
     for method, path, body in calls:

@@ -1,4 +1,4 @@
-"""Shared pieces of the security suite: two organisations, the operation table, DB dumps, counts.
+"""Shared pieces of the security suite: two organisations, the operation table, counts.
 
 Every test here takes the ``database_url``-based fixtures of ``tests/conftest.py``
 and so runs on SQLite and on PostgreSQL. Counts (matrix cells, requests) are
@@ -16,14 +16,12 @@ import itertools
 import re
 import secrets
 import socket
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-import psycopg
 import pytest
 from starlette.testclient import TestClient
 
@@ -41,7 +39,6 @@ from casebook.http.registry import OPERATIONS as REGISTRY
 from casebook.http.registry import PATH_PARAMS
 from casebook.http.registry import Operation as Declared
 from casebook.storage import Store, open_store
-from casebook.storage.urls import DatabaseUrl
 from tests.conftest import TEMPLATE, TEST_ENV
 from tests.support.api import Api, case_body
 from tests.support.server import ServerProcess
@@ -81,43 +78,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("security counts")
         for nodeid, name, value in _COUNTS:
             terminalreporter.write_line(f"{nodeid}: {name} = {value}")
-
-
-# --- database dumps -------------------------------------------------------------------
-def dump_database(url: str) -> dict[str, list[tuple[str, ...]]]:
-    """Every row of every table (shadow tables of the full-text index included), as text."""
-    parsed = DatabaseUrl.parse(url)
-    out: dict[str, list[tuple[str, ...]]] = {}
-    if parsed.is_sqlite:
-        conn = sqlite3.connect(parsed.sqlite_path)
-        try:
-            names = [
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            ]
-            for name in names:
-                rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()
-                out[name] = sorted(tuple(_text(v) for v in row) for row in rows)
-        finally:
-            conn.close()
-        return out
-    with psycopg.connect(parsed.postgres_dsn) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-            ).fetchall()
-        ]
-        for name in names:
-            rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()  # type: ignore[call-overload]
-            out[name] = sorted(tuple(_text(v) for v in row) for row in rows)
-    return out
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("latin-1")
-    return "" if value is None else str(value)
 
 
 # --- apps with other settings ---------------------------------------------------------
@@ -289,6 +249,18 @@ def _move(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/{org.case['id']}/relationships/project", body
 
 
+def _bulk(org: OrgWorld) -> tuple[str, Any]:
+    # The standing case and a fresh one, to a fresh project each time, so that every bulk
+    # changes both (a move to where a case is writes nothing).
+    fresh = made("case_id", org)
+    attributes = {
+        "case_ids": [org.case["id"], fresh],
+        "type": "update_project",
+        "payload": {"project_id": made("project_id", org)},
+    }
+    return "/api/v2/cases/bulk", {"data": {"type": "bulk", "attributes": attributes}}
+
+
 def _remove_insights(org: OrgWorld) -> tuple[str, Any]:
     # The insights go on first, so that every removal removes something.
     adder = _operation("AddCaseInsights")
@@ -360,11 +332,12 @@ def _change_view(org: OrgWorld) -> tuple[str, Any]:
 
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, or take their
-# case in the body or the query string.
+# cases in the body or the query string.
 RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
     "AssignCase": _assign,
     "MoveCaseToProject": _move,
+    "BulkUpdateCases": _bulk,
     "RemoveCaseInsights": _remove_insights,
     "ListCaseLinks": _links_of,
     "CreateCaseLink": _link,

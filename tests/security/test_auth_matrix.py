@@ -26,10 +26,10 @@ from tests.security.conftest import (
     MEMBER_SCOPES,
     OPERATIONS,
     OrgWorld,
-    dump_database,
     report_count,
     unique,
 )
+from tests.support.dump import dump_database
 
 ABSENT = object()
 

@@ -26,11 +26,11 @@ from tests.security.conftest import (
     OPERATIONS,
     Operation,
     OrgWorld,
-    dump_database,
     made,
     report_count,
 )
 from tests.support.api import case_body
+from tests.support.dump import dump_database
 
 A_CASES, B_CASES = 55, 50
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED"]
@@ -97,12 +97,13 @@ PARAM_KINDS = {
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
+    "case_ids": "case",
+    "project_id": "project",
     "entity_id": "case",
     "parent_entity_id": "case",
     "child_entity_id": "case",
     "assignee_id": "user",
     "type_id": "case_type",
-    "project_id": "project",
 }
 # Operations that name no object: they list or create in the caller's own organisation.
 NAME_NOTHING = {

@@ -22,8 +22,9 @@ from casebook.cli import app as cli_app
 from casebook.domain import keys as keys_domain
 from casebook.domain import users as users_domain
 from casebook.domain.keys import load_secret
-from tests.security.conftest import FORBIDDEN_BODY, dump_database, report_count
+from tests.security.conftest import FORBIDDEN_BODY, report_count
 from tests.support.api import Api
+from tests.support.dump import dump_database
 
 HEX = re.compile(r"[0-9a-f]+")
 

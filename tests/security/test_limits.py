@@ -226,6 +226,21 @@ def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
     values = [f"v{i}" for i in range(limits.MAX_CUSTOM_VALUES + 1)]
     yield "custom values at cap", "POST", field, {"json": _value(values[:-1])}, 200
     yield "custom values over cap", "POST", field, {"json": _value(values)}, 400
+
+    # A bulk: its case ids (repeats count), their length and the payload's keys.
+    def bulk(ids: list[str], payload: dict[str, str]) -> dict[str, Any]:
+        attributes = {"case_ids": ids, "type": "priority", "payload": payload}
+        return {"data": {"type": "bulk", "attributes": attributes}}
+
+    ids = [a.case["id"]] * limits.MAX_BULK_CASES
+    p3 = {"priority": "P3"}
+    yield "bulk case ids at cap", "POST", "/api/v2/cases/bulk", {"json": bulk(ids, p3)}, 200
+    over = bulk([*ids, a.case["id"]], p3)
+    yield "bulk case ids over cap", "POST", "/api/v2/cases/bulk", {"json": over}, 400
+    long_id = bulk(["c" * 257], p3)
+    yield "bulk case id over cap", "POST", "/api/v2/cases/bulk", {"json": long_id}, 400
+    keys = bulk([a.case["id"]], {**p3, **{f"k{i}": "v" for i in range(16)}})
+    yield "bulk payload keys over cap", "POST", "/api/v2/cases/bulk", {"json": keys}, 400
     # Deep nesting on every body-taking endpoint, and inside the fields typed "any JSON".
     deep_array = "[" * 100_000
     deep_object = '{"a":' * 50_000 + "1" + "}" * 50_000

@@ -1,9 +1,9 @@
 """A Hypothesis state machine: cases of two organisations against an in-memory model.
 
 Rules create cases (of the Standard type or of the organisation's own), change
-status (by group or by name) and priority, assign, archive, comment, set and clear
-a custom attribute, move a case to the other type, search and probe the other
-organisation; after every step the API must agree with the model: the same keys
+status (by group or by name) and priority, assign, archive, change several cases in one
+bulk, comment, set and clear a custom attribute, move a case to the other type, search
+and probe the other organisation; after every step the API must agree with the model: the same keys
 (numbered 1, 2, 3... per project and organisation, though both organisations use
 the same project key), the same state, and nothing of one organisation visible to
 the other.
@@ -175,6 +175,45 @@ def test_cases_agree_with_a_model_across_two_orgs(
             org, case_id = ref
             self.action(org, case_id, "archive" if archived else "unarchive")
             self.model[org][case_id].archived = archived
+
+        @rule(
+            refs=st.lists(cases, min_size=1, max_size=4),
+            change=st.sampled_from(
+                [("priority", p) for p in PRIORITIES]
+                + [("status", s) for s in STATUSES]
+                + [("archive", None), ("unarchive", None)]
+            ),
+            by_key=st.booleans(),
+        )
+        def bulk(self, refs: list[tuple[str, str]], change: tuple[str, Any], by_key: bool) -> None:
+            """One bulk by the first case's organisation: all its cases change, or, when the
+            list holds a case of the other organisation, none (404 naming the first such)."""
+            stats["steps"] += 1
+            org = refs[0][0]
+            action, value = change
+            ids = [
+                self.model[o][case_id].key if by_key and o == org else case_id
+                for o, case_id in refs
+            ]
+            attributes = {"case_ids": ids, "type": action}
+            if value is not None:
+                attributes["payload"] = {action: value}
+            body = {"data": {"type": "bulk", "attributes": attributes}}
+            r = self.call(org, "POST", "/api/v2/cases/bulk", body)
+            theirs = [ref for (o, _), ref in zip(refs, ids, strict=True) if o != org]
+            if theirs:
+                assert r.status_code == 404, r.text
+                assert r.json()["errors"][0]["meta"] == {"case_id": theirs[0]}
+                return
+            assert r.status_code == 200, r.text
+            for _, case_id in refs:
+                case = self.model[org][case_id]
+                if action == "priority":
+                    case.priority = value
+                elif action == "status":
+                    case.status = value
+                else:
+                    case.archived = action == "archive"
 
         @rule(ref=cases, text=TITLES)
         def comment(self, ref: tuple[str, str], text: str) -> None:

@@ -169,3 +169,67 @@ def test_a_search_page_has_one_user_ref_per_user(world: World) -> None:
         )
     assert total == 4
     assert len({id(c.created_by) for c in cases}) == 1
+
+
+def _more_cases(world: World, count: int) -> list[Case]:
+    """``count`` more cases in the world's project (SEC-2, SEC-3...)."""
+    made = []
+    with world.store.write() as tx:
+        project = tx.projects.get(world.org_id, world.case.project_id)
+        assert project is not None
+        for _ in range(count):
+            allocated = tx.projects.allocate_case_number(world.org_id, project.id)
+            assert allocated is not None
+            case = _case(world.org_id, project, allocated[0], world.ann, now_us())
+            case.seq = tx.cases.insert(case)
+            made.append(case)
+    return made
+
+
+def test_many_cases_come_in_the_order_of_their_ids_and_only_the_orgs(world: World) -> None:
+    cases = [world.case, *_more_cases(world, 4)]
+    ids = [c.id for c in reversed(cases)] + [new_id()]
+    with world.store.write() as tx:
+        assert tx.cases.get_many(world.org_id, ids, for_update=True) == sorted(
+            cases, key=lambda c: c.id
+        )
+        assert tx.cases.get_many("another-org", ids) == []
+        assert tx.cases.get_many(world.org_id, []) == []
+
+
+def test_ids_by_key_reads_keys_and_the_keys_cases_had(world: World) -> None:
+    (second,) = _more_cases(world, 1)
+    with world.store.write() as tx:
+        tx.cases.add_alias(world.org_id, "OLD-7", second.id, now_us())
+    with world.store.read() as tx:
+        found = tx.cases.ids_by_key(world.org_id, ["SEC-1", "OLD-7", "SEC-99"])
+        assert found == {"SEC-1": world.case.id, "OLD-7": second.id}
+        assert tx.cases.ids_by_key("another-org", ["SEC-1", "OLD-7"]) == {}
+
+
+def test_update_many_writes_each_case_as_update_would(world: World) -> None:
+    cases = [world.case, *_more_cases(world, 4)]
+    at = now_us()
+    changes = [
+        # Alike but for their versions (one statement), then one of a kind, then one whose
+        # values differ (a key), then one without a version.
+        CaseUpdate(priority=Priority.P1, modified_at=at, version=5),
+        CaseUpdate(priority=Priority.P1, modified_at=at, version=9),
+        CaseUpdate(priority=Priority.P2, modified_at=at, version=2),
+        CaseUpdate(key="NET-4", number=4, version=3),
+        CaseUpdate(archived_at=at),
+    ]
+    with world.store.write() as tx:
+        tx.cases.update_many(world.org_id, [(c.id, u) for c, u in zip(cases, changes, strict=True)])
+        tx.cases.update_many(world.org_id, [])
+    with world.store.read() as tx:
+        stored = tx.cases.get_many(world.org_id, [c.id for c in cases])
+    by_id = {c.id: c for c in stored}
+    expected = [
+        dataclasses.replace(cases[0], priority=Priority.P1, modified_at=at, version=5),
+        dataclasses.replace(cases[1], priority=Priority.P1, modified_at=at, version=9),
+        dataclasses.replace(cases[2], priority=Priority.P2, modified_at=at, version=2),
+        dataclasses.replace(cases[3], key="NET-4", number=4, version=3),
+        dataclasses.replace(cases[4], archived_at=at),
+    ]
+    assert [by_id[c.id] for c in cases] == expected

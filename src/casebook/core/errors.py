@@ -37,6 +37,8 @@ class CasebookError(Exception):
     """Base for every error we raise on purpose."""
 
     code = "error"
+    meta: dict[str, str] | None = None
+    """The ids the error concerns, for machines (the JSON:API error's ``meta``)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -133,7 +135,8 @@ class CustomAttributeNotFoundError(NotFoundError):
 
     def __init__(self, ref: str, *, key: str | None = None, command: str = "") -> None:
         super().__init__(ref)
-        self.meta = None if key is None else {"key": key}
+        if key is not None:
+            self.meta = {"key": key}
         if command:
             # Datadog's title for a case's unknown key (command: UpdateCustomAttribute or
             # RemoveCustomAttribute), word for word.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from casebook.core.clock import parse_case_key, parse_uuid
 from casebook.core.entities import Actor, Case, Scope
@@ -37,6 +37,38 @@ def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = F
     if case is None:
         raise CaseNotFoundError(ref)
     return case
+
+
+def access_cases(
+    tx: Transaction, refs: Sequence[str], *, actor: Actor, for_update: bool = False
+) -> list[tuple[str, Case]]:
+    """The cases ``refs`` name (UUIDs or keys, as ``access_case`` takes them), each once,
+    with the first ref naming it, in the order given; if one is not a case the actor may
+    see, CaseNotFoundError naming the first such ref, exactly as ``access_case`` reports it.
+
+    ``for_update`` locks them until commit in the order of their ids, whatever the order of
+    ``refs``, so that two writers locking overlapping sets cannot deadlock.
+    """
+    ids: dict[str, str | None] = {}
+    keys: dict[str, str] = {}
+    for ref in refs:
+        key = parse_case_key(ref)
+        if key is not None:
+            keys[ref] = key
+        else:
+            ids[ref] = parse_uuid(ref)
+    by_key = tx.cases.ids_by_key(actor.org_id, set(keys.values()))
+    for ref, key in keys.items():
+        ids[ref] = by_key.get(key)
+    wanted = {case_id for case_id in ids.values() if case_id is not None}
+    found = {c.id: c for c in tx.cases.get_many(actor.org_id, wanted, for_update=for_update)}
+    cases: dict[str, tuple[str, Case]] = {}
+    for ref in refs:
+        case = found.get(ids[ref] or "")
+        if case is None:
+            raise CaseNotFoundError(ref)
+        cases.setdefault(case.id, (ref, case))
+    return list(cases.values())
 
 
 def require_match(case: Case, if_match: Collection[int] | None) -> None:

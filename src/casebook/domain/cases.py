@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,7 +39,7 @@ from casebook.core.errors import (
     ProjectNotFoundError,
     UserNotFoundError,
 )
-from casebook.domain import case_types, limits
+from casebook.domain import case_types, limits, projects
 from casebook.domain.access import access_case, require_match, require_scope
 from casebook.domain.keys import user_ref
 from casebook.search.parser import parse
@@ -99,7 +99,9 @@ def _check_type_id(type_id: str | None) -> str:
     return canonical
 
 
-def _assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
+def assignable(tx: Transaction, actor: Actor, assignee_id: str) -> UserRef:
+    """The user ``assignee_id`` names, if a case of the actor's organisation may be assigned
+    to them: UserNotFoundError for none (or another organisation's), 400 for a disabled one."""
     canonical = parse_uuid(assignee_id)
     if canonical is None:
         raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
@@ -154,7 +156,7 @@ def create_case(
         if custom_attributes:
             configs = case_types.configs_of(tx, actor.org_id, type_id)
             custom = case_types.check_values(configs, custom_attributes)
-        assignee = None if assignee_id is None else _assignable(tx, actor, assignee_id)
+        assignee = None if assignee_id is None else assignable(tx, actor, assignee_id)
         case = Case(
             id=new_id(),
             seq=0,
@@ -245,13 +247,37 @@ def store_change(
     """Write a change the in-memory ``case`` already shows, with its history rows; a new
     version (ETag). ``modifies``: it also sets ``modified_at``/``modified_by`` (a comment
     does not: it changes only ``comment_count``)."""
-    case.version += 1
-    if modifies:
-        case.modified_at = at
-        case.modified_by = actor.user
-        update = dataclasses.replace(update, modified_at=at, modified_by=actor.user_id)
-    tx.cases.update(actor.org_id, case.id, dataclasses.replace(update, version=case.version))
+    tx.cases.update(actor.org_id, case.id, _stamped(actor, case, at, update, modifies))
     tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
+
+
+def store_changes(
+    tx: Transaction, actor: Actor, at: int, changed: Sequence[tuple[Case, Change]]
+) -> None:
+    """``store_change`` for several cases at once, in a few statements whatever their
+    number (a bulk's)."""
+    tx.cases.update_many(
+        actor.org_id,
+        [(case.id, _stamped(actor, case, at, update)) for case, (update, _) in changed],
+    )
+    tx.history.record_many(
+        actor.org_id, actor.user_id, at, [(case.id, changes) for case, (_, changes) in changed]
+    )
+
+
+def _stamped(
+    actor: Actor, case: Case, at: int, update: CaseUpdate, modifies: bool = True
+) -> CaseUpdate:
+    """``update`` with the case's next version (and, if it ``modifies``, who changed it when),
+    which the in-memory case takes too."""
+    case.version += 1
+    if not modifies:
+        return dataclasses.replace(update, version=case.version)
+    case.modified_at = at
+    case.modified_by = actor.user
+    return dataclasses.replace(
+        update, modified_at=at, modified_by=actor.user_id, version=case.version
+    )
 
 
 @contextmanager
@@ -268,19 +294,21 @@ def writing_case(
         yield tx, case, at
 
 
+Decide = Callable[[Transaction, Case, int], Change | None]
+"""What a change does to one case, locked in the transaction: it mutates the in-memory case
+to its new state and returns the fields to store and the history rows, or None for a no-op
+(the case already is as asked).
+
+Each rule is a ``decide_*`` function below, which the single-case command and the bulk
+command (``domain/bulk.py``) both call, so a case changes alike, with the same history
+rows and the same no-ops, whichever way it is asked to."""
+
+
 def _change_case(
-    store: Store,
-    ref: str,
-    actor: Actor,
-    decide: Callable[[Transaction, Case, int], Change | None],
-    if_match: IfMatch = None,
+    store: Store, ref: str, actor: Actor, decide: Decide, if_match: IfMatch = None
 ) -> Case:
     """Lock the case, check ``if_match``, let ``decide`` pick new values, store them with
-    history.
-
-    ``decide`` mutates the in-memory case to its new state and returns the
-    fields to store and the history rows, or None for a no-op.
-    """
+    history."""
     with writing_case(store, ref, actor, if_match) as (tx, case, at):
         decided = decide(tx, case, at)
         if decided is None:
@@ -288,6 +316,32 @@ def _change_case(
         update, changes = decided
         store_change(tx, actor, case, at, update, changes)
     return case
+
+
+def check_status(status: str | None, status_name: str | None) -> None:
+    """Refuse a status request before reading the case: neither given, or a ``status``
+    (a group) that is none."""
+    if status is None and status_name is None:
+        raise InvalidRequestError("one of status or status_name is required")
+    if status is not None and status_name is None:
+        Status.parse(status)
+
+
+def decide_status(
+    tx: Transaction,
+    actor: Actor,
+    case: Case,
+    at: int,
+    status: str | None,
+    status_name: str | None,
+) -> Change | None:
+    """To the status of the case's type that ``status_name`` names, else to the first of
+    the ``status`` group unless the case is in that group already (``check_status`` first)."""
+    case_type = case_types.type_of(tx, actor.org_id, case.type_id)
+    if status_name is None and Status.parse(status) is case.status:  # type: ignore[arg-type]
+        return None
+    target = case_types.status_for(case_type, status, status_name)
+    return _to_status(case, target, at)
 
 
 def update_status(
@@ -302,17 +356,10 @@ def update_status(
     """Move a case to another status of its type, by ``status_name`` or by the deprecated
     ``status`` (a group: its first status, unless the case is in that group already).
     Entering the closed group sets ``closed_at``, leaving it clears it."""
-    if status is None and status_name is None:
-        raise InvalidRequestError("one of status or status_name is required")
-    if status is not None and status_name is None:
-        Status.parse(status)  # refuse a bad value before reading the case
+    check_status(status, status_name)  # refuse a bad value before reading the case
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        case_type = case_types.type_of(tx, actor.org_id, case.type_id)
-        if status_name is None and Status.parse(status) is case.status:  # type: ignore[arg-type]
-            return None
-        target = case_types.status_for(case_type, status, status_name)
-        return _to_status(case, target, at)
+        return decide_status(tx, actor, case, at, status, status_name)
 
     return _change_case(store, ref, actor, decide, if_match)
 
@@ -330,6 +377,22 @@ def _to_status(case: Case, target: CaseStatusDef, at: int) -> Change | None:
     return update, changes
 
 
+def decide_custom_attribute(
+    tx: Transaction,
+    actor: Actor,
+    case: Case,
+    custom_attribute_key: str,
+    type: str,
+    is_multi: bool,
+    value: Any,
+) -> Change | None:
+    config = case_types.require_config(
+        tx, actor.org_id, case, custom_attribute_key, "UpdateCustomAttribute"
+    )
+    new = case_types.check_value(config, type, is_multi, value)
+    return _set_custom(case, config.key, new)
+
+
 def update_custom_attribute(
     store: Store,
     ref: str,
@@ -345,13 +408,18 @@ def update_custom_attribute(
     (an empty list clears a multi-valued one)."""
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        config = case_types.require_config(
-            tx, actor.org_id, case, custom_attribute_key, "UpdateCustomAttribute"
-        )
-        new = case_types.check_value(config, type, is_multi, value)
-        return _set_custom(case, config.key, new)
+        return decide_custom_attribute(tx, actor, case, custom_attribute_key, type, is_multi, value)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_custom_attribute_removal(
+    tx: Transaction, actor: Actor, case: Case, custom_attribute_key: str
+) -> Change | None:
+    config = case_types.require_config(
+        tx, actor.org_id, case, custom_attribute_key, "RemoveCustomAttribute"
+    )
+    return _set_custom(case, config.key, None)
 
 
 def delete_custom_attribute(
@@ -360,10 +428,7 @@ def delete_custom_attribute(
     """Clear one custom attribute of a case (a no-op when it holds no value)."""
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        config = case_types.require_config(
-            tx, actor.org_id, case, custom_attribute_key, "RemoveCustomAttribute"
-        )
-        return _set_custom(case, config.key, None)
+        return decide_custom_attribute_removal(tx, actor, case, custom_attribute_key)
 
     return _change_case(store, ref, actor, decide, if_match)
 
@@ -381,6 +446,42 @@ def _set_custom(case: Case, key: str, new: CustomValue | None) -> Change | None:
     return CaseUpdate(custom_attributes=values), [case_types.custom_change(key, old, new)]
 
 
+def decide_type(
+    tx: Transaction, actor: Actor, case: Case, at: int, target_id: str
+) -> Change | None:
+    """To the case type ``target_id`` (a canonical UUID), as ``change_type`` says."""
+    if case.type_id == target_id:
+        return None
+    new_type = case_types.type_of(tx, actor.org_id, target_id)
+    case_types.allowed_in_project(tx, actor.org_id, case.project_id, new_type)
+    changes = [CaseChange("type", case.type_id, new_type.id)]
+    configs = case_types.configs_of(tx, actor.org_id, new_type.id)
+    kept: dict[str, CustomValue] = {}
+    for key, old in case.custom_attributes.items():
+        value: CustomValue | None = None
+        config = configs.get(key)
+        if config is not None:
+            with contextlib.suppress(InvalidRequestError):
+                value = case_types.check_value(
+                    config, None, None, old.get("value") if isinstance(old, dict) else None
+                )
+        if value is None:
+            changes.append(case_types.custom_change(key, old, None))
+        else:
+            kept[key] = value
+            if value != old:
+                changes.append(case_types.custom_change(key, old, value))
+    name = case.status_name or case.status.display_name
+    target = new_type.status_named(name) or new_type.first_of(case.status)
+    moved = _to_status(case, target, at)
+    case.type_id, case.custom_attributes = new_type.id, kept
+    update = CaseUpdate(type_id=new_type.id, custom_attributes=kept)
+    if moved is not None:
+        update = dataclasses.replace(moved[0], type_id=new_type.id, custom_attributes=kept)
+        changes += moved[1]
+    return update, changes
+
+
 def change_type(
     store: Store, ref: str, *, actor: Actor, type_id: str, if_match: IfMatch = None
 ) -> Case:
@@ -391,38 +492,17 @@ def change_type(
     target_id = _check_type_id(type_id)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.type_id == target_id:
-            return None
-        new_type = case_types.type_of(tx, actor.org_id, target_id)
-        case_types.allowed_in_project(tx, actor.org_id, case.project_id, new_type)
-        changes = [CaseChange("type", case.type_id, new_type.id)]
-        configs = case_types.configs_of(tx, actor.org_id, new_type.id)
-        kept: dict[str, CustomValue] = {}
-        for key, old in case.custom_attributes.items():
-            value: CustomValue | None = None
-            config = configs.get(key)
-            if config is not None:
-                with contextlib.suppress(InvalidRequestError):
-                    value = case_types.check_value(
-                        config, None, None, old.get("value") if isinstance(old, dict) else None
-                    )
-            if value is None:
-                changes.append(case_types.custom_change(key, old, None))
-            else:
-                kept[key] = value
-                if value != old:
-                    changes.append(case_types.custom_change(key, old, value))
-        name = case.status_name or case.status.display_name
-        target = new_type.status_named(name) or new_type.first_of(case.status)
-        moved = _to_status(case, target, at)
-        case.type_id, case.custom_attributes = new_type.id, kept
-        update = CaseUpdate(type_id=new_type.id, custom_attributes=kept)
-        if moved is not None:
-            update = dataclasses.replace(moved[0], type_id=new_type.id, custom_attributes=kept)
-            changes += moved[1]
-        return update, changes
+        return decide_type(tx, actor, case, at, target_id)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_priority(case: Case, level: Priority) -> Change | None:
+    if case.priority is level:
+        return None
+    old = case.priority
+    case.priority = level
+    return CaseUpdate(priority=level), [CaseChange("priority", old.value, level.value)]
 
 
 def update_priority(
@@ -431,13 +511,17 @@ def update_priority(
     level = Priority.parse(priority)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.priority is level:
-            return None
-        old = case.priority
-        case.priority = level
-        return CaseUpdate(priority=level), [CaseChange("priority", old.value, level.value)]
+        return decide_priority(case, level)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_title(case: Case, title: str) -> Change | None:
+    if case.title == title:
+        return None
+    old = case.title
+    case.title = title
+    return CaseUpdate(title=title), [CaseChange("title", old, title)]
 
 
 def update_title(
@@ -447,13 +531,17 @@ def update_title(
     title = _check_title(title)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.title == title:
-            return None
-        old = case.title
-        case.title = title
-        return CaseUpdate(title=title), [CaseChange("title", old, title)]
+        return decide_title(case, title)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_description(case: Case, description: str) -> Change | None:
+    if case.description == description:
+        return None
+    old = case.description
+    case.description = description
+    return CaseUpdate(description=description), [CaseChange("description", old, description)]
 
 
 def update_description(
@@ -463,13 +551,19 @@ def update_description(
     description = _check_description(description)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.description == description:
-            return None
-        old = case.description
-        case.description = description
-        return CaseUpdate(description=description), [CaseChange("description", old, description)]
+        return decide_description(case, description)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_attributes(case: Case, attributes: dict[str, list[str]]) -> Change | None:
+    if case.attributes == attributes:
+        return None
+    old = case.attributes
+    case.attributes = attributes
+    return CaseUpdate(attributes=attributes), [
+        CaseChange("attributes", _json(old), _json(attributes))
+    ]
 
 
 def update_attributes(
@@ -488,13 +582,7 @@ def update_attributes(
     attributes = _check_attributes(attributes)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.attributes == attributes:
-            return None
-        old = case.attributes
-        case.attributes = attributes
-        return CaseUpdate(attributes=attributes), [
-            CaseChange("attributes", _json(old), _json(attributes))
-        ]
+        return decide_attributes(case, attributes)
 
     return _change_case(store, ref, actor, decide, if_match)
 
@@ -519,6 +607,20 @@ def _parse_due_date(value: str) -> int:
     return (day - _EPOCH).days * _DAY_US
 
 
+def decide_due_date(case: Case, target: int | None) -> Change | None:
+    if case.due_date == target:
+        return None
+    old = case.due_date
+    case.due_date = target
+    return CaseUpdate(due_date=target), [
+        CaseChange(
+            "due_date",
+            None if old is None else due_day(old),
+            None if target is None else due_day(target),
+        )
+    ]
+
+
 def update_due_date(
     store: Store, ref: str, *, actor: Actor, due_date: str | None, if_match: IfMatch = None
 ) -> Case:
@@ -526,19 +628,17 @@ def update_due_date(
     target = None if due_date is None else _parse_due_date(due_date)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.due_date == target:
-            return None
-        old = case.due_date
-        case.due_date = target
-        return CaseUpdate(due_date=target), [
-            CaseChange(
-                "due_date",
-                None if old is None else due_day(old),
-                None if target is None else due_day(target),
-            )
-        ]
+        return decide_due_date(case, target)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_resolved_reason(case: Case, reason: str | None) -> Change | None:
+    if case.resolved_reason == reason:
+        return None
+    old = case.resolved_reason
+    case.resolved_reason = reason
+    return CaseUpdate(resolved_reason=reason), [CaseChange("resolved_reason", old, reason)]
 
 
 def update_resolved_reason(
@@ -560,11 +660,7 @@ def update_resolved_reason(
         )
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.resolved_reason == reason:
-            return None
-        old = case.resolved_reason
-        case.resolved_reason = reason
-        return CaseUpdate(resolved_reason=reason), [CaseChange("resolved_reason", old, reason)]
+        return decide_resolved_reason(case, reason)
 
     return _change_case(store, ref, actor, decide, if_match)
 
@@ -586,6 +682,26 @@ def _insight_json(insights: list[Insight]) -> str:
     return _json([dataclasses.asdict(i) for i in insights])
 
 
+def _set_insights(case: Case, new: list[Insight]) -> Change:
+    old = case.insights
+    case.insights = new
+    return CaseUpdate(insights=new), [
+        CaseChange("insights", _insight_json(old), _insight_json(new))
+    ]
+
+
+def decide_insights_added(case: Case, given: list[Insight]) -> Change | None:
+    merged = {(i.type, i.resource_id): i for i in case.insights}
+    for insight in given:
+        merged[(insight.type, insight.resource_id)] = insight
+    new = list(merged.values())
+    if new == case.insights:
+        return None
+    if len(new) > limits.MAX_INSIGHTS:
+        raise InvalidRequestError(f"a case holds at most {limits.MAX_INSIGHTS} insights")
+    return _set_insights(case, new)
+
+
 def add_insights(
     store: Store, ref: str, *, actor: Actor, insights: list[Insight], if_match: IfMatch = None
 ) -> Case:
@@ -594,21 +710,16 @@ def add_insights(
     given = _check_insights(insights)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        merged = {(i.type, i.resource_id): i for i in case.insights}
-        for insight in given:
-            merged[(insight.type, insight.resource_id)] = insight
-        new = list(merged.values())
-        if new == case.insights:
-            return None
-        if len(new) > limits.MAX_INSIGHTS:
-            raise InvalidRequestError(f"a case holds at most {limits.MAX_INSIGHTS} insights")
-        old = case.insights
-        case.insights = new
-        return CaseUpdate(insights=new), [
-            CaseChange("insights", _insight_json(old), _insight_json(new))
-        ]
+        return decide_insights_added(case, given)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_insights_removed(case: Case, gone: set[tuple[str, str]]) -> Change | None:
+    new = [i for i in case.insights if (i.type, i.resource_id) not in gone]
+    if len(new) == len(case.insights):
+        return None
+    return _set_insights(case, new)
 
 
 def remove_insights(
@@ -618,16 +729,37 @@ def remove_insights(
     gone = {(i.type, i.resource_id) for i in _check_insights(insights)}
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        new = [i for i in case.insights if (i.type, i.resource_id) not in gone]
-        if len(new) == len(case.insights):
-            return None
-        old = case.insights
-        case.insights = new
-        return CaseUpdate(insights=new), [
-            CaseChange("insights", _insight_json(old), _insight_json(new))
-        ]
+        return decide_insights_removed(case, gone)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def check_project_id(project_id: str) -> str:
+    """The canonical UUID of a project to move to, or ProjectNotFoundError."""
+    project_uuid = parse_uuid(project_id)
+    if project_uuid is None:
+        raise ProjectNotFoundError(project_id)
+    return project_uuid
+
+
+def decide_move(
+    tx: Transaction, actor: Actor, case: Case, at: int, project_uuid: str, project_id: str
+) -> Change | None:
+    """To the project ``project_uuid`` (``project_id`` as the caller gave it, for the
+    error), with that project's next key; the old key stays the case's alias."""
+    if case.project_id == project_uuid:
+        return None
+    allocated = tx.projects.allocate_case_number(actor.org_id, project_uuid)
+    if allocated is None:
+        raise ProjectNotFoundError(project_id)
+    number, project_key = allocated
+    old_project, old_key = case.project_id, case.key
+    tx.cases.add_alias(actor.org_id, old_key, case.id, at)
+    case.project_id, case.number, case.key = project_uuid, number, f"{project_key}-{number}"
+    return CaseUpdate(project_id=project_uuid, number=number, key=case.key), [
+        CaseChange("project", old_project, project_uuid),
+        CaseChange("key", old_key, case.key),
+    ]
 
 
 def move_case(
@@ -635,78 +767,99 @@ def move_case(
 ) -> Case:
     """Move a case to another project of the organisation: it gets that project's next
     key (``NET-8``), and its old key keeps naming it (unlike Datadog)."""
-    project_uuid = parse_uuid(project_id)
-    if project_uuid is None:
-        raise ProjectNotFoundError(project_id)
+    project_uuid = check_project_id(project_id)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.project_id == project_uuid:
-            return None
-        allocated = tx.projects.allocate_case_number(actor.org_id, project_uuid)
-        if allocated is None:
-            raise ProjectNotFoundError(project_id)
-        number, project_key = allocated
-        old_project, old_key = case.project_id, case.key
-        tx.cases.add_alias(actor.org_id, old_key, case.id, at)
-        case.project_id, case.number, case.key = project_uuid, number, f"{project_key}-{number}"
-        return CaseUpdate(project_id=project_uuid, number=number, key=case.key), [
-            CaseChange("project", old_project, project_uuid),
-            CaseChange("key", old_key, case.key),
-        ]
+        return decide_move(tx, actor, case, at, project_uuid, project_id)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def check_assignee_id(assignee_id: str) -> None:
+    """Refuse an assignee id that is not a UUID, before reading anything."""
+    if parse_uuid(assignee_id) is None:
+        raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
+
+
+def decide_assign(
+    tx: Transaction, actor: Actor, case: Case, at: int, assignee: UserRef
+) -> Change | None:
+    """To ``assignee`` (an ``assignable`` user), who also starts watching the case. A user
+    who takes an open case in a project set to ``auto_transition_assigned_cases_on_self_assigned``
+    moves it to its type's first In Progress status, in the same change."""
+    if case.assignee is not None and case.assignee.id == assignee.id:
+        return None
+    old = None if case.assignee is None else case.assignee.id
+    case.assignee = assignee
+    changes = [
+        CaseChange("assignee", old, assignee.id),
+        *watch(tx, actor, case, [assignee.id], at),
+    ]
+    update = CaseUpdate(assignee_id=assignee.id)
+    if assignee.id == actor.user_id and case.status is Status.OPEN:
+        project = tx.projects.get(actor.org_id, case.project_id)
+        if project is not None and projects.auto_transitions_self_assigned(project):
+            case_type = case_types.type_of(tx, actor.org_id, case.type_id)
+            moved = _to_status(case, case_type.first_of(Status.IN_PROGRESS), at)
+            if moved is not None:
+                moved_update, moved_changes = moved
+                update = dataclasses.replace(moved_update, assignee_id=assignee.id)
+                changes += moved_changes
+    return update, changes
 
 
 def assign_case(
     store: Store, ref: str, *, actor: Actor, assignee_id: str, if_match: IfMatch = None
 ) -> Case:
-    if parse_uuid(assignee_id) is None:
-        raise InvalidRequestError(f"invalid assignee_id {assignee_id!r}: expected a UUID")
+    check_assignee_id(assignee_id)
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        assignee = _assignable(tx, actor, assignee_id)
-        if case.assignee is not None and case.assignee.id == assignee.id:
-            return None
-        old = None if case.assignee is None else case.assignee.id
-        case.assignee = assignee
-        changes = [
-            CaseChange("assignee", old, assignee.id),
-            *watch(tx, actor, case, [assignee.id], at),
-        ]
-        return CaseUpdate(assignee_id=assignee.id), changes
+        return decide_assign(tx, actor, case, at, assignable(tx, actor, assignee_id))
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_unassign(case: Case) -> Change | None:
+    if case.assignee is None:
+        return None
+    old = case.assignee.id
+    case.assignee = None
+    return CaseUpdate(assignee_id=None), [CaseChange("assignee", old, None)]
 
 
 def unassign_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.assignee is None:
-            return None
-        old = case.assignee.id
-        case.assignee = None
-        return CaseUpdate(assignee_id=None), [CaseChange("assignee", old, None)]
+        return decide_unassign(case)
 
     return _change_case(store, ref, actor, decide, if_match)
+
+
+def decide_archive(case: Case, at: int) -> Change | None:
+    if case.archived_at is not None:
+        return None
+    case.archived_at = at
+    return CaseUpdate(archived_at=at), [CaseChange("archived", "false", "true")]
 
 
 def archive_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     """Archive a case: it keeps its status and drops out of search unless asked for."""
 
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.archived_at is not None:
-            return None
-        case.archived_at = at
-        return CaseUpdate(archived_at=at), [CaseChange("archived", "false", "true")]
+        return decide_archive(case, at)
 
     return _change_case(store, ref, actor, decide, if_match)
 
 
+def decide_unarchive(case: Case) -> Change | None:
+    if case.archived_at is None:
+        return None
+    case.archived_at = None
+    return CaseUpdate(archived_at=None), [CaseChange("archived", "true", "false")]
+
+
 def unarchive_case(store: Store, ref: str, *, actor: Actor, if_match: IfMatch = None) -> Case:
     def decide(tx: Transaction, case: Case, at: int) -> Change | None:
-        if case.archived_at is None:
-            return None
-        case.archived_at = None
-        return CaseUpdate(archived_at=None), [CaseChange("archived", "true", "false")]
+        return decide_unarchive(case)
 
     return _change_case(store, ref, actor, decide, if_match)
 

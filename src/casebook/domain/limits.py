@@ -28,6 +28,8 @@ MAX_INSIGHTS = 100
 MAX_INSIGHT_REF_CHARS = 2_000
 MAX_INSIGHT_ID_CHARS = 256
 MAX_TIMELINE_PAGE_SIZE = 100
+MAX_BULK_CASES = 100
+"""Case ids in one ``BulkUpdateCases`` request (repeats count)."""
 MAX_CASE_TYPES = 100
 """An organisation's own case types (the built-in ones aside)."""
 MAX_CASE_TYPE_NAME_CHARS = 100

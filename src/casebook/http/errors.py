@@ -57,20 +57,21 @@ def status_for(exc: errors.CasebookError) -> tuple[int, str]:
 
 
 def _jsonapi_item(exc: errors.CasebookError, status: int, title: str) -> dict[str, Any]:
+    item: dict[str, Any]
     if isinstance(exc, errors.NotFoundError):
-        item: dict[str, Any] = {
+        item = {
             "code": exc.code,
             "title": exc.message,
             "detail": f"{exc.resource} {exc.ref!r} not found",
         }
-        meta = getattr(exc, "meta", None)
-        if meta is not None:
-            item["meta"] = meta
-        return item
-    if isinstance(exc, errors.InvalidValueError):
+    elif isinstance(exc, errors.InvalidValueError):
         # Datadog's domain-validation errors carry no status member.
-        return {"title": title, "detail": exc.message}
-    return {"status": str(status), "title": title, "detail": exc.message}
+        item = {"title": title, "detail": exc.message}
+    else:
+        item = {"status": str(status), "title": title, "detail": exc.message}
+    if exc.meta is not None:
+        item["meta"] = exc.meta
+    return item
 
 
 def _legacy_message(exc: errors.CasebookError) -> str:

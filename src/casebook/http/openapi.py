@@ -75,8 +75,8 @@ def _error(status: int, style: str) -> dict[str, Any]:
 def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]:
     media = JSON if op.style == "legacy" else JSONAPI
     responses: dict[str, Any] = {}
-    if op.response is None:
-        responses[str(op.success)] = {"description": "No Content"}
+    if op.response is None:  # no body: a 204, WatchCase's 201, BulkUpdateCases's 200
+        responses[str(op.success)] = {"description": "OK" if op.success == 200 else "No Content"}
     else:
         responses[str(op.success)] = {
             "description": "OK" if op.success == 200 else "CREATED",

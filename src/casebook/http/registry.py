@@ -24,12 +24,14 @@ from casebook.core.entities import CASE_SORTS, LINK_RELATIONSHIPS, Scope
 from casebook.domain import cases, limits
 from casebook.http.endpoint import Endpoint, Handler, endpoint
 from casebook.http.errors import Style
+from casebook.http.routes import bulk as bulk_routes
 from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import users as user_routes
 from casebook.http.routes import views as view_routes
 from casebook.http.routes import working as working_routes
+from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
@@ -282,6 +284,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DeleteCaseCustomAttribute", "DELETE", "/api/v2/cases/{case_id}/custom_attributes/{custom_attribute_key}", type_routes.delete_case_custom_attribute, "Delete custom attribute from case", W, 200, case_schemas.CaseDocument, errors=(400, 403, 404, 412, 429)),
     case_action("ChangeCaseType", "type", "Move a case to another case type (casebook extension)", cases.change_type, type_schemas.CaseTypeIdAttributes, example={"type_id": "00000000-0000-0000-0000-000000000002"}, extension=True),
     Operation("MoveCaseToProject", "PATCH", "/api/v2/cases/{case_id}/relationships/project", working_routes.move_case, "Move a case to another project", W, 200, case_schemas.CaseDocument, case_schemas.MoveRequest, errors=_CASE_CHANGE),
+    Operation("BulkUpdateCases", "POST", "/api/v2/cases/bulk", bulk_routes.bulk_update_cases, "Bulk update cases", W, 200, None, bulk_schemas.CaseBulkUpdateRequest, errors=(400, 403, 404, 413, 429), example={"case_ids": ["SEC-1"], "type": "priority", "payload": {"priority": "P2"}}),
     # Comments and the timeline.
     Operation("CommentCase", "POST", "/api/v2/cases/{case_id}/comment", working_routes.comment_case, "Comment a case", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Looking into it, @admin"}),
     Operation("UpdateCaseComment", "PUT", "/api/v2/cases/{case_id}/comment/{cell_id}", working_routes.update_comment, "Update a case comment", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Fixed by rotating the key"}),
@@ -348,7 +351,7 @@ NOT_YET: dict[str, str] = {
     # Project settings, favourites, views, counts, aggregates and bulk.
     **dict.fromkeys(
         (
-            "CountCases", "AggregateCases", "BulkUpdateCases",
+            "CountCases", "AggregateCases",
         ),
         "project settings, views and bulk",
     ),

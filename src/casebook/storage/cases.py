@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -101,6 +101,14 @@ _BY_KEY = f"{_SELECT} WHERE c.org_id = ? AND c.key = ?"
 _LOCK = " FOR UPDATE OF c"
 _LOCKED = {_BY_ID: _BY_ID + _LOCK, _BY_KEY: _BY_KEY + _LOCK}
 _ALIAS = "SELECT case_id FROM case_key_aliases WHERE org_id = ? AND key = ?"
+_IDS_BY_KEY = "SELECT key, id FROM cases WHERE org_id = ? AND key IN ({marks})"
+_IDS_BY_ALIAS = "SELECT key, case_id FROM case_key_aliases WHERE org_id = ? AND key IN ({marks})"
+# Cases by a list of ids. Without statistics SQLite guesses that the organisation's
+# indexes find fewer rows than the ids' unique index would, and reads every case of the
+# organisation: a unary + on org_id keeps it off them (PostgreSQL has no unary + for text).
+_ORG_OF_IDS = {"sqlite": "+{}org_id = ?", "postgres": "{}org_id = ?"}
+# Locks rows in this order (PostgreSQL locks a sorted result's rows as it returns them).
+_MANY = _SELECT + " WHERE {org} AND c.id IN ({marks}) ORDER BY c.id"
 _ADD_ALIAS = (
     "INSERT INTO case_key_aliases (org_id, key, case_id, created_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (org_id, key) DO UPDATE SET case_id = excluded.case_id"
@@ -188,12 +196,29 @@ class Cases(Protocol):
         """A case of a live project by key (``SEC-12``), or by a key it had before it moved."""
         ...
 
+    def ids_by_key(self, org_id: str, keys: Collection[str]) -> dict[str, str]:
+        """The ids of the cases ``keys`` name (keys they have, or had before they moved), by
+        key; keys naming no case are left out. Cases of deleted projects are included."""
+        ...
+
+    def get_many(
+        self, org_id: str, case_ids: Collection[str], *, for_update: bool = False
+    ) -> list[Case]:
+        """The cases of live projects among ``case_ids``, in the order of their ids;
+        ``for_update`` locks them until commit, in that order, so that two writers locking
+        sets that overlap cannot deadlock."""
+        ...
+
     def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
         """Let ``key`` (a key the case leaves behind) keep naming the case."""
         ...
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
         """Write the fields that ``change`` gives to one case."""
+        ...
+
+    def update_many(self, org_id: str, changes: Sequence[tuple[str, CaseUpdate]]) -> None:
+        """``update`` for several cases, (case id, change) each, in a few round trips."""
         ...
 
     def count_of_type(self, org_id: str, type_id: str) -> int:
@@ -255,6 +280,26 @@ def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
 
 
 _UPDATES = tuple(_update_of(f.name) for f in dataclasses.fields(CaseUpdate))
+_UPDATES_BUT_VERSION = tuple(u for u in _UPDATES if u[0] != "version")
+
+
+def _assignments(change: CaseUpdate, *, version: bool = True) -> tuple[list[str], list[Any]]:
+    """The ``column = ?`` assignments that write what ``change`` gives (but its version,
+    unless ``version``), and their values."""
+    # Column names come from the declaration above, never from the caller.
+    assignments: list[str] = []
+    params: list[Any] = []
+    for field, assignment, dumps in _UPDATES if version else _UPDATES_BUT_VERSION:
+        given = getattr(change, field)
+        if given is not UNSET:
+            assignments.append(assignment)
+            params += [dump(given) for dump in dumps]
+    return assignments, params
+
+
+_UPDATE = "UPDATE cases SET {} WHERE org_id = ? AND id = ?"
+# Cases that take the same values but for their versions, in one statement.
+_UPDATE_ALIKE = "UPDATE cases SET {}, version = CASE id {} END WHERE {} AND id IN ({})"
 
 
 class SqlCases(Repository):
@@ -284,23 +329,70 @@ class SqlCases(Repository):
                 return self._get(_BY_ID, org_id, alias[0], for_update)
         return case
 
+    def ids_by_key(self, org_id: str, keys: Collection[str]) -> dict[str, str]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        rows = self._sql.all(_IDS_BY_KEY.format(marks=marks), [org_id, *keys])
+        found = {str(key): str(case_id) for key, case_id in rows}
+        rest = [key for key in keys if key not in found]
+        if rest:
+            marks = ", ".join("?" * len(rest))
+            rows = self._sql.all(_IDS_BY_ALIAS.format(marks=marks), [org_id, *rest])
+            found.update((str(key), str(case_id)) for key, case_id in rows)
+        return found
+
+    def get_many(
+        self, org_id: str, case_ids: Collection[str], *, for_update: bool = False
+    ) -> list[Case]:
+        case_ids = list(case_ids)
+        if not case_ids:
+            return []
+        org = _ORG_OF_IDS[self._sql.dialect].format("c.")
+        sql = _MANY.format(org=org, marks=", ".join("?" * len(case_ids)))
+        if for_update and self._sql.dialect == "postgres":
+            sql += _LOCK
+        seen: dict[Any, Any] = {}  # one UserRef per user
+        return [CASES.load(row, seen) for row in self._sql.all(sql, [org_id, *case_ids])]
+
     def add_alias(self, org_id: str, key: str, case_id: str, at: int) -> None:
         self._sql.execute(_ADD_ALIAS, (org_id, key, case_id, at))
 
     def update(self, org_id: str, case_id: str, change: CaseUpdate) -> None:
-        # Column names come from the declaration above, never from the caller.
-        assignments: list[str] = []
-        params: list[Any] = []
-        for field, assignment, dumps in _UPDATES:
-            given = getattr(change, field)
-            if given is not UNSET:
-                assignments.append(assignment)
-                params += [dump(given) for dump in dumps]
+        assignments, params = _assignments(change)
         if assignments:
-            self._sql.execute(
-                f"UPDATE cases SET {', '.join(assignments)} WHERE org_id = ? AND id = ?",
-                [*params, org_id, case_id],
-            )
+            self._sql.execute(_UPDATE.format(", ".join(assignments)), [*params, org_id, case_id])
+
+    def update_many(self, org_id: str, changes: Sequence[tuple[str, CaseUpdate]]) -> None:
+        # A bulk's changes are mostly alike but for the versions: one statement for those
+        # (each statement runs apart, and a bulk's rows would each pay for that); the
+        # others are pipelined.
+        alike: dict[tuple[str, tuple[Any, ...]], list[tuple[str, CaseUpdate]]] = {}
+        for case_id, change in changes:
+            but_version = _assignments(change, version=False)
+            key = (", ".join(but_version[0]), tuple(but_version[1]))
+            alike.setdefault(key, []).append((case_id, change))
+        each: dict[str, list[list[Any]]] = {}
+        for (sets, values), group in alike.items():
+            if len(group) > 1 and sets and all(c.version is not UNSET for _, c in group):
+                when = " ".join(["WHEN ? THEN ?"] * len(group))
+                org = _ORG_OF_IDS[self._sql.dialect].format("")
+                sql = _UPDATE_ALIKE.format(sets, when, org, ", ".join("?" * len(group)))
+                versions = [v for case_id, change in group for v in (case_id, change.version)]
+                ids = [case_id for case_id, _ in group]
+                self._sql.execute(sql, [*values, *versions, org_id, *ids])
+                continue
+            for case_id, change in group:
+                assignments, params = _assignments(change)
+                if assignments:
+                    sql = _UPDATE.format(", ".join(assignments))
+                    each.setdefault(sql, []).append([*params, org_id, case_id])
+        for sql, rows in each.items():
+            if len(rows) == 1:
+                self._sql.execute(sql, rows[0])
+            else:
+                self._sql.execute_many(sql, rows)
 
     def count_of_type(self, org_id: str, type_id: str) -> int:
         return self._count(_OF_TYPE, (org_id, type_id))

@@ -52,6 +52,12 @@ class Executor:
         cur.execute(self._fmt(sql), params)
         return int(cur.rowcount)
 
+    def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per set of values; on PostgreSQL pipelined, in one round
+        trip for them all (for one set, ``execute`` costs less)."""
+        if params:
+            self._cur.executemany(self._fmt(sql), params)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None if it has none."""
         cur = self._cur

@@ -53,6 +53,18 @@ class _FaultyHistory:
             raise UnavailableError("injected fault: the change failed writing its history")
         self._inner.record(org_id, case_id, actor_id, at, changes)
 
+    def record_many(
+        self,
+        org_id: str,
+        actor_id: str | None,
+        at: int,
+        changes: Sequence[tuple[str, Sequence[CaseChange]]],
+    ) -> None:
+        # A bulk writes its history last too.
+        if self._faults.fire("history_record"):
+            raise UnavailableError("injected fault: the change failed writing its history")
+        self._inner.record_many(org_id, actor_id, at, changes)
+
 
 class _FaultyTransaction:
     def __init__(self, inner: Transaction, faults: Faults) -> None:
