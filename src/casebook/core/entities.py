@@ -450,14 +450,33 @@ class CaseChange:
 
 
 @dataclass(slots=True)
+class OutboxEvent:
+    """One command's changes to one case, as the outbox holds them until the delivery
+    worker has turned them into deliveries (and automation)."""
+
+    seq: int
+    org_id: str
+    case_id: str
+    actor_id: str | None
+    at: int
+    changes: list[CaseChange]
+    depth: int = 0
+
+
+@dataclass(slots=True)
 class Actor:
-    """Who is calling: the owner of the application key, in the API key's organisation."""
+    """Who is calling: the owner of the application key, in the API key's organisation.
+
+    ``depth`` is 0 for a person; an automation rule acting on a change made at depth n
+    acts at depth n + 1, and rules do not act on changes past ``limits.MAX_RULE_DEPTH``.
+    """
 
     user: UserRef
     org_id: str
     is_admin: bool
     key_id: str = ""  # the application key's id: what rate limits count against
     scopes: frozenset[Scope] = field(default_factory=lambda: ALL_SCOPES)
+    depth: int = 0
 
     @property
     def user_id(self) -> str:

@@ -534,7 +534,12 @@ def delete_config(store: Store, type_ref: str, config_ref: str, *, actor: Actor)
             )
             tx.cases.update(actor.org_id, case_id, update)
             tx.history.record(
-                actor.org_id, case_id, actor.user_id, at, [custom_change(config.key, old, None)]
+                actor.org_id,
+                case_id,
+                actor.user_id,
+                at,
+                [custom_change(config.key, old, None)],
+                depth=actor.depth,
             )
         tx.custom_attributes.delete(actor.org_id, config.id)
 

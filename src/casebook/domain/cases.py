@@ -184,7 +184,7 @@ def create_case(
             CaseChange("created", None, case.key),
             *watch(tx, actor, case, watchers, at, new_case=True),
         ]
-        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
+        tx.history.record(actor.org_id, case.id, actor.user_id, at, changes, depth=actor.depth)
     return case
 
 
@@ -248,7 +248,7 @@ def store_change(
     version (ETag). ``modifies``: it also sets ``modified_at``/``modified_by`` (a comment
     does not: it changes only ``comment_count``)."""
     tx.cases.update(actor.org_id, case.id, _stamped(actor, case, at, update, modifies))
-    tx.history.record(actor.org_id, case.id, actor.user_id, at, changes)
+    tx.history.record(actor.org_id, case.id, actor.user_id, at, changes, depth=actor.depth)
 
 
 def store_changes(
@@ -261,7 +261,11 @@ def store_changes(
         [(case.id, _stamped(actor, case, at, update)) for case, (update, _) in changed],
     )
     tx.history.record_many(
-        actor.org_id, actor.user_id, at, [(case.id, changes) for case, (_, changes) in changed]
+        actor.org_id,
+        actor.user_id,
+        at,
+        [(case.id, changes) for case, (_, changes) in changed],
+        depth=actor.depth,
     )
 
 

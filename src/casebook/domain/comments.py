@@ -116,7 +116,7 @@ def edit_comment(
             found.body, found.modified_at = body, at
             tx.history.record(
                 actor.org_id, case.id, actor.user_id, at,
-                [CaseChange(COMMENT_EDITED, None, found.id)],
+                [CaseChange(COMMENT_EDITED, None, found.id)], depth=actor.depth,
             )  # fmt: skip
         author: UserRef | None = actor.user
         if found.author_id != actor.user_id:  # an admin editing another's comment

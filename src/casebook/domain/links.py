@@ -68,7 +68,7 @@ def _history(link: CaseLink) -> str:
 
 def _record(tx: Transaction, actor: Actor, link: CaseLink, at: int, change: CaseChange) -> None:
     for case_id in dict.fromkeys((link.parent_id, link.child_id)):
-        tx.history.record(actor.org_id, case_id, actor.user_id, at, [change])
+        tx.history.record(actor.org_id, case_id, actor.user_id, at, [change], depth=actor.depth)
 
 
 def create_link(

@@ -49,7 +49,12 @@ def watch_case(
             raise InvalidRequestError(f"a case has at most {limits.MAX_WATCHERS} watchers")
         if tx.watchers.add(actor.org_id, case.id, case.seq, user_id, at):
             tx.history.record(
-                actor.org_id, case.id, actor.user_id, at, [CaseChange("watcher", None, user_id)]
+                actor.org_id,
+                case.id,
+                actor.user_id,
+                at,
+                [CaseChange("watcher", None, user_id)],
+                depth=actor.depth,
             )
 
 
@@ -63,5 +68,10 @@ def unwatch_case(
             raise UserNotFoundError(user_uuid)
         if tx.watchers.remove(actor.org_id, case.id, user_id):
             tx.history.record(
-                actor.org_id, case.id, actor.user_id, at, [CaseChange("watcher", user_id, None)]
+                actor.org_id,
+                case.id,
+                actor.user_id,
+                at,
+                [CaseChange("watcher", user_id, None)],
+                depth=actor.depth,
             )

@@ -47,11 +47,13 @@ class _FaultyHistory:
         actor_id: str | None,
         at: int,
         changes: Sequence[CaseChange],
+        *,
+        depth: int = 0,
     ) -> None:
         # Every command writes its history last, after the change itself.
         if self._faults.fire("history_record"):
             raise UnavailableError("injected fault: the change failed writing its history")
-        self._inner.record(org_id, case_id, actor_id, at, changes)
+        self._inner.record(org_id, case_id, actor_id, at, changes, depth=depth)
 
     def record_many(
         self,
@@ -59,11 +61,13 @@ class _FaultyHistory:
         actor_id: str | None,
         at: int,
         changes: Sequence[tuple[str, Sequence[CaseChange]]],
+        *,
+        depth: int = 0,
     ) -> None:
         # A bulk writes its history last too.
         if self._faults.fire("history_record"):
             raise UnavailableError("injected fault: the change failed writing its history")
-        self._inner.record_many(org_id, actor_id, at, changes)
+        self._inner.record_many(org_id, actor_id, at, changes, depth=depth)
 
 
 class _FaultyTransaction:

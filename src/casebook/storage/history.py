@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from casebook.core.entities import COMMENT_ADDED, CaseChange, TimelineEntry
-from casebook.storage.columns import Column, Table
+from casebook.storage.columns import Column, Table, json_text
 from casebook.storage.comments import COMMENTS
 from casebook.storage.executor import Repository
 from casebook.storage.users import USER_REFS
@@ -39,6 +39,20 @@ _CELLS = (
     " WHERE e.org_id = ? AND e.case_id = ? ORDER BY e.seq {order} LIMIT ? OFFSET ?"
 )
 Cells = list[TimelineEntry]
+_OUTBOX_INSERT = (
+    "INSERT INTO case_outbox (org_id, case_id, actor_id, at, changes, depth)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_OUTBOX_INSERT_MANY = (
+    "INSERT INTO case_outbox (org_id, case_id, actor_id, at, changes, depth) VALUES {}"
+)
+
+
+def outbox_changes(changes: Sequence[CaseChange]) -> str:
+    """The outbox's form of one command's changes: ``[[field, old, new], ...]``."""
+    return json_text([[c.field, c.old, c.new] for c in changes])
+
+
 _TIMELINE = {True: _CELLS.format(order="ASC"), False: _CELLS.format(order="DESC")}
 _COUNT = "SELECT count(*) FROM case_events WHERE org_id = ? AND case_id = ?"
 _ROWS_PER_INSERT = 250  # 1,750 values: well within both back ends' limits
@@ -56,16 +70,24 @@ class History(Protocol):
         actor_id: str | None,
         at: int,
         changes: Sequence[CaseChange],
-    ) -> None: ...
+        *,
+        depth: int = 0,
+    ) -> None:
+        """Write the rows of one command's changes to one case, and its outbox row (one per
+        command: what the delivery worker reads), in the caller's transaction."""
+        ...
+
     def record_many(
         self,
         org_id: str,
         actor_id: str | None,
         at: int,
         changes: Sequence[tuple[str, Sequence[CaseChange]]],
+        *,
+        depth: int = 0,
     ) -> None:
         """``record`` for several cases, (case id, changes) each, in a few statements; each
-        case's rows in their order."""
+        case's rows in their order, and an outbox row per case."""
         ...
 
     def list(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
@@ -92,9 +114,12 @@ class SqlHistory(Repository):
         actor_id: str | None,
         at: int,
         changes: Sequence[CaseChange],
+        *,
+        depth: int = 0,
     ) -> None:
         # One multi-row INSERT: one round trip (executemany would switch psycopg
-        # into pipeline mode, which costs more for the usual single row).
+        # into pipeline mode, which costs more for the usual single row). On PostgreSQL
+        # the outbox row rides in the same statement.
         if not changes:
             return
         params = [
@@ -104,7 +129,15 @@ class SqlHistory(Repository):
                 change, case_id=case_id, org_id=org_id, actor_id=actor_id, at=at
             )
         ]
+        event = (org_id, case_id, actor_id, at, outbox_changes(changes), depth)
+        if self._sql.dialect == "postgres":
+            self._sql.execute(
+                f"WITH e AS ({CHANGES.insert_many(len(changes))}) {_OUTBOX_INSERT}",
+                [*params, *event],
+            )
+            return
         self._sql.execute(CHANGES.insert_many(len(changes)), params)
+        self._sql.execute(_OUTBOX_INSERT, event)
 
     def record_many(
         self,
@@ -112,7 +145,20 @@ class SqlHistory(Repository):
         actor_id: str | None,
         at: int,
         changes: Sequence[tuple[str, Sequence[CaseChange]]],
+        *,
+        depth: int = 0,
     ) -> None:
+        events = [
+            (org_id, case_id, actor_id, at, outbox_changes(some), depth)
+            for case_id, some in changes
+            if some
+        ]
+        for start in range(0, len(events), _ROWS_PER_INSERT):
+            chunk_events = events[start : start + _ROWS_PER_INSERT]
+            self._sql.execute(
+                _OUTBOX_INSERT_MANY.format(", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk_events))),
+                [value for event in chunk_events for value in event],
+            )
         rows = [(case_id, change) for case_id, some in changes for change in some]
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]

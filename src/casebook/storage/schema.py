@@ -481,3 +481,84 @@ case_views = Table(
 Index(
     "ix_case_views_project", case_views.c.org_id, case_views.c.project_id, case_views.c.created_at
 )
+
+# Migration 0008: what happens after a change. Every command that writes a case's history
+# also writes one outbox row, in its transaction (a transactional outbox): the delivery
+# worker turns each into deliveries (and automation) and deletes it, in one transaction.
+case_outbox = Table(
+    "case_outbox",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("org_id", Text, nullable=False),
+    Column("case_id", Text, nullable=False),
+    Column("actor_id", Text),
+    Column("at", BigInteger, nullable=False),
+    # [[field, old, new], ...]: the command's history rows, as written.
+    Column("changes", Text, nullable=False),
+    # 0 for a person's change; n + 1 for a change an automation rule made at depth n.
+    Column("depth", Integer, nullable=False, server_default=text("0")),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    # Datadog's Webhooks integration: named HTTP destinations that rules point at.
+    Column("org_id", Text, ForeignKey("orgs.id"), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("payload", Text),
+    Column("custom_headers", Text),
+    Column("encode_as", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # id: the idempotency id receivers dedupe on (X-Casebook-Delivery).
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, nullable=False),
+    Column("project_id", Text, nullable=False),
+    Column("case_id", Text, nullable=False),
+    Column("rule_id", Text),
+    Column("channel", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    # pending, delivered, failed (given up)
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger),
+    Column("last_error", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger),
+)
+Index(
+    "ix_deliveries_due",
+    deliveries.c.next_attempt_at,
+    sqlite_where=text("state = 'pending'"),
+    postgresql_where=text("state = 'pending'"),
+)
+Index(
+    "ix_deliveries_project", deliveries.c.org_id, deliveries.c.project_id, deliveries.c.created_at
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("delivery_id", Text, ForeignKey("deliveries.id"), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("status", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    # One holder per name at a time (the delivery worker: one per deployment).
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)

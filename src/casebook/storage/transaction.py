@@ -26,6 +26,14 @@ from casebook.storage.keys import Keys, SqlKeys
 from casebook.storage.links import Links, SqlLinks
 from casebook.storage.meta import Meta, SqlMeta
 from casebook.storage.orgs import Orgs, SqlOrgs
+from casebook.storage.outbox import (
+    Deliveries,
+    Leases,
+    Outbox,
+    SqlDeliveries,
+    SqlLeases,
+    SqlOutbox,
+)
 from casebook.storage.projects import Projects, SqlProjects
 from casebook.storage.users import SqlUsers, Users
 from casebook.storage.views import SqlViews, Views
@@ -65,6 +73,12 @@ class Transaction(Protocol):
     def favorites(self) -> Favorites: ...
     @property
     def views(self) -> Views: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def deliveries(self) -> Deliveries: ...
+    @property
+    def leases(self) -> Leases: ...
 
 
 class _Repository(Generic[R]):
@@ -109,3 +123,6 @@ class SqlTransaction:
     custom_attributes = _Repository(SqlCustomAttributes)
     favorites = _Repository(SqlFavorites)
     views = _Repository(SqlViews)
+    outbox = _Repository(SqlOutbox)
+    deliveries = _Repository(SqlDeliveries)
+    leases = _Repository(SqlLeases)
