@@ -126,6 +126,7 @@ class OrgWorld:
     config: dict[str, Any]
     field: str
     view: dict[str, Any]
+    webhook: str
     actor: Api | None = None
 
     @property
@@ -172,6 +173,10 @@ def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
     view = _created(
         admin.post("/api/v2/cases/views", {"data": {"type": "view", "attributes": view_attributes}})
     )
+    # Named apart in each organisation, so that one's name names nothing in the other.
+    webhook = f"{name}-hook"
+    r = admin.post(_HOOKS, {"name": webhook, "url": "https://hooks.example.com/cases"})
+    assert r.status_code == 201, r.text
     return OrgWorld(
         name=name,
         admin=admin,
@@ -182,6 +187,7 @@ def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
         config=config,
         field=field,
         view=view,
+        webhook=webhook,
     )
 
 
@@ -312,6 +318,17 @@ def _change_config(org: OrgWorld) -> tuple[str, Any]:
     return path, {"data": {"type": "custom_attribute", "attributes": attributes}}
 
 
+_HOOKS = "/api/v1/integration/webhooks/configuration/webhooks"
+
+
+def _new_webhook(org: OrgWorld) -> tuple[str, Any]:
+    return _HOOKS, {"name": unique("hook-"), "url": "https://hooks.example.com/new"}
+
+
+def _change_webhook(org: OrgWorld) -> tuple[str, Any]:
+    return f"{_HOOKS}/{org.webhook}", {"url": f"https://hooks.example.com/{unique('v')}"}
+
+
 def _patch_project(org: OrgWorld) -> tuple[str, Any]:
     attributes = {"name": unique("Renamed "), "settings": {"notification": {"enabled": False}}}
     return f"/api/v2/cases/projects/{org.project['id']}", {
@@ -352,6 +369,8 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "ListCaseViews": lambda o: (f"/api/v2/cases/views?project_id={o.project['id']}", None),
     "CreateCaseView": lambda o: ("/api/v2/cases/views", _view_body(o)),
     "UpdateCaseView": _change_view,
+    "CreateWebhooksIntegration": _new_webhook,
+    "UpdateWebhooksIntegration": _change_webhook,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
@@ -382,6 +401,7 @@ def _standing(org: OrgWorld) -> dict[str, str]:
         "custom_attribute_id": org.config["id"],
         "custom_attribute_key": org.field,
         "view_id": org.view["id"],
+        "webhook_name": org.webhook,
     }
 
 
@@ -398,6 +418,8 @@ def made(param: str, org: OrgWorld) -> str:
     path, body = maker.prepare(org)
     r = org.maker.client.request(maker.method, path, headers=org.maker.headers, json=body)
     assert r.status_code == maker.ok, (maker.name, r.text)
+    if declared.made_field == "name":  # the Webhooks integration's plain JSON
+        return str(r.json()["name"])
     data = r.json()["data"]
     item = data[0] if isinstance(data, list) else data
     if declared.made_field == "key":

@@ -94,6 +94,7 @@ PARAM_KINDS = {
     "custom_attribute_id": "config",
     "custom_attribute_key": "field",
     "view_id": "view",
+    "webhook_name": "webhook",
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
@@ -116,6 +117,7 @@ NAME_NOTHING = {
     "CreateCaseType",
     "GetAllCustomAttributes",
     "ListUserCaseProjectFavorites",
+    "CreateWebhooksIntegration",
 }
 UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
@@ -183,6 +185,7 @@ def test_b_cannot_reach_a_by_id(
         "config": [a.config["id"]],
         "field": [a.field],
         "view": [a.view["id"]],
+        "webhook": [a.webhook],
     }
     missing_by_shape = {"uuid": str(uuid.uuid4()), "KEY": "SEC-1051", "key": "sec-1051"}
 

@@ -70,6 +70,7 @@ def test_unknown_methods_are_405_with_allow(
         "custom_attribute_id": a.config["id"],
         "custom_attribute_key": a.field,
         "view_id": str(uuid.uuid4()),
+        "webhook_name": "no-such-hook",
     }
     checked = 0
     for template, allowed in ROUTES.items():

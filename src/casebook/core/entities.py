@@ -503,3 +503,18 @@ class Page:
 
     items: list[Case]
     total: int
+
+
+@dataclass(slots=True)
+class Webhook:
+    """A named HTTP destination (Datadog's Webhooks integration) that notification rules
+    (``HTTP`` recipients) and automation rules (``execute_workflow``) point at by name."""
+
+    org_id: str
+    name: str
+    url: str
+    payload: str | None  # a JSON template with $VARIABLES; None: casebook's event document
+    custom_headers: str | None  # a JSON object of header names and values
+    encode_as: str  # json or form
+    created_at: int
+    modified_at: int | None = None

@@ -20,6 +20,7 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── TimelineCellNotFoundError
     │   ├── LinkNotFoundError
     │   ├── ViewNotFoundError
+    │   ├── WebhookNotFoundError
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
     ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
@@ -148,6 +149,10 @@ class CustomAttributeNotFoundError(NotFoundError):
 
 class ViewNotFoundError(NotFoundError):
     resource = "view"
+
+
+class WebhookNotFoundError(NotFoundError):
+    resource = "webhook"
 
 
 class OrgNotFoundError(NotFoundError):

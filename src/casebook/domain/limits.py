@@ -50,3 +50,8 @@ MAX_INACTIVE_SECONDS = 10 * 365 * 86_400
 """``auto_close_inactive_cases.max_inactive_time_in_secs``: ten years at most."""
 MAX_VIEW_NAME_CHARS = 200
 MAX_VIEWS_PER_PROJECT = 200
+MAX_WEBHOOK_URL_CHARS = 2_000
+MAX_WEBHOOK_PAYLOAD_CHARS = 20_000
+MAX_RULE_DEPTH = 3
+"""Automation rules act on changes up to this depth: a rule's change may set off another
+rule, but no chain goes further (so rules cannot trigger themselves in a loop)."""

@@ -89,13 +89,15 @@ def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]
     spec: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
-        "tags": ["Users" if op.style == "legacy" else "Case Management"],
+        "tags": [_TAGS.get(op.source) or ("Users" if op.style == "legacy" else "Case Management")],
         "responses": responses,
         "security": [{"apiKeyAuth": [], "appKeyAuth": []}],
         "x-scope": op.scope.value,
     }
     if op.extension:
         spec["x-casebook-extension"] = True
+    if op.source != "cases":
+        spec["x-casebook-source"] = op.source
     parameters = [_path_param(name) for name in op.path_params]
     parameters += [
         {
@@ -168,6 +170,9 @@ def _path_param(name: str) -> dict[str, Any]:
         "description": param.description,
         "schema": schema,
     }
+
+
+_TAGS = {"webhooks": "Webhooks Integration"}
 
 
 def docs_table() -> str:

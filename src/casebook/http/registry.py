@@ -30,6 +30,7 @@ from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import users as user_routes
 from casebook.http.routes import views as view_routes
+from casebook.http.routes import webhooks as webhook_routes
 from casebook.http.routes import working as working_routes
 from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
@@ -37,6 +38,7 @@ from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import users as user_schemas
 from casebook.http.schemas import views as view_schemas
+from casebook.http.schemas import webhooks as webhook_schemas
 from casebook.http.schemas import working as working_schemas
 from casebook.search import MAX_QUERY_LENGTH
 
@@ -59,7 +61,7 @@ class PathParam:
     made_by: str  # its answer's data.id (data[0].id when data is an array)
     convertor: str = "str"
     max_length: int = 64
-    made_field: str = "id"  # "key": its answer's data.attributes.key instead
+    made_field: str = "id"  # "key": data.attributes.key instead; "name": the answer's name
 
 
 PATH_PARAMS: dict[str, PathParam] = {
@@ -75,6 +77,9 @@ PATH_PARAMS: dict[str, PathParam] = {
         "Case Custom attribute's key", "CreateCustomAttributeConfig", made_field="key"
     ),
     "view_id": PathParam("The UUID of the case view.", "CreateCaseView"),
+    "webhook_name": PathParam(
+        "The name of the webhook.", "CreateWebhooksIntegration", made_field="name"
+    ),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
 
@@ -99,6 +104,7 @@ class Operation:
     query: tuple[QueryParam, ...] = ()
     example: dict[str, Any] | None = None  # valid body attributes, for docs and test suites
     extension: bool = False  # casebook's own, not in Datadog's spec (x-casebook-extension)
+    source: str = "cases"  # "webhooks": Datadog's Webhooks integration API (its v1 client)
 
     def __post_init__(self) -> None:
         assert self.method == self.method.upper(), self.operation_id
@@ -323,6 +329,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetCaseView", "GET", "/api/v2/cases/views/{view_id}", view_routes.get_view, "Get a case view", R, 200, view_schemas.ViewDocument),
     Operation("UpdateCaseView", "PUT", "/api/v2/cases/views/{view_id}", view_routes.update_view, "Update a case view", W, 200, view_schemas.ViewDocument, view_schemas.ViewUpdateRequest, errors=(400, 403, 404, 413, 429)),
     Operation("DeleteCaseView", "DELETE", "/api/v2/cases/views/{view_id}", view_routes.delete_view, "Delete a case view", W, 204, None),
+    # Named webhooks (Datadog's Webhooks integration API), which rules deliver to.
+    Operation("CreateWebhooksIntegration", "POST", "/api/v1/integration/webhooks/configuration/webhooks", webhook_routes.create_webhook, "Create a webhooks integration", W, 201, webhook_schemas.WebhookPublic, webhook_schemas.WebhookCreate, errors=(400, 403, 409, 413, 429), style="legacy", source="webhooks"),
+    Operation("GetWebhooksIntegration", "GET", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.get_webhook, "Get a webhook integration", R, 200, webhook_schemas.WebhookPublic, errors=(400, 403, 404, 429), style="legacy", source="webhooks"),
+    Operation("UpdateWebhooksIntegration", "PUT", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.update_webhook, "Update a webhook", W, 200, webhook_schemas.WebhookPublic, webhook_schemas.WebhookUpdate, errors=(400, 403, 404, 409, 413, 429), style="legacy", source="webhooks"),
+    Operation("DeleteWebhooksIntegration", "DELETE", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.delete_webhook, "Delete a webhook", W, 204, None, errors=(400, 403, 404, 429), style="legacy", source="webhooks"),
     # Users (Datadog's Users API, which the case API's clients rely on).
     Operation("ListUsers", "GET", "/api/v2/users", user_routes.list_users, "List all users", Scope.USER_ACCESS_READ, 200, user_schemas.UserList, query=_USERS_QUERY, errors=(400, 403, 429), style="legacy"),
     Operation("CreateUser", "POST", "/api/v2/users", user_routes.create_user, "Create a user", Scope.USER_ACCESS_INVITE, 201, user_schemas.UserDocument, user_schemas.UserCreateRequest, errors=(400, 403, 409, 413, 429), style="legacy"),

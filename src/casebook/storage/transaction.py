@@ -38,6 +38,7 @@ from casebook.storage.projects import Projects, SqlProjects
 from casebook.storage.users import SqlUsers, Users
 from casebook.storage.views import SqlViews, Views
 from casebook.storage.watchers import SqlWatchers, Watchers
+from casebook.storage.webhooks import SqlWebhooks, Webhooks
 
 R = TypeVar("R")
 
@@ -79,6 +80,8 @@ class Transaction(Protocol):
     def deliveries(self) -> Deliveries: ...
     @property
     def leases(self) -> Leases: ...
+    @property
+    def webhooks(self) -> Webhooks: ...
 
 
 class _Repository(Generic[R]):
@@ -126,3 +129,4 @@ class SqlTransaction:
     outbox = _Repository(SqlOutbox)
     deliveries = _Repository(SqlDeliveries)
     leases = _Repository(SqlLeases)
+    webhooks = _Repository(SqlWebhooks)
