@@ -222,10 +222,7 @@ def resolve(query: Query, org_id: str, fetch: Fetch | None) -> Query:
     keys = sorted(
         {n.key for n in nodes if isinstance(n, NumberRange | AttributeIs) and _is_bare(n)}
     )
-    custom: dict[str, set[str]] = {}
-    if keys and fetch is not None:
-        for key, kind in fetch(_CUSTOM_KEYS.format(", ".join("?" * len(keys))), [org_id, *keys]):
-            custom.setdefault(key, set()).add(kind)
+    custom = custom_kinds(org_id, keys, fetch) if keys and fetch is not None else {}
     types: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         (t.id, t.name, [(s.id, s.name, s.group.value) for s in t.statuses])
         for t in BUILTIN_CASE_TYPES.values()
@@ -233,6 +230,15 @@ def resolve(query: Query, org_id: str, fetch: Fetch | None) -> Query:
     if fetch is not None and any(isinstance(n, CaseTypeNameIs | StatusNameIs) for n in nodes):
         types += [(r[0], r[1], _statuses.decode(r[2])) for r in fetch(_ORG_TYPES, [org_id])]
     return _Resolver(custom, types).rewrite(query)
+
+
+def custom_kinds(org_id: str, keys: Sequence[str], fetch: Fetch) -> dict[str, set[str]]:
+    """The types (TEXT, NUMBER...) of the organisation's custom attribute configs of each
+    of ``keys`` that has one (a key may have configs of several types, one per case type)."""
+    custom: dict[str, set[str]] = {}
+    for key, kind in fetch(_CUSTOM_KEYS.format(", ".join("?" * len(keys))), [org_id, *keys]):
+        custom.setdefault(key, set()).add(kind)
+    return custom
 
 
 def _is_bare(node: NumberRange | AttributeIs) -> bool:
@@ -961,6 +967,25 @@ class SearchPlanner:
             return int(self.fetch(statement.sql, statement.params)[0][0])
         statement = self.count_statement(bound)
         return int(self.fetch(statement.sql, statement.params)[0][0])
+
+    # --- every match: exact counts, groups and reports (storage/sql_counts.py) ---------
+    def matches(self, columns: Sequence[str]) -> tuple[str, str, list[object]]:
+        """Every case the query matches, once: (FROM clause naming the cases ``c``, WHERE
+        clause or "", parameters), for statements that read all matches -- no bound, no
+        order. ``columns``: the columns of ``cases`` those statements read; when a set
+        drives the search (SQLite) its repeats are dropped first, and ``c`` is then the
+        ``SELECT DISTINCT`` of them.
+        """
+        choice = self._choose(MAX_ROWS, counting=True)
+        if choice.drive is not None and choice.drive_capped and self._others(choice.drive):
+            # As a count past its bound (``count``): a large set is tested against, built
+            # once, while the other terms' indexes drive.
+            choice = self._choose(MAX_ROWS, counting=True, may_drive=False)
+        source, where, params = self._where(choice, None)
+        if choice.drive is None:
+            return source, where, params
+        listed = ", ".join(f"c.{column}" for column in columns)
+        return f"(SELECT DISTINCT {listed} FROM {source} WHERE {where}) AS c", "", params
 
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
