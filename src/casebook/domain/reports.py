@@ -79,11 +79,11 @@ def count_cases(
     tree = parse(query, now_us=now_us())
     with store.read(snapshot=True) as tx:
         counter = tx.cases.counter(actor.org_id, tree, actor_user_id=actor.user_id)
-        total = counter.total()
-        facets = [
-            Facet(group.name, [(values[0], n) for values, n in counter.groups([group], most)])
-            for group in groups
-        ]
+        total, found = counter.facets(groups, most) if groups else (counter.total(), [])
+    facets = [
+        Facet(group.name, [(values[0], n) for values, n in counted])
+        for group, counted in zip(groups, found, strict=True)
+    ]
     return CaseCount(total, facets)
 
 
@@ -98,8 +98,7 @@ def aggregate_cases(
     tree = parse(query, now_us=now_us())
     with store.read(snapshot=True) as tx:
         counter = tx.cases.counter(actor.org_id, tree, actor_user_id=actor.user_id)
-        total = counter.total()
-        found = counter.groups(fields, most) if fields else []
+        total, found = counter.aggregate(fields, most)
     return CaseAggregate(total, [f.name for f in fields], found)
 
 

@@ -22,7 +22,7 @@ every value is a bound parameter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,24 +30,6 @@ from casebook.core.entities import Status
 from casebook.search.grouping import GroupBy, GroupField
 from casebook.storage.executor import Dialect
 from casebook.storage.sql_search import Fetch, SearchPlanner, Statement, custom_kinds
-
-# The columns of ``cases`` a grouped count or a report reads: what a set-driven search
-# keeps of each case when it drops repeats (``SearchPlanner.matches``).
-_COLUMNS = (
-    "seq",
-    "id",
-    "status",
-    "status_name",
-    "priority",
-    "project_id",
-    "assignee_id",
-    "created_by",
-    "type_id",
-    "creation_source",
-    "resolved_reason",
-    "created_at",
-    "closed_at",
-)
 
 _STATUS_NAME = (
     "coalesce(c.status_name, CASE c.status"
@@ -99,28 +81,108 @@ def number_text(number: float) -> str:
     return repr(number)
 
 
+Groups = list[tuple[tuple[str, ...], int]]
+"""Groups of cases: (one value per field, how many cases), largest first."""
+
+
 class GroupCounter:
-    """The exact counts of one search's matches, as a whole and by groups."""
+    """The exact counts of one search's matches, as a whole and by groups.
+
+    Fields with one value per case (columns of ``cases``) are counted together in one
+    statement, whatever their number: its groups give each field's groups and the total
+    too, ordered here (their values are plain text, and Python's order is code point
+    order). A field with several values per case is a statement of its own, ordered and
+    cut in SQL.
+    """
 
     def __init__(self, planner: SearchPlanner, fetch: Fetch) -> None:
         self.planner = planner
         self.fetch = fetch
         self.dialect: Dialect = planner.dialect
-        self._source, self._where, self._params = planner.matches(_COLUMNS)
+        self._source, self._source_params, self._where, self._where_params = planner.matches()
         self._kinds: dict[str, set[str]] = {}
 
-    # --- statements ---------------------------------------------------------------
+    # --- what the domain asks -------------------------------------------------------
+    def multi(self, group: GroupBy) -> bool:
+        """Whether a case may fall under several values of ``group``."""
+        return self._compile(group, 0).multi
+
+    def total(self) -> int:
+        statement = self.total_statement()
+        return int(self.fetch(statement.sql, statement.params)[0][0])
+
+    def facets(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, list[Groups]]:
+        """The total, and for each field on its own the ``limit`` largest groups."""
+        plain = [g for g in groups if not self.multi(g)]
+        found: dict[GroupBy, Groups] = {}
+        if plain:
+            combined = self._all_groups(plain)
+            total = sum(n for _, n in combined)
+            for index, group in enumerate(plain):
+                counts: dict[tuple[str, ...], int] = {}
+                for values, n in combined:
+                    key = (values[index],)
+                    counts[key] = counts.get(key, 0) + n
+                found[group] = _largest(counts.items(), limit)
+        else:
+            total = self.total()
+        for group in groups:
+            if group not in found:
+                found[group] = self.groups([group], limit)
+        return total, [found[group] for group in groups]
+
+    def aggregate(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, Groups]:
+        """The total, and the ``limit`` largest groups by ``groups`` together."""
+        if not groups:
+            return self.total(), []
+        if any(self.multi(g) for g in groups):
+            return self.total(), self.groups(groups, limit)
+        combined = self._all_groups(groups)
+        return sum(n for _, n in combined), _largest(combined, limit)
+
+    def groups(self, groups: Sequence[GroupBy], limit: int) -> Groups:
+        """The ``limit`` largest groups by ``groups`` together, ordered and cut in SQL."""
+        statement = self.groups_statement(groups, limit)
+        compiled = [self._compile(group, index) for index, group in enumerate(groups)]
+        return [
+            (self._values(compiled, row), int(row[-1]))
+            for row in self.fetch(statement.sql, statement.params)
+        ]
+
+    def cases(self, group: GroupBy | None) -> list[MatchRow]:
+        """(case id, created at, closed at, status, assignee id, the value of ``group``,
+        "" without one) of each match, once per value."""
+        statement = self.cases_statement(group)
+        compiled = [] if group is None else [self._compile(group, 0)]
+        found = []
+        for row in self.fetch(statement.sql, statement.params):
+            value = self._values(compiled, row[5:])[0] if compiled else ""
+            found.append((row[0], int(row[1]), row[2], row[3], row[4], value))
+        return found
+
+    # --- statements -----------------------------------------------------------------
     def total_statement(self) -> Statement:
-        where = f" WHERE {self._where}" if self._where else ""
-        return Statement(f"SELECT count(*) FROM {self._source}{where}", list(self._params))
+        source, params = self._from("", [])
+        return Statement(f"SELECT count(*) FROM {source}", params)
+
+    def all_groups_statement(self, groups: Sequence[GroupBy]) -> Statement:
+        """Every group of the matches by ``groups`` (each with one value per case), in no
+        order: the values' columns, then the count."""
+        compiled = [self._compile(group, index) for index, group in enumerate(groups)]
+        assert not any(part.multi for part in compiled)
+        selects = [sql for part in compiled for sql in part.outputs]
+        grouped = [sql for part in compiled for sql in part.group_by]
+        source, params = self._from("", [])
+        return Statement(
+            f"SELECT {', '.join(selects)}, count(*) FROM {source} GROUP BY {', '.join(grouped)}",
+            params,
+        )
 
     def groups_statement(self, groups: Sequence[GroupBy], limit: int) -> Statement:
         """The ``limit`` largest groups of the matches by ``groups`` (at least one):
         their values' columns, then the count."""
         compiled = [self._compile(group, index) for index, group in enumerate(groups)]
-        outputs: list[str] = []
-        for part in compiled:
-            outputs += part.outputs
+        outputs = [self._collated(sql) for part in compiled for sql in part.outputs]
         aliases = [f"k{i}" for i in range(len(outputs))]
         selects = [f"{sql} AS {alias}" for sql, alias in zip(outputs, aliases, strict=True)]
         grouped = [sql for part in compiled for sql in part.group_by]
@@ -151,38 +213,21 @@ class GroupCounter:
         return Statement(f"SELECT {columns} FROM {source}", params)
 
     def _from(self, joins: str, join_params: list[object]) -> tuple[str, list[object]]:
-        """The matches joined to ``joins``, with the condition: FROM's text and parameters.
-        A set-driven source is a subquery with its own WHERE, its parameters first."""
-        if not self._where:
-            return f"{self._source}{joins}", [*self._params, *join_params]
-        return f"{self._source}{joins} WHERE {self._where}", [*join_params, *self._params]
+        """The matches joined to ``joins``, with the condition: FROM's text and parameters."""
+        return (
+            f"{self._source}{joins} WHERE {self._where}",
+            [*self._source_params, *join_params, *self._where_params],
+        )
 
-    # --- running them -------------------------------------------------------------
-    def total(self) -> int:
-        statement = self.total_statement()
-        return int(self.fetch(statement.sql, statement.params)[0][0])
-
-    def groups(self, groups: Sequence[GroupBy], limit: int) -> list[tuple[tuple[str, ...], int]]:
-        """The ``limit`` largest groups: (the values, one per field, and the count)."""
-        statement = self.groups_statement(groups, limit)
+    def _all_groups(self, groups: Sequence[GroupBy]) -> Groups:
+        statement = self.all_groups_statement(groups)
         compiled = [self._compile(group, index) for index, group in enumerate(groups)]
-        found = []
-        for row in self.fetch(statement.sql, statement.params):
-            found.append((self._values(compiled, row), int(row[-1])))
-        return found
+        return [
+            (self._values(compiled, row), int(row[-1]))
+            for row in self.fetch(statement.sql, statement.params)
+        ]
 
-    def cases(self, group: GroupBy | None) -> list[MatchRow]:
-        """(case id, created at, closed at, status, assignee id, the value of ``group``,
-        "" without one) of each match, once per value."""
-        statement = self.cases_statement(group)
-        compiled = [] if group is None else [self._compile(group, 0)]
-        found = []
-        for row in self.fetch(statement.sql, statement.params):
-            value = self._values(compiled, row[5:])[0] if compiled else ""
-            found.append((row[0], int(row[1]), row[2], row[3], row[4], value))
-        return found
-
-    # --- compiling the fields -----------------------------------------------------
+    # --- compiling the fields -------------------------------------------------------
     @staticmethod
     def _values(compiled: Sequence[_Grouped], row: Sequence[Any]) -> tuple[str, ...]:
         values = []
@@ -197,7 +242,11 @@ class GroupCounter:
         return tuple(values)
 
     def _collated(self, sql: str) -> str:
-        return f'({sql}) COLLATE "C"' if self.dialect == "postgres" else sql
+        """An output sorted in code point order on PostgreSQL too; nullable outputs are
+        numbers (``num``), which have no collation."""
+        if self.dialect != "postgres" or sql.endswith(".num"):
+            return sql
+        return f'({sql}) COLLATE "C"'
 
     def _compile(self, group: GroupBy, index: int) -> _Grouped:
         field = group.field
@@ -206,22 +255,17 @@ class GroupCounter:
             field = GroupField.CUSTOM if custom else GroupField.ATTRIBUTE
         if field in _PLAIN:
             sql = _PLAIN[field]
-            return _Grouped((self._collated(sql),), (sql,))
+            return _Grouped((sql,), (sql,))
         if field is GroupField.PROJECT_KEY:
-            return _Grouped((self._collated(_PROJECT_KEY),), ("c.project_id",))
+            return _Grouped((_PROJECT_KEY,), ("c.project_id",))
         alias = f"a{index}"
         table = "case_custom_values" if field is GroupField.CUSTOM else "case_attributes"
         join = f" LEFT JOIN {table} {alias} ON {alias}.case_seq = c.seq AND {alias}.key = ?"
         text = f"coalesce({alias}.value, '')"
         if field is GroupField.CUSTOM and "NUMBER" in self._custom_kinds(group.key):
-            return _Grouped(
-                (self._collated(text), f"{alias}.num"),
-                (text, f"{alias}.num"),
-                join,
-                (group.key,),
-                number=True,
-            )
-        return _Grouped((self._collated(text),), (text,), join, (group.key,))
+            number = f"{alias}.num"
+            return _Grouped((text, number), (text, number), join, (group.key,), number=True)
+        return _Grouped((text,), (text,), join, (group.key,))
 
     def _custom_kinds(self, key: str) -> set[str]:
         """The types of the organisation's custom attribute configs of ``key`` (none: the
@@ -230,3 +274,9 @@ class GroupCounter:
             self._kinds.update(custom_kinds(self.planner.org_id, [key], self.fetch))
             self._kinds.setdefault(key, set())
         return self._kinds[key]
+
+
+def _largest(groups: Iterable[tuple[tuple[str, ...], int]], limit: int) -> Groups:
+    """The ``limit`` largest groups, ties in code point order of the values (as SQL orders
+    them in ``groups_statement``)."""
+    return sorted(groups, key=lambda group: (-group[1], group[0]))[:limit]

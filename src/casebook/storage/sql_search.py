@@ -969,23 +969,21 @@ class SearchPlanner:
         return int(self.fetch(statement.sql, statement.params)[0][0])
 
     # --- every match: exact counts, groups and reports (storage/sql_counts.py) ---------
-    def matches(self, columns: Sequence[str]) -> tuple[str, str, list[object]]:
-        """Every case the query matches, once: (FROM clause naming the cases ``c``, WHERE
-        clause or "", parameters), for statements that read all matches -- no bound, no
-        order. ``columns``: the columns of ``cases`` those statements read; when a set
-        drives the search (SQLite) its repeats are dropped first, and ``c`` is then the
-        ``SELECT DISTINCT`` of them.
+    def matches(self) -> tuple[str, list[object], str, list[object]]:
+        """Every case the query matches, once, for statements that read all matches -- no
+        bound, no order: (FROM clause naming the cases ``c``, its parameters, WHERE
+        clause, its parameters). A set that drives the search (SQLite) is made unique
+        first (``SELECT DISTINCT seq``: integers, in seq order).
         """
         choice = self._choose(MAX_ROWS, counting=True)
         if choice.drive is not None and choice.drive_capped and self._others(choice.drive):
             # As a count past its bound (``count``): a large set is tested against, built
             # once, while the other terms' indexes drive.
             choice = self._choose(MAX_ROWS, counting=True, may_drive=False)
-        source, where, params = self._where(choice, None)
-        if choice.drive is None:
-            return source, where, params
-        listed = ", ".join(f"c.{column}" for column in columns)
-        return f"(SELECT DISTINCT {listed} FROM {source} WHERE {where}) AS c", "", params
+        source, where, params = self._where(choice, None, unique_drive=True)
+        drive = choice.drive
+        split = 0 if drive is None else len(drive.params)
+        return source, params[:split], where, params[split:]
 
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
@@ -1003,7 +1001,10 @@ class SearchPlanner:
         titles_only: bool = False,
         comment_limit: int | None = None,
         drive_limit: int | None = None,
+        unique_drive: bool = False,
     ) -> tuple[str, str, list[object]]:
+        """(FROM clause, WHERE clause, parameters of both, in order). ``unique_drive``:
+        the driving set without repeats (``drive_limit`` must then be None)."""
         conjuncts = _conjuncts(self.query)
         drive = choice.drive
         rest = [term for term in conjuncts if drive is None or term not in drive.terms]
@@ -1029,7 +1030,11 @@ class SearchPlanner:
         source = "cases c"
         if drive is not None:
             limited = "" if drive_limit is None else " LIMIT ?"
-            source = f"({drive.sql}{limited}) AS d CROSS JOIN cases c"
+            seqs = f"{drive.sql}{limited}"
+            if unique_drive:
+                assert drive_limit is None
+                seqs = f"SELECT DISTINCT s.seq FROM ({seqs}) AS s"
+            source = f"({seqs}) AS d CROSS JOIN cases c"
             scope.insert(0, "c.seq = d.seq")
             budget = [] if drive_limit is None else [drive_limit]
             params = [*drive.params, *budget, *params]
