@@ -22,11 +22,12 @@ every value is a bound parameter.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casebook.core.entities import Status
+from casebook.core.entities import PRIORITY_RANK, Priority, Status
 from casebook.search.grouping import GroupBy, GroupField
 from casebook.storage.executor import Dialect
 from casebook.storage.sql_search import Fetch, SearchPlanner, Statement, custom_kinds
@@ -41,13 +42,24 @@ _PLAIN: dict[GroupField, str] = {
     GroupField.STATUS: "c.status",
     GroupField.STATUS_GROUP: "'SG_' || c.status",
     GroupField.STATUS_NAME: _STATUS_NAME,
-    GroupField.PRIORITY: "c.priority",
+    # The rank, which the live indexes hold (the name is in the case's row only).
+    GroupField.PRIORITY: "CASE c.priority_rank"
+    + "".join(f" WHEN {PRIORITY_RANK[p]} THEN '{p.value}'" for p in Priority)
+    + " END",
     GroupField.PROJECT: "c.project_id",
     GroupField.ASSIGNEE: "coalesce(c.assignee_id, '')",
     GroupField.CREATED_BY: "coalesce(c.created_by, '')",
     GroupField.TYPE: "c.type_id",
     GroupField.CREATION_SOURCE: "c.creation_source",
     GroupField.RESOLVED_REASON: "coalesce(c.resolved_reason, '')",
+}
+# Fields of a few fixed values: counted by one sum per value (or per combination of
+# values) in a single pass, rather than sorted into groups (SQLite has no hash
+# aggregation: a GROUP BY sorts every row). The conditions read indexed columns.
+_ENUMS: dict[GroupField, list[tuple[str, str]]] = {
+    GroupField.STATUS: [(s.value, f"c.status = '{s.value}'") for s in Status],
+    GroupField.STATUS_GROUP: [(s.group, f"c.status = '{s.value}'") for s in Status],
+    GroupField.PRIORITY: [(p.value, f"c.priority_rank = {PRIORITY_RANK[p]}") for p in Priority],
 }
 # The project's key, looked up once per group (keys are unique in an organisation).
 _PROJECT_KEY = "(SELECT p.key FROM projects p WHERE p.id = c.project_id)"
@@ -167,15 +179,25 @@ class GroupCounter:
 
     def all_groups_statement(self, groups: Sequence[GroupBy]) -> Statement:
         """Every group of the matches by ``groups`` (each with one value per case), in no
-        order: the values' columns, then the count."""
+        order: a row per value of the fields that are not enumerations (one row without
+        any), holding those values, then how many cases hold each combination of the
+        enumerations' values (``_ENUMS``, in ``itertools.product`` order)."""
         compiled = [self._compile(group, index) for index, group in enumerate(groups)]
         assert not any(part.multi for part in compiled)
-        selects = [sql for part in compiled for sql in part.outputs]
-        grouped = [sql for part in compiled for sql in part.group_by]
+        others = [
+            part for group, part in zip(groups, compiled, strict=True) if group.field not in _ENUMS
+        ]
+        keys = [self._key(sql) for part in others for sql in part.outputs]
+        grouped = [self._key(sql) for part in others for sql in part.group_by]
+        enums = [_ENUMS[group.field] for group in groups if group.field in _ENUMS]
+        sums = [
+            "sum(CASE WHEN " + " AND ".join(cond for _, cond in combination) + " THEN 1 ELSE 0 END)"
+            for combination in (itertools.product(*enums) if enums else [])
+        ]
         source, params = self._from("", [])
+        group_by = f" GROUP BY {', '.join(grouped)}" if grouped else ""
         return Statement(
-            f"SELECT {', '.join(selects)}, count(*) FROM {source} GROUP BY {', '.join(grouped)}",
-            params,
+            f"SELECT {', '.join([*keys, 'count(*)', *sums])} FROM {source}{group_by}", params
         )
 
     def groups_statement(self, groups: Sequence[GroupBy], limit: int) -> Statement:
@@ -185,7 +207,7 @@ class GroupCounter:
         outputs = [self._collated(sql) for part in compiled for sql in part.outputs]
         aliases = [f"k{i}" for i in range(len(outputs))]
         selects = [f"{sql} AS {alias}" for sql, alias in zip(outputs, aliases, strict=True)]
-        grouped = [sql for part in compiled for sql in part.group_by]
+        grouped = [self._key(sql) for part in compiled for sql in part.group_by]
         counted = "count(DISTINCT c.seq)" if any(p.multi for p in compiled) else "count(*)"
         joins = "".join(part.join for part in compiled)
         join_params = [param for part in compiled for param in part.join_params]
@@ -221,11 +243,22 @@ class GroupCounter:
 
     def _all_groups(self, groups: Sequence[GroupBy]) -> Groups:
         statement = self.all_groups_statement(groups)
-        compiled = [self._compile(group, index) for index, group in enumerate(groups)]
-        return [
-            (self._values(compiled, row), int(row[-1]))
-            for row in self.fetch(statement.sql, statement.params)
-        ]
+        enums = [index for index, group in enumerate(groups) if group.field in _ENUMS]
+        others = [index for index, group in enumerate(groups) if group.field not in _ENUMS]
+        combinations = list(itertools.product(*(_ENUMS[groups[index].field] for index in enums)))
+        found: Groups = []
+        for row in self.fetch(statement.sql, statement.params):
+            counts = row[len(others) + 1 :] if enums else row[len(others) :]
+            for combination, n in zip(combinations, counts, strict=True):
+                if not n:
+                    continue
+                values = [""] * len(groups)
+                for index, value in zip(others, row, strict=False):
+                    values[index] = value
+                for index, (value, _) in zip(enums, combination, strict=True):
+                    values[index] = value
+                found.append((tuple(values), int(n)))
+        return found
 
     # --- compiling the fields -------------------------------------------------------
     @staticmethod
@@ -240,6 +273,11 @@ class GroupCounter:
                 values.append(row[at])
             at += len(part.outputs)
         return tuple(values)
+
+    def _key(self, sql: str) -> str:
+        """A grouping key that SQLite's planner does not try to read in index order: it
+        would pick the index that sorts by it over the index that serves the filter."""
+        return f"+{sql}" if self.dialect == "sqlite" and sql.startswith("c.") else sql
 
     def _collated(self, sql: str) -> str:
         """An output sorted in code point order on PostgreSQL too; nullable outputs are
