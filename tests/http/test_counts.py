@@ -355,3 +355,17 @@ def test_counts_need_the_read_scope(api: Api, world: dict[str, Any]) -> None:
         "total": 2,
         "priority": [("P1", 1), ("P4", 1)],
     }
+
+
+def test_limit_defaults_to_a_hundred_values(api: Api) -> None:
+    project = api.create_project()
+    for start in (0, 60):
+        case = api.create_case(project["id"])
+        values = [f"v{n:03d}" for n in range(start, start + 60)]
+        assert (
+            api.case_action(case["id"], "attributes", {"attributes": {"tag": values}}).status_code
+            == 200
+        )
+    found = count(api, group_bys="tag")["tag"]
+    assert found == [(f"v{n:03d}", 1) for n in range(100)]
+    assert len(count(api, group_bys="tag", limit=1000)["tag"]) == 120
