@@ -212,7 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.close()
         with running_server(url, api_key, app_key) as port:
             passes = [measure(port, api_key, app_key, mix, args.rounds) for _ in range(args.passes)]
-    title = f"{args.backend}, {args.cases:,} cases, {args.rounds} requests per query"
+    backend = args.backend
+    if args.database_url:
+        backend = "sqlite" if args.database_url.startswith("sqlite") else "postgres"
+    cases = "" if args.no_seed else f"{args.cases:,} cases, "
+    title = f"{backend}, {cases}{args.rounds} requests per query"
     if args.markdown:
         print(f"\n{title}, {args.passes} passes\n\n{markdown(passes)}")
         return 0
