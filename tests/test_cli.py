@@ -39,6 +39,7 @@ def test_help_on_every_command(run) -> None:
         ["types"],
         ["types", "list"],
         ["types", "statuses"],
+        ["report"],
     ):
         code, output = run(*args, "--help")
         assert code == 0, output
@@ -103,4 +104,56 @@ def test_statuses_of_a_custom_type(run, tmp_path: Path) -> None:
     assert code == 0, out
     assert out.strip() == (
         "Security Incident: New (SG_OPEN), Working (SG_IN_PROGRESS), Resolved (SG_CLOSED)"
+    )
+
+
+def test_report_of_durations(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cases made through the API on the CLI's database; the report reads them."""
+    from starlette.testclient import TestClient
+
+    from casebook.config import load_settings
+    from casebook.domain import users as users_domain
+    from casebook.http.app import create_app
+    from casebook.storage import open_store
+    from tests.conftest import TEST_ENV
+    from tests.support.api import Api
+
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row of the table
+    assert run("migrate")[0] == 0
+    settings = load_settings(
+        {"CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", **TEST_ENV}
+    )
+    store = open_store(settings.database_url)
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            keys = users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
+            assert keys.created_keys is not None
+            api = Api(client, store, settings, keys.created_keys)
+            project = api.create_project()
+            ann = api.create_user("ann@example.com")
+            first = api.create_case(project["id"], "one", priority="P1", assignee_id=ann["id"])
+            api.case_action(first["id"], "status", {"status": "CLOSED"})
+            api.create_case(project["id"], "two", priority="P1")
+            api.create_case(project["id"], "three", priority="P3")
+    finally:
+        store.close()
+    code, out = run("report", "--by", "priority")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "3 cases, as of" in lines[0]
+    header = next(line for line in lines if "to assign" in line)
+    assert "priority" in header and "in progress" in header
+    rows = {line.split()[1]: line for line in lines if line.startswith("│")}
+    assert set(rows) >= {"all", "P1", "P3"}
+    # All three: one assigned (at once: 0s), one closed; P3 neither.
+    assert "0s / 0s (1)" in rows["all"]
+    assert rows["P3"].count("-") >= 2
+    assert rows["P1"].split("│")[2].strip() == "2"
+    code, out = run("report", "--query", "priority:P3")
+    assert code == 0 and "1 cases, as of" in out
+    code, out = run("report", "--by", "stauts")
+    assert code == 1
+    assert (
+        out
+        == 'casebook: unknown field "stauts"; did you mean "status"? (write "attributes.stauts" for an attribute of that name)\n'
     )

@@ -21,10 +21,12 @@ from typer.core import TyperGroup
 
 from casebook import __version__
 from casebook.config import Settings, load_settings
+from casebook.core.entities import Status
 from casebook.core.errors import CasebookError, NotFoundError
 from casebook.domain import case_types as case_types_domain
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
+from casebook.domain import reports as reports_domain
 from casebook.domain import users as users_domain
 from casebook.storage import Store, open_store
 
@@ -283,6 +285,63 @@ def types_statuses(
     typer.echo(
         f"{changed.name}: " + ", ".join(f"{s.name} ({s.group.group})" for s in changed.statuses)
     )
+
+
+def _duration(seconds: float | None) -> str:
+    """A duration for people: the two largest units (``3d 4h``, ``12m 5s``, ``0s``)."""
+    if seconds is None:
+        return "-"
+    left = round(seconds)
+    parts: list[str] = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2])
+
+
+def _figure(figure: reports_domain.Figure) -> str:
+    if not figure.cases:
+        return "-"
+    return f"{_duration(figure.median)} / {_duration(figure.p90)} ({figure.cases})"
+
+
+@app.command()
+def report(
+    org: OrgOption = users_domain.DEFAULT_ORG,
+    query: Annotated[str, typer.Option(help="A search filter (docs/search.md).")] = "",
+    by: Annotated[
+        str | None, typer.Option(help="Group by a field: priority, assignee, project.key...")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Groups to show, most cases first.", min=1)] = 20,
+) -> None:
+    """How long the cases a search finds took to be assigned and closed, and spent in each
+    status: median / 90th percentile (how many cases each covers), in all and by a field."""
+    with _store() as store:
+        actor = case_types_domain.operator(store, org)
+        found = reports_domain.case_durations(
+            store, actor=actor, query=query, group_by=by, limit=limit
+        )
+    table = Table(
+        by or "cases",
+        "cases",
+        "to assign",
+        "to close",
+        *(status.display_name.lower() for status in Status),
+        title=f"{found.total} cases, as of {_when(found.at)} UTC",
+        caption="median / 90th percentile (cases measured); open, in progress, closed: time in",
+    )
+    rows = [("all", found.overall), *found.groups]
+    for name, durations in rows:
+        table.add_row(
+            name or "(none)",
+            str(durations.cases),
+            _figure(durations.time_to_first_assignment),
+            _figure(durations.time_to_close),
+            *(_figure(durations.time_in_status[status]) for status in Status),
+        )
+    # A console of this call's own: its width follows the terminal (or COLUMNS) of now.
+    Console().print(table)
 
 
 def _pair(text: str, form: str) -> tuple[str, str]:

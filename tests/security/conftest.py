@@ -347,6 +347,18 @@ def _change_view(org: OrgWorld) -> tuple[str, Any]:
     return path, {"data": {"type": "view", "attributes": attributes}}
 
 
+def _aggregate(org: OrgWorld) -> tuple[str, Any]:
+    group_by = {"groups": ["status", "priority"], "limit": 10}
+    attributes = {"query_filter": "project:SEC", "group_by": group_by}
+    return "/api/v2/cases/aggregate", {"data": {"type": "aggregate", "attributes": attributes}}
+
+
+def _durations(org: OrgWorld) -> tuple[str, Any]:
+    attributes = {"query_filter": "project:SEC", "group_by": "priority"}
+    body = {"data": {"type": "durations", "attributes": attributes}}
+    return "/api/v2/cases/aggregate/durations", body
+
+
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, or take their
 # cases in the body or the query string.
@@ -371,6 +383,9 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "UpdateCaseView": _change_view,
     "CreateWebhooksIntegration": _new_webhook,
     "UpdateWebhooksIntegration": _change_webhook,
+    "CountCases": lambda o: ("/api/v2/cases/count?query_filter=project:SEC&group_bys=status", None),
+    "AggregateCases": _aggregate,
+    "AggregateCaseDurations": _durations,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"

@@ -118,6 +118,9 @@ NAME_NOTHING = {
     "GetAllCustomAttributes",
     "ListUserCaseProjectFavorites",
     "CreateWebhooksIntegration",
+    "CountCases",
+    "AggregateCases",
+    "AggregateCaseDurations",
 }
 UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
@@ -351,6 +354,14 @@ def test_random_searches_never_return_other_orgs_cases(
         mine = {c["id"] for c in a.admin.search(text, **{"page[size]": 100}).json()["data"]}
         assert mine <= a_ids, text
         a_matched += len(mine)
+        # Counts see what search sees: B's count of the filter is B's matches, in B's project.
+        for org, expected in ((b, found), (a, mine)):
+            r = org.admin.get("/api/v2/cases/count", query_filter=text, group_bys="project")
+            assert r.status_code == 200, (text, r.text)
+            counted = r.json()["data"]["attributes"]
+            assert counted["total"] == len(expected), text
+            projects = {v["value"]: v["count"] for v in counted["groups"][0]["group_values"]}
+            assert projects == ({org.project["id"]: len(expected)} if expected else {}), text
     assert a_matched > 0 and matched > 0
     report_count(request, "isolation_searches", searches)
     report_count(request, "isolation_searches_a_cases_matched_as_a", a_matched)

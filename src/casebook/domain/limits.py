@@ -55,3 +55,15 @@ MAX_WEBHOOK_PAYLOAD_CHARS = 20_000
 MAX_RULE_DEPTH = 3
 """Automation rules act on changes up to this depth: a rule's change may set off another
 rule, but no chain goes further (so rules cannot trigger themselves in a loop)."""
+MAX_COUNT_FIELDS = 10
+"""Fields of one CountCases ``group_bys`` (each counted on its own)."""
+MAX_AGGREGATE_FIELDS = 3
+"""Fields of one AggregateCases ``group_by.groups``: a case counts under each combination
+of its values, so each field multiplies the rows a count reads."""
+DEFAULT_FACET_VALUES = 100
+MAX_FACET_VALUES = 1_000
+"""Values of one field that CountCases answers (its ``limit``), and groups of durations."""
+MAX_AGGREGATE_GROUPS = 1_000
+"""Groups AggregateCases answers (its ``group_by.limit``, as the spec's maximum)."""
+MAX_REPORT_CASES = 100_000
+"""Cases the durations report reads the history of, in one request."""

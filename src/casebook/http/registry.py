@@ -28,6 +28,7 @@ from casebook.http.routes import bulk as bulk_routes
 from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import projects as project_routes
+from casebook.http.routes import reports as report_routes
 from casebook.http.routes import users as user_routes
 from casebook.http.routes import views as view_routes
 from casebook.http.routes import webhooks as webhook_routes
@@ -36,6 +37,7 @@ from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import projects as project_schemas
+from casebook.http.schemas import reports as report_schemas
 from casebook.http.schemas import users as user_schemas
 from casebook.http.schemas import views as view_schemas
 from casebook.http.schemas import webhooks as webhook_schemas
@@ -217,6 +219,30 @@ _TIMELINE_QUERY = (
     ),
 )
 
+_COUNT_QUERY = (
+    _query(
+        "query_filter",
+        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        "Search query, as SearchCases' filter (see docs/search.md).",
+    ),
+    _query(
+        "group_bys",
+        {"type": "string", "maxLength": 1000},
+        "Comma-separated fields to group by, each on its own (status, priority, assignee...).",
+    ),
+    _query(
+        "limit",
+        {
+            "type": "integer",
+            "format": "int64",
+            "default": limits.DEFAULT_FACET_VALUES,
+            "minimum": 1,
+            "maximum": limits.MAX_FACET_VALUES,
+        },
+        "Values of each field to return, most cases first.",
+    ),
+)
+
 _LINKS_QUERY = (
     _query("entity_type", {"type": "string", "enum": ["CASE"]}, "The entity's type (only CASE)."),
     _query("entity_id", {"type": "string", "maxLength": 256}, "The case's UUID or key."),
@@ -273,6 +299,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetCase", "GET", "/api/v2/cases/{case_id}", case_routes.get_case, "Get the details of a case", R, 200, case_schemas.CaseDocument),
     Operation("SearchCases", "GET", "/api/v2/cases", case_routes.search_cases, "Search cases", R, 200, case_schemas.CaseList, query=_SEARCH_QUERY, errors=(400, 403, 429)),
     Operation("CreateCase", "POST", "/api/v2/cases", case_routes.create_case, "Create a case", W, 201, case_schemas.CaseDocument, case_schemas.CaseCreateRequest, errors=_CASE_CHANGE),
+    # Counts, aggregates and durations over the cases a search finds.
+    Operation("CountCases", "GET", "/api/v2/cases/count", report_routes.count_cases, "Count cases", R, 200, report_schemas.CountResponse, query=_COUNT_QUERY, errors=(400, 403, 429)),
+    Operation("AggregateCases", "POST", "/api/v2/cases/aggregate", report_routes.aggregate_cases, "Aggregate cases", R, 200, report_schemas.AggregateResponse, report_schemas.AggregateRequest, errors=(400, 403, 413, 429)),
+    Operation("AggregateCaseDurations", "POST", "/api/v2/cases/aggregate/durations", report_routes.case_durations, "Time to assign, to close and in each status (casebook extension)", R, 200, report_schemas.DurationsResponse, report_schemas.DurationsRequest, errors=(400, 403, 413, 429), extension=True),
     case_action("UpdateStatus", "status", "Update case status", cases.update_status, case_schemas.StatusAttributes, example={"status": "IN_PROGRESS"}),
     case_action("UpdatePriority", "priority", "Update case priority", cases.update_priority, case_schemas.PriorityAttributes, example={"priority": "P2"}),
     case_action("UpdateCaseTitle", "title", "Update case title", cases.update_title, case_schemas.TitleAttributes, example={"title": "Renamed case"}),
@@ -359,13 +389,6 @@ def case_id_pattern() -> str:
 
 
 NOT_YET: dict[str, str] = {
-    # Project settings, favourites, views, counts, aggregates and bulk.
-    **dict.fromkeys(
-        (
-            "CountCases", "AggregateCases",
-        ),
-        "project settings, views and bulk",
-    ),
     # Rules, maintenance windows and integrations.
     **dict.fromkeys(
         (

@@ -22,6 +22,7 @@ from casebook.core.entities import (
 from casebook.search.query import Query
 from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
+from casebook.storage.sql_counts import GroupCounter
 from casebook.storage.sql_search import SearchPlanner, bounded_total
 from casebook.storage.users import USER_REFS
 
@@ -264,6 +265,11 @@ class Cases(Protocol):
         """The statements of one search, as ``search`` runs them (also for EXPLAIN)."""
         ...
 
+    def counter(self, org_id: str, query: Query, *, actor_user_id: str) -> GroupCounter:
+        """Exact counts of the cases a search finds (``search`` with this query, every
+        page), as a whole and grouped, and the rows of the reports on them."""
+        ...
+
 
 def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
     """(CaseUpdate field, its ``column = ?`` assignments, the dump of each).
@@ -432,6 +438,12 @@ class SqlCases(Repository):
             order_by=_SORT_SQL[sort][1 if ascending else 0],
             created_order=("asc" if ascending else "desc") if sort == "created_at" else None,
         )
+
+    def counter(self, org_id: str, query: Query, *, actor_user_id: str) -> GroupCounter:
+        planner = self.search_planner(
+            org_id, query, actor_user_id=actor_user_id, sort="created_at", ascending=False
+        )
+        return GroupCounter(planner, self._sql.all_planned_each_time)
 
     def search(
         self,

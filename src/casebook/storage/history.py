@@ -56,6 +56,14 @@ def outbox_changes(changes: Sequence[CaseChange]) -> str:
 _TIMELINE = {True: _CELLS.format(order="ASC"), False: _CELLS.format(order="DESC")}
 _COUNT = "SELECT count(*) FROM case_events WHERE org_id = ? AND case_id = ?"
 _ROWS_PER_INSERT = 250  # 1,750 values: well within both back ends' limits
+_EVENTS_OF = (
+    "SELECT case_id, at, field, old_value, new_value FROM case_events"
+    " WHERE org_id = ? AND case_id IN ({cases}) AND field IN ({fields}) ORDER BY case_id, seq"
+)
+Event = tuple[int, str, str | None, str | None]
+"""(time, field, old value, new value): one row of a case's history."""
+EventsOf = dict[str, list[Event]]
+"""Rows of history by case id."""
 _CHANGE_END = 2 + CHANGES.width
 _USER_END = _CHANGE_END + USER_REFS.width
 
@@ -92,6 +100,11 @@ class History(Protocol):
 
     def list(self, org_id: str, case_id: str) -> list[tuple[int, str | None, CaseChange]]:
         """The case's history, oldest first: (time, actor id, change)."""
+        ...
+
+    def events_of(self, org_id: str, case_ids: Sequence[str], fields: Sequence[str]) -> EventsOf:
+        """The history rows of ``fields`` of each case of ``case_ids`` (at least one), oldest
+        first; a case without any has no entry."""
         ...
 
     def timeline(
@@ -176,6 +189,15 @@ class SqlHistory(Repository):
         for at, actor_id, *change in self._sql.all(_LIST, (org_id, case_id)):
             changes.append((at, actor_id, CHANGES.load(change)))
         return changes
+
+    def events_of(self, org_id: str, case_ids: Sequence[str], fields: Sequence[str]) -> EventsOf:
+        sql = _EVENTS_OF.format(
+            cases=", ".join("?" * len(case_ids)), fields=", ".join("?" * len(fields))
+        )
+        found: EventsOf = {}
+        for case_id, at, field, old, new in self._sql.all(sql, [org_id, *case_ids, *fields]):
+            found.setdefault(case_id, []).append((int(at), field, old, new))
+        return found
 
     def timeline(
         self, org_id: str, case_id: str, *, ascending: bool, limit: int, offset: int

@@ -222,10 +222,7 @@ def resolve(query: Query, org_id: str, fetch: Fetch | None) -> Query:
     keys = sorted(
         {n.key for n in nodes if isinstance(n, NumberRange | AttributeIs) and _is_bare(n)}
     )
-    custom: dict[str, set[str]] = {}
-    if keys and fetch is not None:
-        for key, kind in fetch(_CUSTOM_KEYS.format(", ".join("?" * len(keys))), [org_id, *keys]):
-            custom.setdefault(key, set()).add(kind)
+    custom = custom_kinds(org_id, keys, fetch) if keys and fetch is not None else {}
     types: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         (t.id, t.name, [(s.id, s.name, s.group.value) for s in t.statuses])
         for t in BUILTIN_CASE_TYPES.values()
@@ -233,6 +230,15 @@ def resolve(query: Query, org_id: str, fetch: Fetch | None) -> Query:
     if fetch is not None and any(isinstance(n, CaseTypeNameIs | StatusNameIs) for n in nodes):
         types += [(r[0], r[1], _statuses.decode(r[2])) for r in fetch(_ORG_TYPES, [org_id])]
     return _Resolver(custom, types).rewrite(query)
+
+
+def custom_kinds(org_id: str, keys: Sequence[str], fetch: Fetch) -> dict[str, set[str]]:
+    """The types (TEXT, NUMBER...) of the organisation's custom attribute configs of each
+    of ``keys`` that has one (a key may have configs of several types, one per case type)."""
+    custom: dict[str, set[str]] = {}
+    for key, kind in fetch(_CUSTOM_KEYS.format(", ".join("?" * len(keys))), [org_id, *keys]):
+        custom.setdefault(key, set()).add(kind)
+    return custom
 
 
 def _is_bare(node: NumberRange | AttributeIs) -> bool:
@@ -962,6 +968,23 @@ class SearchPlanner:
         statement = self.count_statement(bound)
         return int(self.fetch(statement.sql, statement.params)[0][0])
 
+    # --- every match: exact counts, groups and reports (storage/sql_counts.py) ---------
+    def matches(self) -> tuple[str, list[object], str, list[object]]:
+        """Every case the query matches, once, for statements that read all matches -- no
+        bound, no order: (FROM clause naming the cases ``c``, its parameters, WHERE
+        clause, its parameters). A set that drives the search (SQLite) is made unique
+        first (``SELECT DISTINCT seq``: integers, in seq order).
+        """
+        choice = self._choose(MAX_ROWS, counting=True)
+        if choice.drive is not None and choice.drive_capped and self._others(choice.drive):
+            # As a count past its bound (``count``): a large set is tested against, built
+            # once, while the other terms' indexes drive.
+            choice = self._choose(MAX_ROWS, counting=True, may_drive=False)
+        source, where, params = self._where(choice, None, unique_drive=True)
+        drive = choice.drive
+        split = 0 if drive is None else len(drive.params)
+        return source, params[:split], where, params[split:]
+
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
         return any(
@@ -978,7 +1001,10 @@ class SearchPlanner:
         titles_only: bool = False,
         comment_limit: int | None = None,
         drive_limit: int | None = None,
+        unique_drive: bool = False,
     ) -> tuple[str, str, list[object]]:
+        """(FROM clause, WHERE clause, parameters of both, in order). ``unique_drive``:
+        the driving set without repeats (``drive_limit`` must then be None)."""
         conjuncts = _conjuncts(self.query)
         drive = choice.drive
         rest = [term for term in conjuncts if drive is None or term not in drive.terms]
@@ -1004,7 +1030,11 @@ class SearchPlanner:
         source = "cases c"
         if drive is not None:
             limited = "" if drive_limit is None else " LIMIT ?"
-            source = f"({drive.sql}{limited}) AS d CROSS JOIN cases c"
+            seqs = f"{drive.sql}{limited}"
+            if unique_drive:
+                assert drive_limit is None
+                seqs = f"SELECT DISTINCT s.seq FROM ({seqs}) AS s"
+            source = f"({seqs}) AS d CROSS JOIN cases c"
             scope.insert(0, "c.seq = d.seq")
             budget = [] if drive_limit is None else [drive_limit]
             params = [*drive.params, *budget, *params]
