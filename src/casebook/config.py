@@ -24,6 +24,13 @@ class SettingSpec:
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
+        "CASEBOOK_DELIVERY_WORKER",
+        "1",
+        "`1`: each `serve` process runs the delivery worker, which reads the outbox of case"
+        " changes (one process of the deployment at a time holds it, by a lease in the"
+        " database). `0`: this process does not (another one must).",
+    ),
+    SettingSpec(
         "CASEBOOK_DATABASE_URL",
         "sqlite:///casebook.db",
         "Where data lives: `sqlite:///PATH` (a file, relative to the working directory"
@@ -99,6 +106,7 @@ class Settings:
     auth_failure_limit: RateLimit | None
     faults: Faults
     auth_cache_seconds: float
+    delivery_worker: bool
 
 
 def _int(environ: Mapping[str, str], name: str) -> int:
@@ -110,6 +118,12 @@ def _int(environ: Mapping[str, str], name: str) -> int:
     if value < 0:
         raise InvalidRequestError(f"{name} must not be negative, got {raw!r}")
     return value
+
+
+def _flag(value: str, name: str) -> bool:
+    if value not in ("0", "1"):
+        raise InvalidRequestError(f"{name} must be 0 or 1")
+    return value == "1"
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -145,6 +159,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         faults=Faults.parse(get("CASEBOOK_FAULTS")),
         auth_cache_seconds=max(cache, 0.0),
+        delivery_worker=_flag(get("CASEBOOK_DELIVERY_WORKER"), "CASEBOOK_DELIVERY_WORKER"),
     )
 
 

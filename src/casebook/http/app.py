@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +22,7 @@ from casebook.http.routing import CasebookApp, api_routes, route, style_for_path
 from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
 from casebook.storage.faults import FaultInjectingStore
+from casebook.worker.runner import running
 
 
 async def healthz(request: Request) -> Response:
@@ -37,8 +42,18 @@ async def openapi_json(request: Request) -> Response:
     return Response(openapi.document_bytes(), media_type="application/json")
 
 
-def create_app(settings: Settings, store: Store) -> CasebookApp:
-    """The API over ``store``, which must be migrated already."""
+def _with_worker(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        async with running(store):
+            yield
+
+    return lifespan
+
+
+def create_app(settings: Settings, store: Store, *, worker: bool = False) -> CasebookApp:
+    """The API over ``store``, which must be migrated already; with ``worker``, the
+    delivery worker runs for as long as the app does (its lifespan)."""
     openapi.document_bytes()  # build (and so check) every schema before serving
     if settings.faults:
         store = FaultInjectingStore(store, settings.faults)
@@ -64,6 +79,7 @@ def create_app(settings: Settings, store: Store) -> CasebookApp:
             route("/api/v2/openapi.json", style_for, GET=openapi_json),
         ],
         style_for,
+        lifespan=_with_worker(store) if worker else None,
         ctx=ctx,
     )
 
@@ -76,4 +92,4 @@ def app_from_environment() -> CasebookApp:
         sqlite_synchronous=settings.sqlite_synchronous,
         busy_timeout_ms=settings.busy_timeout_ms,
     )
-    return create_app(settings, store)
+    return create_app(settings, store, worker=settings.delivery_worker)

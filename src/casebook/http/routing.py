@@ -121,8 +121,14 @@ def route(path: str, style_for: StyleFor, **handlers: Endpoint) -> Route:
 class CasebookApp:
     """The ASGI application: a router plus ``state`` (``request.app.state.ctx``)."""
 
-    def __init__(self, routes: list[BaseRoute], style_for: StyleFor, **state: Any) -> None:
-        self.router = Router(routes=routes, default=self._not_found)
+    def __init__(
+        self,
+        routes: list[BaseRoute],
+        style_for: StyleFor,
+        lifespan: Any = None,
+        **state: Any,
+    ) -> None:
+        self.router = Router(routes=routes, default=self._not_found, lifespan=lifespan)
         self.state = State(state)
         self.style_for = style_for
 

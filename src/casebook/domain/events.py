@@ -1,0 +1,52 @@
+"""What happens after a change: the outbox, read by the delivery worker.
+
+Every command that writes a case's history also writes one ``case_outbox`` row in
+its transaction (``storage/history.py``): an acknowledged change always has its
+event, a rolled-back one never does. ``handle_events`` takes the oldest events, asks
+what each causes (``plan``: the deliveries of the notification rules and the actions
+of the automation rules that match it, none while an active maintenance window covers
+the case) and stores that while deleting the event, in one transaction: an event is
+handled once, or not at all and again later. Nothing here touches the network; the
+worker (``casebook.worker``) sends what is stored.
+"""
+
+from __future__ import annotations
+
+from casebook.core.entities import OutboxEvent
+from casebook.storage.base import Store, Transaction
+from casebook.storage.outbox import Delivery
+
+
+def plan(tx: Transaction, event: OutboxEvent) -> list[Delivery]:
+    """The deliveries one event causes: one per recipient of each enabled notification
+    rule of the case's project that the event triggers and whose query the case matches.
+    The rules are served from the rules-and-integrations work, which is in progress: until
+    it lands, no organisation has rules and an event causes nothing."""
+    return []
+
+
+def handle_events(store: Store, *, limit: int = 100) -> int:
+    """Handle up to ``limit`` of the oldest events; how many were handled."""
+    with store.write() as tx:
+        events = tx.outbox.next(limit)
+        for event in events:
+            for delivery in plan(tx, event):
+                tx.deliveries.insert(delivery)
+            tx.outbox.done(event.seq)
+    return len(events)
+
+
+def pending_events(store: Store) -> int:
+    with store.read() as tx:
+        return tx.outbox.pending()
+
+
+def take_lease(store: Store, name: str, holder: str, now: int, ttl_us: int) -> bool:
+    """Hold (or keep holding) the lease ``name`` for ``ttl_us`` from ``now``."""
+    with store.write() as tx:
+        return tx.leases.take(name, holder, now, now + ttl_us)
+
+
+def release_lease(store: Store, name: str, holder: str) -> None:
+    with store.write() as tx:
+        tx.leases.release(name, holder)
