@@ -128,8 +128,8 @@ def test_one_process_of_two_holds_the_worker_and_another_takes_over(
 
     def renewed_by_a_live_holder() -> bool:
         held = lease()
-        # A live holder renews every 0.2 s, keeping ~LEASE_SECONDS ahead of now.
-        return held is not None and held[1] - now_us() > (LEASE_SECONDS - 2) * 1_000_000
+        # A live holder renews once half its lease has passed: always over half ahead of now.
+        return held is not None and held[1] - now_us() > (LEASE_SECONDS / 2 - 1) * 1_000_000
 
     try:
         with (
@@ -139,13 +139,15 @@ def test_one_process_of_two_holds_the_worker_and_another_takes_over(
             _wait(renewed_by_a_live_holder, timeout=10)
             held = lease()
             assert held is not None
-            time.sleep(1.0)
+            time.sleep(LEASE_SECONDS / 2 + 1)
             again = lease()
             assert again is not None and again[0] == held[0] and again[1] > held[1]
             first.kill()
-            time.sleep(3.0)  # a dead holder's lease is then less than LEASE_SECONDS - 2 ahead
+            # A dead holder's lease is then less than half a lease minus a second ahead.
+            time.sleep(LEASE_SECONDS / 2 + 2)
             took = _wait(renewed_by_a_live_holder, timeout=LEASE_SECONDS + 5)
-            print(f"lease held by a live process {3 + took:.1f} s after the first one was killed")
+            after = LEASE_SECONDS / 2 + 2 + took
+            print(f"lease held by a live process {after:.1f} s after the first one was killed")
             with httpx.Client(base_url=second.base_url, headers=keys.headers) as http:
                 body = {"data": {"type": "project", "attributes": {"key": "SEC", "name": "S"}}}
                 project = http.post("/api/v2/cases/projects", json=body).json()["data"]

@@ -36,8 +36,11 @@ def handle_events(store: Store, *, limit: int = 100) -> int:
     return len(events)
 
 
-def pending_events(store: Store) -> int:
+def pending_events(store: Store, *, at_least: int | None = None) -> int:
+    """How many events wait; with ``at_least``, counting no further than that."""
     with store.read() as tx:
+        if at_least is not None:
+            return len(tx.outbox.next(at_least))
         return tx.outbox.pending()
 
 

@@ -32,13 +32,18 @@ class DeliveryWorker:
         self.store = store
         self.holder = secrets.token_hex(8)
         self.leading = False
+        self._renew_at = 0  # when to renew the lease we hold (half its time)
 
     def _step(self) -> int:
-        """One turn: keep or take the lease; if ours, handle a batch of events."""
-        self.leading = events.take_lease(
-            self.store, LEASE, self.holder, now_us(), int(LEASE_SECONDS * 1_000_000)
-        )
-        if not self.leading:
+        """One turn: take the lease, or renew it once half its time has passed; if ours,
+        handle a batch of events. Idle, a turn is one read: writers (SQLite has one at a
+        time) meet the worker's write every few seconds, not every turn."""
+        now = now_us()
+        if not self.leading or now >= self._renew_at:
+            ttl = int(LEASE_SECONDS * 1_000_000)
+            self.leading = events.take_lease(self.store, LEASE, self.holder, now, ttl)
+            self._renew_at = now + ttl // 2
+        if not self.leading or not events.pending_events(self.store, at_least=1):
             return 0
         return events.handle_events(self.store, limit=BATCH)
 
