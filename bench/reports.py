@@ -37,6 +37,8 @@ from casebook.search.parser import parse
 from casebook.storage import Store, open_store
 from casebook.storage.urls import DatabaseUrl
 
+ENUMS = ("status", "status_group", "priority")  # counted by sums (storage/sql_counts.py)
+
 
 @dataclass(frozen=True)
 class Query:
@@ -142,10 +144,16 @@ def explain(store: Store, mix: Sequence[Query]) -> str:
             )
             groups = [parse_group_by(g) for g in query.groups]
             statements = [("total", counter.total_statement())]
-            if groups and not any(counter.multi(g) for g in groups):
+            if query.kind.startswith("count"):
+                statements = [("enumerations", counter.enum_statement(groups))]
+                statements = statements if any(g.name in ENUMS for g in groups) else []
+                for g in groups:
+                    if counter.multi(g):
+                        statements.append((g.name, counter.groups_statement([g], query.limit)))
+                    elif g.name not in ENUMS:
+                        statements.append((g.name, counter.all_groups_statement([g])))
+            elif groups and not any(counter.multi(g) for g in groups):
                 statements = [("groups", counter.all_groups_statement(groups))]
-            elif query.kind.startswith("count"):
-                statements += [(g.name, counter.groups_statement([g], query.limit)) for g in groups]
             else:
                 statements.append(("groups", counter.groups_statement(groups, query.limit)))
             out.append(f"#### {query.kind}: `{query.label}`\n")

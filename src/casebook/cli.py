@@ -323,14 +323,13 @@ def report(
             store, actor=actor, query=query, group_by=by, limit=limit
         )
     table = Table(
-        by or "cases",
-        "cases",
-        "to assign",
-        "to close",
-        *(status.display_name.lower() for status in Status),
         title=f"{found.total} cases, as of {_when(found.at)} UTC",
         caption="median / 90th percentile (cases measured); open, in progress, closed: time in",
     )
+    for name in (by or "cases", "cases", "to assign", "to close"):
+        table.add_column(name, no_wrap=True)
+    for status in Status:
+        table.add_column(status.display_name.lower(), no_wrap=True)
     rows = [("all", found.overall), *found.groups]
     for name, durations in rows:
         table.add_row(

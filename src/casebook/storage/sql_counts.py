@@ -124,24 +124,32 @@ class GroupCounter:
         return int(self.fetch(statement.sql, statement.params)[0][0])
 
     def facets(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, list[Groups]]:
-        """The total, and for each field on its own the ``limit`` largest groups."""
-        plain = [g for g in groups if not self.multi(g)]
+        """The total, and for each field on its own the ``limit`` largest groups.
+
+        The enumerations (status, priority) are counted together, one sum per value,
+        in one pass that also counts the total; every other field takes a pass of its
+        own (a product of several fields' values would only be summed up again)."""
         found: dict[GroupBy, Groups] = {}
-        if plain:
-            combined = self._all_groups(plain)
-            total = sum(n for _, n in combined)
-            for index, group in enumerate(plain):
-                counts: dict[tuple[str, ...], int] = {}
-                for values, n in combined:
-                    key = (values[index],)
-                    counts[key] = counts.get(key, 0) + n
-                found[group] = _largest(counts.items(), limit)
-        else:
-            total = self.total()
+        total: int | None = None
+        enums = [g for g in groups if g.field in _ENUMS]
+        if enums:
+            statement = self.enum_statement(enums)
+            row = self.fetch(statement.sql, statement.params)[0]
+            total = int(row[0])
+            sums = iter(row[1:])
+            for group in enums:
+                counts = [((value,), int(next(sums) or 0)) for value, _ in _ENUMS[group.field]]
+                found[group] = _largest([c for c in counts if c[1]], limit)
         for group in groups:
-            if group not in found:
+            if group in found:
+                continue
+            if self.multi(group):
                 found[group] = self.groups([group], limit)
-        return total, [found[group] for group in groups]
+            else:
+                counted = self._all_groups([group])
+                total = sum(n for _, n in counted) if total is None else total
+                found[group] = _largest(counted, limit)
+        return self.total() if total is None else total, [found[group] for group in groups]
 
     def aggregate(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, Groups]:
         """The total, and the ``limit`` largest groups by ``groups`` together."""
@@ -176,6 +184,17 @@ class GroupCounter:
     def total_statement(self) -> Statement:
         source, params = self._from("", [])
         return Statement(f"SELECT count(*) FROM {source}", params)
+
+    def enum_statement(self, groups: Sequence[GroupBy]) -> Statement:
+        """The number of matches, then for each enumeration of ``groups`` and each of its
+        values (``_ENUMS`` order) how many matches hold it: one pass, one row."""
+        sums = [
+            f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+            for group in groups
+            for _, condition in _ENUMS[group.field]
+        ]
+        source, params = self._from("", [])
+        return Statement(f"SELECT {', '.join(['count(*)', *sums])} FROM {source}", params)
 
     def all_groups_statement(self, groups: Sequence[GroupBy]) -> Statement:
         """Every group of the matches by ``groups`` (each with one value per case), in no
