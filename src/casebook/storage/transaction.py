@@ -19,6 +19,7 @@ from casebook.storage.case_types import (
 )
 from casebook.storage.cases import Cases, SqlCases
 from casebook.storage.comments import Comments, SqlComments
+from casebook.storage.connections import Connections, SqlConnections
 from casebook.storage.executor import Dialect, Executor
 from casebook.storage.favorites import Favorites, SqlFavorites
 from casebook.storage.history import History, SqlHistory
@@ -65,6 +66,8 @@ class Transaction(Protocol):
     def favorites(self) -> Favorites: ...
     @property
     def views(self) -> Views: ...
+    @property
+    def connections(self) -> Connections: ...
 
 
 class _Repository(Generic[R]):
@@ -109,3 +112,4 @@ class SqlTransaction:
     custom_attributes = _Repository(SqlCustomAttributes)
     favorites = _Repository(SqlFavorites)
     views = _Repository(SqlViews)
+    connections = _Repository(SqlConnections)
