@@ -1,0 +1,64 @@
+"""One outbound JSON call, as every client of this package makes it.
+
+The URL passes the SSRF guard right before the call; redirects are not followed (a
+checked host cannot hand the request on to an unchecked one); proxies and netrc files
+of the environment are not read; the timeout covers connecting and each read. Every
+failure becomes ExternalServiceError (ExternalTimeoutError for a timeout) naming the
+system, with at most a short excerpt of what it answered, never the credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2 as httpx
+import msgspec
+
+from casebook import __version__
+from casebook.core.errors import ExternalServiceError, ExternalTimeoutError, UnsafeUrlError
+from casebook.egress.guard import check_url
+
+MAX_ANSWER_BYTES = 1_048_576
+EXCERPT_CHARS = 300
+USER_AGENT = f"casebook/{__version__}"
+
+
+def excerpt(text: str) -> str:
+    """At most ``EXCERPT_CHARS`` characters of a system's answer, on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+def post_json(
+    system: str,
+    url: str,
+    body: dict[str, Any],
+    *,
+    auth: tuple[str, str],
+    timeout: float,
+    allow_private: bool,
+) -> tuple[int, Any, str]:
+    """POST ``body`` as JSON with basic ``auth``; the answer's status, its JSON (None if it
+    is not JSON) and its text. Raises ExternalServiceError when the call cannot be made."""
+    try:
+        check_url(url, allow_private=allow_private)
+    except UnsafeUrlError as exc:
+        raise ExternalServiceError(system, f"the connection's {exc.message}") from None
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    try:
+        with httpx.Client(
+            timeout=timeout, follow_redirects=False, trust_env=False, headers=headers
+        ) as client:
+            response = client.post(url, json=body, auth=auth)
+    except httpx.TimeoutException:
+        raise ExternalTimeoutError(system, f"no answer within {timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        host = httpx.URL(url).host
+        raise ExternalServiceError(system, f"cannot reach {host}: {type(exc).__name__}") from None
+    content = response.content[:MAX_ANSWER_BYTES]
+    text = content.decode("utf-8", "replace")
+    try:
+        data = msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        data = None
+    return response.status_code, data, text
