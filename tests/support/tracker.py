@@ -9,7 +9,9 @@ code). ``FakeTracker`` is an ``http.server`` in a thread that answers
 
 each only for the basic credentials it was told (``JIRA_AUTH``, ``SERVICENOW_AUTH``;
 others get 401), and records every request it received (``received``). ``script`` makes
-the next answers something else: another status and body, or a delay.
+the next answers something else: another status and body, or a delay; with ``echo``, the
+text ``ECHO`` in a scripted body becomes the request's ``Authorization`` header (a system
+that repeats what it was sent in its errors).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class FakeTracker:
     _incidents: Iterator[int] = field(default_factory=lambda: itertools.count(10001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    echo: bool = False
 
     def of(self, path: str) -> list[Received]:
         """The requests received on ``path``, oldest first."""
@@ -77,6 +80,9 @@ class FakeTracker:
         if scripted.delay:
             time.sleep(scripted.delay)
         if scripted.status is not None:
+            if self.echo:
+                echoed = json.dumps(scripted.body).replace("ECHO", headers.get("authorization", ""))
+                return Answer(scripted.status, json.loads(echoed))
             return scripted
         if method != "POST":
             return Answer(405, {"error": "method not allowed"})

@@ -4,12 +4,16 @@ The URL passes the SSRF guard right before the call; redirects are not followed 
 checked host cannot hand the request on to an unchecked one); proxies and netrc files
 of the environment are not read; the timeout covers connecting and each read. Every
 failure becomes ExternalServiceError (ExternalTimeoutError for a timeout) naming the
-system, with at most a short excerpt of what it answered, never the credentials.
+system, with at most a short excerpt of what it answered, never the credentials: a
+system that echoes them (the password, or the whole ``Authorization`` header) has them
+blanked out of its answer before anything reads it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import base64
 
 import httpx2 as httpx
 import msgspec
@@ -21,6 +25,19 @@ from casebook.egress.guard import check_url
 MAX_ANSWER_BYTES = 1_048_576
 EXCERPT_CHARS = 300
 USER_AGENT = f"casebook/{__version__}"
+
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, auth: tuple[str, str]) -> str:
+    """``text`` without the password of ``auth``, nor the basic credentials it makes."""
+    user, password = auth
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    for secret in (token, password):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def excerpt(text: str) -> str:
@@ -55,10 +72,9 @@ def post_json(
     except httpx.HTTPError as exc:
         host = httpx.URL(url).host
         raise ExternalServiceError(system, f"cannot reach {host}: {type(exc).__name__}") from None
-    content = response.content[:MAX_ANSWER_BYTES]
-    text = content.decode("utf-8", "replace")
+    text = redact(response.content[:MAX_ANSWER_BYTES].decode("utf-8", "replace"), auth)
     try:
-        data = msgspec.json.decode(content)
+        data = msgspec.json.decode(text)
     except msgspec.DecodeError:
         data = None
     return response.status_code, data, text
