@@ -17,6 +17,7 @@ that repeats what it was sent in its errors).
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import threading
@@ -134,11 +135,13 @@ def _handler(tracker: FakeTracker) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = tracker.answer(self.command, self.path, headers, body)
             payload = json.dumps(answer.body).encode()
-            self.send_response(answer.status or 500)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            # A client that timed out has gone: the answer has no one to go to.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.send_response(answer.status or 500)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
         do_POST = do_GET = do_PUT = _serve
 
