@@ -344,6 +344,7 @@ def test_linking_again_is_a_no_op_and_unlinking_removes_the_issue(
         "https://acme.atlassian.net/browse/sec-1",
         "https://acme.atlassian.net/browse/SEC-0",
         "not a url",
+        "https://bot:hunter2@acme.atlassian.net/browse/SEC-1",
         "https://acme.atlassian.net/" + "x" * 2100,
     ],
 )

@@ -424,6 +424,8 @@ def jira_issue_of_url(url: str) -> JiraIssueRef:
         raise InvalidValueError(
             f"invalid jira_issue_url {url!r}: expected https://SITE/browse/KEY-123"
         )
+    if "@" in parts.netloc:  # a link everyone reads must not carry credentials
+        raise InvalidValueError("invalid jira_issue_url: it must not hold credentials")
     candidates = [*reversed(parts.path.split("/"))]
     candidates += parse_qs(parts.query).get("selectedIssue", [])
     for candidate in candidates:

@@ -11,9 +11,8 @@ blanked out of its answer before anything reads it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import base64
+from typing import Any
 
 import httpx2 as httpx
 import msgspec
