@@ -92,8 +92,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "CASEBOOK_EGRESS_TIMEOUT_SECONDS",
         "10",
-        "How long an outbound call (Jira, ServiceNow) may take, connecting included, before"
-        " the request answers 504.",
+        "How long an outbound call (Jira, ServiceNow) may wait to connect, for each part of"
+        " the answer, and for the whole answer, before the request answers 504.",
     ),
 )
 

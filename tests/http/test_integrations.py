@@ -198,6 +198,8 @@ def test_without_a_connection_making_an_issue_or_ticket_says_what_to_configure(
         (Answer(302, {}), 502, "Jira: answered 302"),
         (Answer(201, {"unexpected": True}), 502, "Jira: answered 201 without an issue"),
         (Answer(delay=3.0), 504, "Jira: no answer within 2 s"),
+        # Each byte comes in time, the whole answer does not.
+        (Answer(drip=0.1), 504, "Jira: no answer within 2 s"),
     ],
 )
 def test_jira_failures_are_bad_gateway_and_store_nothing(

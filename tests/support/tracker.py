@@ -52,11 +52,12 @@ class Received:
 @dataclass
 class Answer:
     """One scripted answer: ``status`` and JSON ``body`` (None: the usual answer), after
-    ``delay`` seconds."""
+    ``delay`` seconds; with ``drip``, the body a byte at a time, ``drip`` seconds apart."""
 
     status: int | None = None
     body: Any = None
     delay: float = 0.0
+    drip: float = 0.0
 
 
 @dataclass
@@ -85,6 +86,12 @@ class FakeTracker:
                 echoed = json.dumps(scripted.body).replace("ECHO", headers.get("authorization", ""))
                 return Answer(scripted.status, json.loads(echoed))
             return scripted
+        if scripted.drip:  # the usual answer, slowly
+            usual = self.answer_usual(method, path, received)
+            return Answer(usual.status, usual.body, drip=scripted.drip)
+        return self.answer_usual(method, path, received)
+
+    def answer_usual(self, method: str, path: str, received: Received) -> Answer:
         if method != "POST":
             return Answer(405, {"error": "method not allowed"})
         if path == "/rest/api/2/issue":
@@ -141,7 +148,12 @@ def _handler(tracker: FakeTracker) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if not answer.drip:
+                    self.wfile.write(payload)
+                for byte in payload if answer.drip else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(answer.drip)
 
         do_POST = do_GET = do_PUT = _serve
 

@@ -2,7 +2,8 @@
 
 The URL passes the SSRF guard right before the call; redirects are not followed (a
 checked host cannot hand the request on to an unchecked one); proxies and netrc files
-of the environment are not read; the timeout covers connecting and each read. Every
+of the environment are not read; the call takes at most the timeout in all, and reads
+at most ``MAX_ANSWER_BYTES`` of the answer. Every
 failure becomes ExternalServiceError (ExternalTimeoutError for a timeout) naming the
 system, with at most a short excerpt of what it answered, never the credentials: a
 system that echoes them (the password, or the whole ``Authorization`` header) has them
@@ -12,6 +13,7 @@ blanked out of its answer before anything reads it.
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import httpx2 as httpx
@@ -61,19 +63,35 @@ def post_json(
     except UnsafeUrlError as exc:
         raise ExternalServiceError(system, f"the connection's {exc.message}") from None
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    deadline = time.monotonic() + timeout
     try:
-        with httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False, headers=headers
-        ) as client:
-            response = client.post(url, json=body, auth=auth)
+        with (
+            httpx.Client(
+                timeout=timeout, follow_redirects=False, trust_env=False, headers=headers
+            ) as client,
+            client.stream("POST", url, json=body, auth=auth) as response,
+        ):
+            # Read at most MAX_ANSWER_BYTES, and no longer than the timeout in all: a system
+            # that answers slowly, or without end, holds up only this request, and not long.
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_ANSWER_BYTES:
+                    break
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer took too long")
+            status = response.status_code
     except httpx.TimeoutException:
         raise ExternalTimeoutError(system, f"no answer within {timeout:g} s") from None
     except httpx.HTTPError as exc:
         host = httpx.URL(url).host
         raise ExternalServiceError(system, f"cannot reach {host}: {type(exc).__name__}") from None
-    text = redact(response.content[:MAX_ANSWER_BYTES].decode("utf-8", "replace"), auth)
+    content = b"".join(chunks)[:MAX_ANSWER_BYTES]
+    text = redact(content.decode("utf-8", "replace"), auth)
     try:
         data = msgspec.json.decode(text)
     except msgspec.DecodeError:
         data = None
-    return response.status_code, data, text
+    return status, data, text
