@@ -24,15 +24,20 @@ from casebook.storage.urls import DatabaseUrl
 from tests.support.api import Api
 from tests.support.postgres import PostgresCluster
 from tests.support.server import Keys, ServerProcess, new_keys, running_server
+from tests.support.tracker import FakeTracker, running_tracker
 
 TEMPLATE = "casebook_template"
 
 # Settings of the in-process apps, besides the database URL. No auth cache: a
-# revoked key fails at once (the cache has its own test).
+# revoked key fails at once (the cache has its own test). The stand-ins for Jira and
+# ServiceNow (tests/support/tracker.py) listen on loopback, which outbound calls may then
+# reach (tests/egress/test_guard.py shows they may not by default).
 TEST_ENV = {
     "CASEBOOK_RATE_LIMIT": "off",
     "CASEBOOK_AUTH_FAILURE_LIMIT": "off",
     "CASEBOOK_AUTH_CACHE_SECONDS": "0",
+    "CASEBOOK_ALLOW_PRIVATE_WEBHOOKS": "1",
+    "CASEBOOK_EGRESS_TIMEOUT_SECONDS": "2",
 }
 
 
@@ -122,6 +127,13 @@ def api(client: TestClient, store: Store, settings: Settings) -> Api:
     result = users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
     assert result.created_keys is not None
     return Api(client, store, settings, result.created_keys)
+
+
+@pytest.fixture
+def tracker() -> Iterator[FakeTracker]:
+    """A local stand-in for Jira and ServiceNow (tests/support/tracker.py)."""
+    with running_tracker() as tracker:
+        yield tracker
 
 
 @pytest.fixture

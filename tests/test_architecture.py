@@ -27,15 +27,18 @@ def test_the_contracts_are_kept() -> None:
 
 
 def test_a_wrong_import_breaks_them(tmp_path: Path) -> None:
-    """The domain reaching up into the HTTP layer (or down into a driver) fails the check."""
+    """The domain reaching up into the HTTP layer (or down into a driver, or out to the
+    network) fails the check."""
     shutil.copytree(ROOT / "src" / "casebook", tmp_path / "src" / "casebook")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     cases = tmp_path / "src" / "casebook" / "domain" / "cases.py"
     cases.write_text(
-        cases.read_text() + "\nimport sqlite3  # noqa\nimport casebook.http.app  # noqa\n"
+        cases.read_text()
+        + "\nimport sqlite3  # noqa\nimport httpx2  # noqa\nimport casebook.http.app  # noqa\n"
     )
     result = _lint(tmp_path, tmp_path / "src")
     assert result.returncode != 0
     assert "2 broken" in result.stdout, result.stdout
     assert "casebook.domain.cases -> casebook.http.app" in result.stdout, result.stdout
     assert "casebook.domain.cases -> sqlite3" in result.stdout, result.stdout
+    assert "casebook.domain.cases -> httpx2" in result.stdout, result.stdout

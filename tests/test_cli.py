@@ -6,9 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from casebook.cli import app
+from casebook.config import load_settings
+from casebook.domain import users as users_domain
+from casebook.domain.keys import load_secret
+from casebook.http.app import create_app
+from casebook.storage import open_store
+from tests.conftest import TEST_ENV
+from tests.support.api import Api
+from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH
 
 
 @pytest.fixture
@@ -40,6 +49,14 @@ def test_help_on_every_command(run) -> None:
         ["types", "list"],
         ["types", "statuses"],
         ["report"],
+        ["integrations"],
+        ["integrations", "list"],
+        ["integrations", "jira", "set"],
+        ["integrations", "jira", "show"],
+        ["integrations", "jira", "remove"],
+        ["integrations", "servicenow", "set"],
+        ["integrations", "servicenow", "show"],
+        ["integrations", "servicenow", "remove"],
     ):
         code, output = run(*args, "--help")
         assert code == 0, output
@@ -157,3 +174,138 @@ def test_report_of_durations(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         out
         == 'casebook: unknown field "stauts"; did you mean "status"? (write "attributes.stauts" for an attribute of that name)\n'
     )
+
+
+# --- integrations -------------------------------------------------------------------------
+
+
+def test_integrations_are_set_shown_masked_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracker
+) -> None:
+    """An operator connects an organisation to Jira and ServiceNow; the credentials never
+    show again, and the API uses them."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("CASEBOOK_DATABASE_URL", url)
+    monkeypatch.setenv("CASEBOOK_ALLOW_PRIVATE_WEBHOOKS", "1")
+    runner = CliRunner()
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = runner.invoke(app, list(args), input=stdin)
+        return result.exit_code, result.output
+
+    assert run("orgs", "create", "acme")[0] == 0
+    assert run("integrations", "list", "--org", "acme") == (
+        0,
+        "organisation acme has no connections\n",
+    )
+    code, out = run(
+        "integrations", "jira", "set", "--org", "acme", "--url", tracker.url + "/",
+        "--email", JIRA_AUTH[0], "--token-stdin", stdin=JIRA_AUTH[1] + "\n",
+    )  # fmt: skip
+    assert code == 0, out
+    assert out == (
+        f"organisation acme makes Jira issues at {tracker.url} as {JIRA_AUTH[0]}"
+        " (API token stored sealed)\n"
+    )
+    code, out = run(
+        "integrations", "servicenow", "set", "--org", "acme", "--instance", "Acme",
+        "--url", tracker.url, "--user", SERVICENOW_AUTH[0], "--password-stdin",
+        stdin=SERVICENOW_AUTH[1] + "\n",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "ServiceNow incidents on acme" in out
+    code, out = run("integrations", "list", "--org", "acme")
+    assert code == 0, out
+    assert "jira" in out and "servicenow" in out and JIRA_AUTH[0] in out and "********" in out
+    for args in (("jira", "show"), ("servicenow", "show")):
+        code, shown = run("integrations", *args, "--org", "acme")
+        assert code == 0 and "********" in shown
+        out += shown
+    for secret in (JIRA_AUTH[1], SERVICENOW_AUTH[1]):
+        assert secret not in out and secret[-4:] not in out
+
+    # The API makes issues and tickets with what the CLI stored.
+    settings = load_settings({"CASEBOOK_DATABASE_URL": url, **TEST_ENV})
+    store = open_store(settings.database_url)
+    try:
+        users_domain.add_user(store, org_name="acme", email="ann@acme.io", admin=True)
+        secret = load_secret(store, settings.secret_key)
+        keys = users_domain.create_keys(store, secret, org_name="acme", email="ann@acme.io")
+        with TestClient(create_app(settings, store)) as client:
+            api = Api(client, store, settings, keys, "acme")
+            project = api.create_project("SEC", "Security")
+            api.create_case(project["id"], "Leaked token")
+            body = {
+                "data": {
+                    "type": "issues",
+                    "attributes": {"project_id": "10001", "issue_type_id": "1"},
+                }
+            }
+            r = api.post("/api/v2/cases/SEC-1/relationships/jira_issues", body)
+            assert r.status_code == 202, r.text
+            body = {"data": {"type": "tickets", "attributes": {"instance_name": "acme"}}}
+            r = api.post("/api/v2/cases/SEC-1/relationships/servicenow_tickets", body)
+            assert r.status_code == 202, r.text
+            attributes = api.get("/api/v2/cases/SEC-1").json()["data"]["attributes"]
+    finally:
+        store.close()
+    assert attributes["jira_issue"]["result"]["issue_key"] == "SEC-1"
+    assert attributes["service_now_ticket"]["result"]["sys_target_link"].startswith(tracker.url)
+    assert [r.basic_auth for r in tracker.received] == [JIRA_AUTH, SERVICENOW_AUTH]
+
+    assert run("integrations", "jira", "remove", "--org", "acme") == (
+        0,
+        "organisation acme has no Jira connection now\n",
+    )
+    assert run("integrations", "jira", "remove", "--org", "acme") == (
+        1,
+        "casebook: connection 'jira' not found\n",
+    )
+    assert run("integrations", "jira", "show", "--org", "acme") == (
+        0,
+        "organisation acme has no jira connection\n",
+    )
+    assert run("integrations", "servicenow", "remove", "--org", "acme")[0] == 0
+
+
+def test_integration_urls_are_checked_when_set(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad URLs and instance names are refused in one line; a private address only when
+    CASEBOOK_ALLOW_PRIVATE_WEBHOOKS=1 allows it."""
+    assert run("orgs", "create", "acme")[0] == 0
+    runner = CliRunner()
+
+    def jira(url: str) -> tuple[int, str]:
+        args = ["integrations", "jira", "set", "--org", "acme", "--url", url]
+        result = runner.invoke(app, [*args, "--email", "a@b.c", "--token-stdin"], input="t\n")
+        return result.exit_code, result.output
+
+    code, out = jira("http://127.0.0.1:8080")
+    assert code == 1
+    assert out.startswith("casebook: refused URL: the host '127.0.0.1' resolves to 127.0.0.1")
+    assert jira("http://10.1.2.3")[0] == 1
+    for bad in (
+        "ftp://jira.acme.io",
+        "https://u:p@8.8.8.8",
+        "https://8.8.8.8/?x=1",
+        "jira.acme.io",
+    ):
+        code, out = jira(bad)
+        assert code == 1 and out.startswith("casebook: invalid Jira URL"), (bad, out)
+    code, out = jira("https://8.8.8.8/jira")
+    assert code == 0, out
+    result = runner.invoke(
+        app,
+        ["integrations", "servicenow", "set", "--org", "acme", "--instance", "a.b",
+         "--user", "u", "--password-stdin"],
+        input="p\n",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "invalid ServiceNow instance" in result.output
+    result = runner.invoke(
+        app,
+        ["integrations", "jira", "set", "--org", "acme", "--url", "https://8.8.8.8",
+         "--email", "a@b.c", "--token-stdin"],
+        input="\n",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "invalid Jira API token" in result.output
+    monkeypatch.setenv("CASEBOOK_ALLOW_PRIVATE_WEBHOOKS", "1")
+    assert jira("http://127.0.0.1:8080")[0] == 0

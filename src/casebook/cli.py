@@ -1,4 +1,5 @@
-"""The ``casebook`` command: serve, migrate, and manage orgs, users, keys and projects.
+"""The ``casebook`` command: serve, migrate, and manage orgs, users, keys, projects, case
+types and the connections to Jira and ServiceNow.
 
 Commands call the domain layer directly, not the HTTP API. Every error we raise
 on purpose becomes a one-line message and exit status 1 (see ``main``).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -24,10 +25,12 @@ from casebook.config import Settings, load_settings
 from casebook.core.entities import Status
 from casebook.core.errors import CasebookError, NotFoundError
 from casebook.domain import case_types as case_types_domain
+from casebook.domain import integrations as integrations_domain
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import reports as reports_domain
 from casebook.domain import users as users_domain
+from casebook.egress.guard import check_url
 from casebook.storage import Store, open_store
 
 
@@ -60,11 +63,20 @@ users_app = typer.Typer(help="Users.", no_args_is_help=True)
 keys_app = typer.Typer(help="API and application keys.", no_args_is_help=True)
 projects_app = typer.Typer(help="Projects.", no_args_is_help=True)
 types_app = typer.Typer(help="Case types and their statuses.", no_args_is_help=True)
+integrations_app = typer.Typer(
+    help="Connections to Jira and ServiceNow (credentials are stored sealed, never shown).",
+    no_args_is_help=True,
+)
+jira_app = typer.Typer(help="The organisation's Jira.", no_args_is_help=True)
+servicenow_app = typer.Typer(help="The organisation's ServiceNow instance.", no_args_is_help=True)
+integrations_app.add_typer(jira_app, name="jira")
+integrations_app.add_typer(servicenow_app, name="servicenow")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projects_app, name="projects")
 app.add_typer(types_app, name="types")
+app.add_typer(integrations_app, name="integrations")
 
 out = Console()
 OrgOption = Annotated[str, typer.Option("--org", help="Organisation name.")]
@@ -341,6 +353,153 @@ def report(
         )
     # A console of this call's own: its width follows the terminal (or COLUMNS) of now.
     Console().print(table)
+
+
+MASK = "********"
+"""What the CLI shows of a stored credential: that there is one, nothing of it."""
+
+
+def _secret_from(stdin: bool, prompt: str) -> str:
+    """A credential from the first line of standard input (``--token-stdin``), else typed at a
+    hidden prompt; never from an argument, which shells and ``ps`` show."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = typer.prompt(prompt, hide_input=True)
+    return value
+
+
+def _guard(settings: Settings) -> Callable[[str], None]:
+    def vet(url: str) -> None:
+        check_url(url, allow_private=settings.allow_private_webhooks)
+
+    return vet
+
+
+def _show_connections(org: str, system: str | None = None) -> None:
+    with _store() as store:
+        found = integrations_domain.list_connections(store, org)
+    found = [c for c in found if system is None or c.system == system]
+    if not found:
+        what = "no connections" if system is None else f"no {system} connection"
+        typer.echo(f"organisation {org} has {what}")
+        return
+    for c in found:
+        typer.echo(
+            "\t".join(
+                (
+                    c.system,
+                    c.url,
+                    f"instance={c.instance or '-'}",
+                    f"user={c.username}",
+                    f"secret={MASK}",
+                    f"changed={_when(c.modified_at)}",
+                )
+            )
+        )
+
+
+@integrations_app.command("list")
+def integrations_list(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """The organisation's connections (credentials masked)."""
+    _show_connections(org)
+
+
+TokenStdin = Annotated[
+    bool, typer.Option("--token-stdin", help="Read the API token from standard input.")
+]
+
+
+@jira_app.command("set")
+def jira_set(
+    url: Annotated[str, typer.Option(help="The Jira site, e.g. https://acme.atlassian.net.")],
+    email: Annotated[
+        str, typer.Option(help="Email (or user name) of the account issues are made as.")
+    ],
+    token_stdin: TokenStdin = False,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+) -> None:
+    """Connect the organisation to its Jira (replacing any connection it had). The URL must
+    not reach a private address unless CASEBOOK_ALLOW_PRIVATE_WEBHOOKS=1."""
+    settings = _settings()
+    token = _secret_from(token_stdin, "Jira API token")
+    with _store(settings) as store:
+        connection = integrations_domain.set_jira_connection(
+            store,
+            org,
+            server_secret=keys_domain.load_secret(store, settings.secret_key),
+            check_url=_guard(settings),
+            url=url,
+            email=email,
+            token=token,
+        )
+    typer.echo(
+        f"organisation {org} makes Jira issues at {connection.url} as {connection.username}"
+        " (API token stored sealed)"
+    )
+
+
+@jira_app.command("show")
+def jira_show(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """The organisation's Jira connection (the token masked)."""
+    _show_connections(org, integrations_domain.JIRA)
+
+
+@jira_app.command("remove")
+def jira_remove(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """Forget the organisation's Jira connection; issues already on cases stay."""
+    with _store() as store:
+        integrations_domain.remove_connection(store, org, integrations_domain.JIRA)
+    typer.echo(f"organisation {org} has no Jira connection now")
+
+
+@servicenow_app.command("set")
+def servicenow_set(
+    instance: Annotated[
+        str, typer.Option(help="The instance's name, as in https://NAME.service-now.com.")
+    ],
+    user: Annotated[str, typer.Option(help="The user incidents are made as.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Where the instance is served, if not at https://NAME.service-now.com."),
+    ] = None,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+) -> None:
+    """Connect the organisation to its ServiceNow instance (replacing any connection it had).
+    The URL must not reach a private address unless CASEBOOK_ALLOW_PRIVATE_WEBHOOKS=1."""
+    settings = _settings()
+    password = _secret_from(password_stdin, "ServiceNow password")
+    with _store(settings) as store:
+        connection = integrations_domain.set_service_now_connection(
+            store,
+            org,
+            server_secret=keys_domain.load_secret(store, settings.secret_key),
+            check_url=_guard(settings),
+            instance=instance,
+            url=url,
+            user=user,
+            password=password,
+        )
+    typer.echo(
+        f"organisation {org} makes ServiceNow incidents on {connection.instance} at"
+        f" {connection.url} as {connection.username} (password stored sealed)"
+    )
+
+
+@servicenow_app.command("show")
+def servicenow_show(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """The organisation's ServiceNow connection (the password masked)."""
+    _show_connections(org, integrations_domain.SERVICENOW)
+
+
+@servicenow_app.command("remove")
+def servicenow_remove(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """Forget the organisation's ServiceNow connection; tickets already on cases stay."""
+    with _store() as store:
+        integrations_domain.remove_connection(store, org, integrations_domain.SERVICENOW)
+    typer.echo(f"organisation {org} has no ServiceNow connection now")
 
 
 def _pair(text: str, form: str) -> tuple[str, str]:

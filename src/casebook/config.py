@@ -88,6 +88,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "How long a process trusts a verified key pair; a revoked key stops working"
         " on every process within this many seconds.",
     ),
+    SettingSpec(
+        "CASEBOOK_ALLOW_PRIVATE_WEBHOOKS",
+        "0",
+        "`1`: let outbound calls (Jira, ServiceNow, webhooks) reach loopback, private,"
+        " link-local and other non-public addresses, which are refused by default (SSRF;"
+        " see docs/security.md). For tests, and for teams whose systems are on their own"
+        " network.",
+    ),
+    SettingSpec(
+        "CASEBOOK_EGRESS_TIMEOUT_SECONDS",
+        "10",
+        "How long an outbound call (Jira, ServiceNow) may wait to connect, for each part of"
+        " the answer, and for the whole answer, before the request answers 504.",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -107,6 +121,8 @@ class Settings:
     faults: Faults
     auth_cache_seconds: float
     delivery_worker: bool
+    allow_private_webhooks: bool
+    egress_timeout_seconds: float
 
 
 def _int(environ: Mapping[str, str], name: str) -> int:
@@ -145,6 +161,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cache = float(get("CASEBOOK_AUTH_CACHE_SECONDS"))
     except ValueError:
         raise InvalidRequestError("CASEBOOK_AUTH_CACHE_SECONDS must be a number") from None
+    allow_private = get("CASEBOOK_ALLOW_PRIVATE_WEBHOOKS").strip().lower()
+    if allow_private not in ("0", "1", "false", "true", ""):
+        raise InvalidRequestError("CASEBOOK_ALLOW_PRIVATE_WEBHOOKS must be 0 or 1")
+    try:
+        egress_timeout = float(get("CASEBOOK_EGRESS_TIMEOUT_SECONDS"))
+    except ValueError:
+        egress_timeout = -1.0
+    if not 0 < egress_timeout <= 300:
+        raise InvalidRequestError(
+            "CASEBOOK_EGRESS_TIMEOUT_SECONDS must be a number of seconds, above 0 and at most 300"
+        )
     return Settings(
         database_url=DatabaseUrl.parse(get("CASEBOOK_DATABASE_URL")),
         api_key=api_key,
@@ -160,6 +187,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         faults=Faults.parse(get("CASEBOOK_FAULTS")),
         auth_cache_seconds=max(cache, 0.0),
         delivery_worker=_flag(get("CASEBOOK_DELIVERY_WORKER"), "CASEBOOK_DELIVERY_WORKER"),
+        allow_private_webhooks=allow_private in ("1", "true"),
+        egress_timeout_seconds=egress_timeout,
     )
 
 

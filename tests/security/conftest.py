@@ -42,6 +42,7 @@ from casebook.storage import Store, open_store
 from tests.conftest import TEMPLATE, TEST_ENV
 from tests.support.api import Api, case_body
 from tests.support.server import ServerProcess
+from tests.support.tracker import FakeTracker
 
 FORBIDDEN_BODY = b'{"errors":["Forbidden"]}'
 BANNERS = ("Traceback", "starlette", "uvicorn", 'File "', "psycopg", "sqlite3")
@@ -105,7 +106,8 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 class OrgWorld:
     """One organisation: its admin (unscoped keys), a member, a project with a saved view, a
     case, a case type of its own with a custom attribute config, and a custom attribute of
-    the case.
+    the case; connected to Jira and ServiceNow (a ``FakeTracker``), its project naming the
+    Jira project and issue type.
 
     The case type is the organisation's own (the built-in types refuse changes); both
     organisations name theirs alike (``Investigation``, config ``region``), as both have
@@ -154,8 +156,18 @@ def config_body(key: str, kind: str = "TEXT", *, is_multi: bool = False) -> dict
     return {"data": {"type": "custom_attribute", "attributes": attributes}}
 
 
-def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
+JIRA_SETTINGS = {"integration_jira": {"metadata": {"project_id": "10001", "issue_type_id": "1"}}}
+
+
+def build_org(admin: Api, name: str, tracker: FakeTracker, project_key: str = "SEC") -> OrgWorld:
+    admin.connect_jira(tracker.url)
+    admin.connect_service_now(tracker.url)
     project = admin.create_project(project_key, f"{name} security")
+    r = admin.patch(
+        f"/api/v2/cases/projects/{project['id']}",
+        {"data": {"type": "project", "attributes": {"settings": JIRA_SETTINGS}}},
+    )
+    assert r.status_code == 200, r.text
     case = admin.create_case(project["id"], f"{name} standing case")
     member = admin.create_user(f"member-{unique()}@{name}.example", name="Member")
     # A pending user becomes active once it holds keys.
@@ -192,10 +204,10 @@ def build_org(admin: Api, name: str, project_key: str = "SEC") -> OrgWorld:
 
 
 @pytest.fixture
-def orgs(api: Api) -> tuple[OrgWorld, OrgWorld]:
+def orgs(api: Api, tracker: FakeTracker) -> tuple[OrgWorld, OrgWorld]:
     """Org A (``default``, the bootstrap admin) and org B (``orgb``), each with a project SEC."""
-    a = build_org(api, "default")
-    b = build_org(api.new_org_admin("orgb"), "orgb")
+    a = build_org(api, "default", tracker)
+    b = build_org(api.new_org_admin("orgb"), "orgb", tracker)
     return a, b
 
 
@@ -288,6 +300,39 @@ def _link(org: OrgWorld) -> tuple[str, Any]:
     return "/api/v2/cases/link", {"data": {"type": "link", "attributes": attributes}}
 
 
+# A case holds one Jira issue and one ServiceNow ticket: each call that makes or links one
+# takes a fresh case. The Jira project and issue type come from the project's settings
+# (JIRA_SETTINGS): a body member ``project_id`` would read as naming a casebook project.
+def _new_jira_issue(org: OrgWorld) -> tuple[str, Any]:
+    body = {"data": {"type": "issues", "attributes": {"jira_account_id": "1"}}}
+    return f"/api/v2/cases/{made('case_id', org)}/relationships/jira_issues", body
+
+
+def _link_jira_issue(org: OrgWorld) -> tuple[str, Any]:
+    attributes = {"jira_issue_url": f"https://{org.name}.atlassian.net/browse/SEC-{unique()}"}
+    body = {"data": {"type": "issues", "attributes": attributes}}
+    return f"/api/v2/cases/{made('case_id', org)}/relationships/jira_issues", body
+
+
+def _unlink_jira_issue(org: OrgWorld) -> tuple[str, Any]:
+    # The issue is linked first, so that every unlink unlinks something.
+    path, body = _link_jira_issue(org)
+    r = org.maker.client.request("PATCH", path, headers=org.maker.headers, json=body)
+    assert r.status_code == 204, r.text
+    return path, None
+
+
+def _new_ticket(org: OrgWorld) -> tuple[str, Any]:
+    body = {"data": {"type": "tickets", "attributes": {"instance_name": "acme"}}}
+    return f"/api/v2/cases/{made('case_id', org)}/relationships/servicenow_tickets", body
+
+
+def _link_incident(org: OrgWorld) -> tuple[str, Any]:
+    # A fresh incident each time, so that every call adds one.
+    body = {"data": {"id": unique("incident-"), "type": "incidents"}}
+    return f"/api/v2/cases/{org.case['id']}/relationships/incidents", body
+
+
 def _links_of(org: OrgWorld) -> tuple[str, Any]:
     return f"/api/v2/cases/link?entity_type=CASE&entity_id={org.case['id']}", None
 
@@ -360,8 +405,8 @@ def _durations(org: OrgWorld) -> tuple[str, Any]:
 
 
 # How to call the operations whose calls the registry cannot describe: they create
-# objects (with unique keys), need another object of the organisation, or take their
-# cases in the body or the query string.
+# objects (with unique keys), need another object of the organisation, take their
+# cases in the body or the query string, or a body whose type is not "case".
 RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CreateCase": lambda o: ("/api/v2/cases", _case_body(o)),
     "AssignCase": _assign,
@@ -386,6 +431,15 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
     "CountCases": lambda o: ("/api/v2/cases/count?query_filter=project:SEC&group_bys=status", None),
     "AggregateCases": _aggregate,
     "AggregateCaseDurations": _durations,
+    "CreateCaseJiraIssue": _new_jira_issue,
+    "LinkJiraIssueToCase": _link_jira_issue,
+    "UnlinkJiraIssue": _unlink_jira_issue,
+    "CreateCaseServiceNowTicket": _new_ticket,
+    "CreateCaseNotebook": lambda o: (
+        f"/api/v2/cases/{o.case['id']}/relationships/notebook",
+        {"data": {"type": "notebook"}},
+    ),
+    "LinkIncident": _link_incident,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"

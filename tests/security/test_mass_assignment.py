@@ -181,7 +181,8 @@ def test_server_owned_fields_are_ignored_everywhere(
             assert token not in r.text, (op.name, token, r.text)
             for row in written:
                 assert not any(token in cell for cell in row), (op.name, token, row)
-        _check_semantics(op, r.json()["data"] if r.content else None, body, a, case_before)
+        data = r.json()["data"] if r.content else None
+        _check_semantics(op, data, body, a, case_before, path)
         checked += 1
     report_count(request, "mass_assignment_endpoints", checked)
 
@@ -200,12 +201,39 @@ def _read_answer(r: Any) -> Any:
     return counts(r.json()["data"])
 
 
+def _integration_semantics(name: str, body: Any, a: OrgWorld, path: str) -> None:
+    """What a Jira, ServiceNow or notebook call (answering no body) did to its case."""
+    ref = path.split("/")[4]
+    case = a.admin.get(f"/api/v2/cases/{ref}").json()["data"]["attributes"]
+    if name == "CreateCaseJiraIssue":  # the project's settings name the Jira project
+        assert case["jira_issue"]["result"]["project_key"] == "SEC", case
+        assert case["jira_issue"]["status"] == "COMPLETED"
+    elif name == "LinkJiraIssueToCase":
+        url = body["data"]["attributes"]["jira_issue_url"]
+        assert case["jira_issue"]["result"]["issue_url"] == url
+    elif name == "CreateCaseServiceNowTicket":
+        assert case["service_now_ticket"]["status"] == "COMPLETED"
+    else:
+        assert name == "CreateCaseNotebook", name
+        cells = a.admin.get(f"/api/v2/cases/{ref}/timelines", **{"page[size]": 1}).json()
+        message = cells["data"][0]["attributes"]["cell_content"]["message"]
+        assert message.startswith(f"# Investigation notebook: {case['key']} {case['title']}")
+
+
 def _check_semantics(
-    op: Operation, data: Any, body: Any, a: OrgWorld, case_before: dict[str, Any]
+    op: Operation,
+    data: Any,
+    body: Any,
+    a: OrgWorld,
+    case_before: dict[str, Any],
+    path: str,
 ) -> None:
     """The answer is the plain call's: ``body`` is the call before it was poisoned."""
     name = op.name
     admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
+    if data is None and name != "BulkUpdateCases":
+        _integration_semantics(name, body, a, path)
+        return
     if data is None:  # BulkUpdateCases answers no body: its cases show what it did
         assert name == "BulkUpdateCases", name
         sent = body["data"]["attributes"]
@@ -301,6 +329,12 @@ def _check_semantics(
             assert attributes["display_name"] == sent["display_name"]
         configs = a.admin.get(f"/api/v2/cases/types/{a.case_type['id']}/custom_attributes")
         assert data in configs.json()["data"]
+    elif name == "LinkIncident":  # names the incident, not a case, in data.id
+        assert data["id"] == a.case["id"]
+        incident = body["data"]["id"]
+        insight = {"type": "INCIDENT", "ref": f"/incidents/{incident}", "resource_id": incident}
+        assert insight in attributes["insights"]
+        assert attributes["key"] == case_before["attributes"]["key"]
     elif data["type"] == "link":
         assert data["id"] != POISON_ID
         assert attributes == body["data"]["attributes"]

@@ -40,6 +40,7 @@ from tests.security.conftest import (
 )
 from tests.support.api import Api
 from tests.support.server import new_keys, running_server
+from tests.support.tracker import FakeTracker
 
 INTEGER = re.compile(r"[0-9]+")
 RL_HEADERS = (
@@ -69,10 +70,10 @@ def _check_headers(r: Any, limit: int, period: int) -> int:
 
 
 def test_every_operation_answers_with_the_headers(
-    api: Api, make_app: Any, request: pytest.FixtureRequest
+    api: Api, make_app: Any, tracker: FakeTracker, request: pytest.FixtureRequest
 ) -> None:
     limited = _limited(make_app, api, CASEBOOK_RATE_LIMIT="1000/60s")
-    world = build_org(limited, "default")
+    world = build_org(limited, "default", tracker)
     fresh_window(60, 4)
     remaining = []
     for op in OPERATIONS:

@@ -9,10 +9,13 @@ from starlette.testclient import TestClient
 
 from casebook.config import Settings
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
+from casebook.domain import integrations as integrations_domain
 from casebook.domain import users as users_domain
 from casebook.domain.cases import case_history
 from casebook.domain.keys import Authenticator, KeyPair, load_secret
+from casebook.egress.guard import check_url
 from casebook.storage import Store
+from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH
 
 _emails = itertools.count(1)
 
@@ -48,11 +51,19 @@ def keys(response: Any) -> list[str]:
 
 
 class Api:
-    def __init__(self, client: TestClient, store: Store, settings: Settings, keys: KeyPair):
+    def __init__(
+        self,
+        client: TestClient,
+        store: Store,
+        settings: Settings,
+        keys: KeyPair,
+        org: str = users_domain.DEFAULT_ORG,
+    ):
         self.client = client
         self.store = store
         self.settings = settings
         self.keys = keys
+        self.org = org  # the keys' organisation
 
     @property
     def headers(self) -> dict[str, str]:
@@ -142,16 +153,47 @@ class Api:
             params["filter"] = filter
         return self.get("/api/v2/cases", **params)
 
+    # --- integrations, as an operator sets them (the CLI's commands) ----
+    def connect_jira(self, url: str, auth: tuple[str, str] = JIRA_AUTH) -> None:
+        """Connect this organisation to the Jira at ``url`` (a ``FakeTracker``'s)."""
+        integrations_domain.set_jira_connection(
+            self.store,
+            self.org,
+            server_secret=load_secret(self.store, self.settings.secret_key),
+            check_url=self._check_url,
+            url=url,
+            email=auth[0],
+            token=auth[1],
+        )
+
+    def connect_service_now(
+        self, url: str, instance: str = "acme", auth: tuple[str, str] = SERVICENOW_AUTH
+    ) -> None:
+        """Connect this organisation to the ServiceNow ``instance``, served at ``url``."""
+        integrations_domain.set_service_now_connection(
+            self.store,
+            self.org,
+            server_secret=load_secret(self.store, self.settings.secret_key),
+            check_url=self._check_url,
+            instance=instance,
+            url=url,
+            user=auth[0],
+            password=auth[1],
+        )
+
+    def _check_url(self, url: str) -> None:
+        check_url(url, allow_private=self.settings.allow_private_webhooks)
+
     # --- other callers --------------------------------------------------
     def as_keys(self, keys: KeyPair) -> Api:
-        return Api(self.client, self.store, self.settings, keys)
+        return Api(self.client, self.store, self.settings, keys, self.org)
 
     def new_org_admin(self, org: str) -> Api:
         """An admin of a new organisation, with its own keys."""
         users_domain.create_org(self.store, org)
         email = f"admin@{org}.example"
         users_domain.add_user(self.store, org_name=org, email=email, admin=True)
-        return self.as_keys(self.keys_for(org, email))
+        return Api(self.client, self.store, self.settings, self.keys_for(org, email), org)
 
     def keys_for(self, org: str, email: str, scopes: str | None = None) -> KeyPair:
         secret = load_secret(self.store, self.settings.secret_key)

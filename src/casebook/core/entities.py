@@ -244,10 +244,52 @@ class Case:
     insights: list[Insight] = field(default_factory=list)
     version: int = 1  # one more at each change to what the case shows: its ETag
     status_name: str = ""  # one of its type's statuses; "" means the group's built-in name
+    jira_issue: JiraIssueRef | None = None
+    service_now_ticket: ServiceNowTicketRef | None = None
 
     @property
     def public_id(self) -> str:
         return str(self.seq)
+
+
+@dataclass(slots=True, frozen=True)
+class JiraIssueRef:
+    """The Jira issue a case is tied to: made from the case (``issue_id`` as Jira numbers it),
+    or linked by its URL (``issue_id`` then unknown, "")."""
+
+    issue_id: str
+    issue_key: str  # SEC-12
+    issue_url: str  # https://acme.atlassian.net/browse/SEC-12
+    project_key: str  # SEC
+
+
+@dataclass(slots=True, frozen=True)
+class ServiceNowTicketRef:
+    """The ServiceNow incident made from a case."""
+
+    sys_target_link: str  # the incident's page
+    sys_id: str = ""
+    number: str = ""  # INC0010001
+
+
+IntegrationSystem = Literal["jira", "servicenow"]
+INTEGRATION_SYSTEMS: tuple[IntegrationSystem, ...] = get_args(IntegrationSystem)
+
+
+@dataclass(slots=True)
+class Connection:
+    """How an organisation reaches its Jira or ServiceNow: a base URL, a user, and the user's
+    secret (a Jira API token, a ServiceNow password), kept sealed (``domain/sealed.py``):
+    ``secret`` is the sealed text, never the secret itself."""
+
+    org_id: str
+    system: str  # one of INTEGRATION_SYSTEMS
+    url: str  # https://acme.atlassian.net, https://acme.service-now.com
+    instance: str  # ServiceNow's instance name (acme); "" for Jira
+    username: str  # Jira: the account's email; ServiceNow: the user name
+    secret: str
+    created_at: int
+    modified_at: int
 
 
 CustomAttributeType = Literal["URL", "TEXT", "NUMBER", "SELECT"]

@@ -10,6 +10,7 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   │   └── InvalidTransitionError
     │   ├── InvalidQueryError        a filter that does not parse (400, names term and position)
     │   ├── InvalidParameterError    a path parameter of the wrong type (400 Invalid Parameter)
+    │   ├── UnsafeUrlError           an outbound URL refused: scheme, or a private address (400)
     │   └── IdMismatchError          the body's id is not the path's (422)
     ├── NotFoundError                no such object *visible to the caller* (404)
     │   ├── CaseNotFoundError
@@ -21,14 +22,18 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── LinkNotFoundError
     │   ├── ViewNotFoundError
     │   ├── WebhookNotFoundError
+    │   ├── ConnectionNotFoundError  (an organisation's Jira or ServiceNow connection)
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
+    │   └── NotConfiguredError       an integration the organisation has not set up (409)
     ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
     ├── PermissionDeniedError        valid keys without the needed scope (403 Forbidden)
     ├── PreconditionFailedError      If-Match names a version the case no longer has (412)
     ├── PayloadTooLargeError         request body over the cap (413)
     ├── RateLimitedError             too many requests for one key (429)
-    └── UnavailableError             the database is unreachable or busy (503)
+    ├── UnavailableError             the database is unreachable or busy (503)
+    └── ExternalServiceError         Jira or ServiceNow failed or refused (502)
+        └── ExternalTimeoutError     ... or did not answer in time (504)
 """
 
 from __future__ import annotations
@@ -87,6 +92,14 @@ class InvalidParameterError(InvalidRequestError):
     def __init__(self, name: str, expected: str = "uuid") -> None:
         super().__init__(f'invalid parameter "{name}" in "path"; expected type "{expected}"')
         self.name = name
+
+
+class UnsafeUrlError(InvalidRequestError):
+    """An outbound URL casebook will not call: not http(s), no host, a host that does not
+    resolve, or one that resolves to a loopback, private, link-local, multicast or reserved
+    address (``casebook.egress.guard``)."""
+
+    code = "unsafe_url"
 
 
 class IdMismatchError(InvalidRequestError):
@@ -155,6 +168,10 @@ class WebhookNotFoundError(NotFoundError):
     resource = "webhook"
 
 
+class ConnectionNotFoundError(NotFoundError):
+    resource = "connection"
+
+
 class OrgNotFoundError(NotFoundError):
     resource = "organization"
 
@@ -181,6 +198,13 @@ class ConflictError(CasebookError):
     """Creating or changing an object would break a uniqueness rule."""
 
     code = "conflict"
+
+
+class NotConfiguredError(ConflictError):
+    """The operation needs an integration (Jira, ServiceNow) the organisation has not set up;
+    the message says what to configure."""
+
+    code = "integration_not_configured"
 
 
 class AuthenticationError(CasebookError):
@@ -219,3 +243,21 @@ class UnavailableError(CasebookError):
     """The database cannot be reached or stayed locked past the timeout; nothing was written."""
 
     code = "unavailable"
+
+
+class ExternalServiceError(CasebookError):
+    """An external system casebook called on the caller's behalf (``system``: "Jira",
+    "ServiceNow") could not be reached, refused, or answered an error; nothing was stored.
+    The message names the system and what it said, never a credential."""
+
+    code = "external_service_error"
+
+    def __init__(self, system: str, message: str) -> None:
+        super().__init__(f"{system}: {message}")
+        self.system = system
+
+
+class ExternalTimeoutError(ExternalServiceError):
+    """The external system did not answer within the timeout; nothing was stored."""
+
+    code = "external_service_timeout"

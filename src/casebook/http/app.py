@@ -14,6 +14,8 @@ from starlette.responses import Response
 from casebook.config import Settings, load_settings
 from casebook.core.errors import CasebookError
 from casebook.domain.keys import Authenticator, load_secret
+from casebook.egress.jira import JiraClient
+from casebook.egress.servicenow import ServiceNowClient
 from casebook.http import openapi
 from casebook.http.endpoint import Context, json
 from casebook.http.errors import error_response, internal_error
@@ -70,6 +72,15 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
         auth=Authenticator(store, secret, cache_seconds=settings.auth_cache_seconds),
         limiter=limiter,
         faults=settings.faults,
+        secret=secret,
+        jira=JiraClient(
+            timeout=settings.egress_timeout_seconds,
+            allow_private=settings.allow_private_webhooks,
+        ),
+        service_now=ServiceNowClient(
+            timeout=settings.egress_timeout_seconds,
+            allow_private=settings.allow_private_webhooks,
+        ),
     )
     style_for = style_for_paths(OPERATIONS)
     return CasebookApp(

@@ -29,6 +29,7 @@ from casebook.core.errors import (
 )
 from casebook.core.faults import Faults
 from casebook.domain.access import require_scope
+from casebook.domain.integrations import JiraConnector, ServiceNowConnector
 from casebook.domain.keys import Authenticator
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
 from casebook.ratelimit import Decision, RateLimiter
@@ -52,6 +53,9 @@ class Context:
     auth: Authenticator
     limiter: RateLimiter | None
     faults: Faults
+    secret: bytes  # the server's secret: key digests, sealed credentials
+    jira: JiraConnector
+    service_now: ServiceNowConnector
 
 
 def _limit_headers(decision: Decision) -> dict[str, str]:

@@ -44,6 +44,8 @@ _STATUS: list[tuple[type[errors.CasebookError], int, str]] = [
     (errors.PayloadTooLargeError, 413, "Payload Too Large"),
     (errors.RateLimitedError, 429, "Too Many Requests"),
     (errors.UnavailableError, 503, "Service Unavailable"),
+    (errors.ExternalTimeoutError, 504, "Gateway Timeout"),
+    (errors.ExternalServiceError, 502, "Bad Gateway"),
 ]
 
 FORBIDDEN_BODY = b'{"errors":["Forbidden"]}'

@@ -31,7 +31,9 @@ _ERROR_TITLES = {
     413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 _ERROR_SCHEMAS: dict[str, Any] = {

@@ -27,6 +27,7 @@ from casebook.http.errors import Style
 from casebook.http.routes import bulk as bulk_routes
 from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
+from casebook.http.routes import integrations as integration_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import reports as report_routes
 from casebook.http.routes import users as user_routes
@@ -36,6 +37,7 @@ from casebook.http.routes import working as working_routes
 from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
+from casebook.http.schemas import integrations as integration_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import reports as report_schemas
 from casebook.http.schemas import users as user_schemas
@@ -264,6 +266,9 @@ _VIEWS_QUERY = (
 
 # 412: a stale If-Match (optimistic concurrency on the case).
 _CASE_CHANGE = (400, 403, 404, 412, 413, 429)
+# A call to Jira or ServiceNow: 409 without a connection (or with one already made),
+# 502 when the system fails or refuses, 504 when it does not answer in time.
+_EGRESS = (400, 403, 404, 409, 412, 413, 429, 502, 504)
 R, W = Scope.CASES_READ, Scope.CASES_WRITE
 
 
@@ -321,6 +326,13 @@ OPERATIONS: tuple[Operation, ...] = (
     case_action("ChangeCaseType", "type", "Move a case to another case type (casebook extension)", cases.change_type, type_schemas.CaseTypeIdAttributes, example={"type_id": "00000000-0000-0000-0000-000000000002"}, extension=True),
     Operation("MoveCaseToProject", "PATCH", "/api/v2/cases/{case_id}/relationships/project", working_routes.move_case, "Move a case to another project", W, 200, case_schemas.CaseDocument, case_schemas.MoveRequest, errors=_CASE_CHANGE),
     Operation("BulkUpdateCases", "POST", "/api/v2/cases/bulk", bulk_routes.bulk_update_cases, "Bulk update cases", W, 200, None, bulk_schemas.CaseBulkUpdateRequest, errors=(400, 403, 404, 413, 429), example={"case_ids": ["SEC-1"], "type": "priority", "payload": {"priority": "P2"}}),
+    # Integrations: Jira issues, ServiceNow tickets, notebooks and incidents (domain/integrations.py).
+    Operation("CreateCaseJiraIssue", "POST", "/api/v2/cases/{case_id}/relationships/jira_issues", integration_routes.create_jira_issue, "Create Jira issue for case", W, 202, None, integration_schemas.JiraIssueCreateRequest, errors=_EGRESS, example={"project_id": "10000", "issue_type_id": "10001", "jira_account_id": "1"}),
+    Operation("LinkJiraIssueToCase", "PATCH", "/api/v2/cases/{case_id}/relationships/jira_issues", integration_routes.link_jira_issue, "Link existing Jira issue to case", W, 204, None, integration_schemas.JiraIssueLinkRequest, errors=(400, 403, 404, 409, 412, 413, 429), example={"jira_issue_url": "https://acme.atlassian.net/browse/SEC-12"}),
+    Operation("UnlinkJiraIssue", "DELETE", "/api/v2/cases/{case_id}/relationships/jira_issues", integration_routes.unlink_jira_issue, "Remove Jira issue link from case", W, 204, None, errors=(400, 403, 404, 412, 429)),
+    Operation("CreateCaseServiceNowTicket", "POST", "/api/v2/cases/{case_id}/relationships/servicenow_tickets", integration_routes.create_service_now_ticket, "Create ServiceNow ticket for case", W, 202, None, integration_schemas.ServiceNowTicketCreateRequest, errors=_EGRESS, example={"instance_name": "acme", "assignment_group": "Security"}),
+    Operation("CreateCaseNotebook", "POST", "/api/v2/cases/{case_id}/relationships/notebook", integration_routes.create_notebook, "Create investigation notebook for case", W, 204, None, integration_schemas.NotebookCreateRequest, errors=(400, 403, 404, 412, 413, 429)),
+    Operation("LinkIncident", "POST", "/api/v2/cases/{case_id}/relationships/incidents", integration_routes.link_incident, "Link incident to case", W, 201, case_schemas.CaseDocument, integration_schemas.RelationshipToIncidentRequest, errors=_CASE_CHANGE),
     # Comments and the timeline.
     Operation("CommentCase", "POST", "/api/v2/cases/{case_id}/comment", working_routes.comment_case, "Comment a case", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Looking into it, @admin"}),
     Operation("UpdateCaseComment", "PUT", "/api/v2/cases/{case_id}/comment/{cell_id}", working_routes.update_comment, "Update a case comment", W, 200, working_schemas.Cells, working_routes.CommentRequest, errors=_CASE_CHANGE, example={"comment": "Fixed by rotating the key"}),
@@ -389,7 +401,7 @@ def case_id_pattern() -> str:
 
 
 NOT_YET: dict[str, str] = {
-    # Rules, maintenance windows and integrations.
+    # Rules and maintenance windows.
     **dict.fromkeys(
         (
             "GetProjectNotificationRules", "CreateProjectNotificationRule",
@@ -397,9 +409,7 @@ NOT_YET: dict[str, str] = {
             "ListCaseAutomationRules", "CreateCaseAutomationRule", "GetCaseAutomationRule",
             "UpdateCaseAutomationRule", "DeleteCaseAutomationRule", "EnableCaseAutomationRule",
             "DisableCaseAutomationRule", "ListMaintenanceWindows", "CreateMaintenanceWindow",
-            "UpdateMaintenanceWindow", "DeleteMaintenanceWindow", "CreateCaseJiraIssue",
-            "LinkJiraIssueToCase", "UnlinkJiraIssue", "CreateCaseServiceNowTicket",
-            "CreateCaseNotebook", "LinkIncident",
+            "UpdateMaintenanceWindow", "DeleteMaintenanceWindow",
         ),
         "rules and integrations",
     ),

@@ -16,7 +16,9 @@ from casebook.core.entities import (
     CaseSort,
     CustomValue,
     Insight,
+    JiraIssueRef,
     Priority,
+    ServiceNowTicketRef,
     Status,
 )
 from casebook.search.query import Query
@@ -38,6 +40,22 @@ _insights_decoder = msgspec.json.Decoder(list[Insight])
 
 def _insights(text: str) -> list[Insight]:
     return [] if text == "[]" else _insights_decoder.decode(text)
+
+
+_jira_decoder = msgspec.json.Decoder(JiraIssueRef)
+_ticket_decoder = msgspec.json.Decoder(ServiceNowTicketRef)
+
+
+def _jira_issue(text: str | None) -> JiraIssueRef | None:
+    return None if text is None else _jira_decoder.decode(text)
+
+
+def _ticket(text: str | None) -> ServiceNowTicketRef | None:
+    return None if text is None else _ticket_decoder.decode(text)
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else json_text(value)
 
 
 def _rank(priority: Priority) -> int:
@@ -87,6 +105,10 @@ CASES = Table(
         Column("version"),
         # Migration 0006: NULL unless the status has a name other than its group's own.
         Column("status_name", load=_status_name, dump=_stored_name),
+        # Migration 0009: the Jira issue and ServiceNow ticket made from (or linked to) the
+        # case, JSON; NULL: none.
+        Column("jira_issue", load=_jira_issue, dump=_json_or_null),
+        Column("service_now_ticket", load=_ticket, dump=_json_or_null),
     ),
 )
 
@@ -182,6 +204,8 @@ class CaseUpdate:
     modified_at: int | Unset | None = UNSET
     modified_by: str | Unset | None = UNSET
     version: int | Unset = UNSET
+    jira_issue: JiraIssueRef | Unset | None = UNSET
+    service_now_ticket: ServiceNowTicketRef | Unset | None = UNSET
 
 
 class Cases(Protocol):

@@ -191,6 +191,9 @@ cases = Table(
     Column("version", BigInteger, nullable=False, server_default=text("1")),
     # Migration 0006: NULL unless the status is named otherwise than its group ("Open").
     Column("status_name", Text),
+    # Migration 0009: the case's Jira issue and ServiceNow ticket (JSON); NULL: none.
+    Column("jira_issue", Text),
+    Column("service_now_ticket", Text),
     UniqueConstraint("project_id", "number", name="uq_cases_project_number"),
     UniqueConstraint("org_id", "key", name="uq_cases_org_key"),
 )
@@ -561,4 +564,19 @@ leases = Table(
     Column("name", Text, primary_key=True),
     Column("holder", Text, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+)
+
+# Migration 0009: how each organisation reaches its Jira and its ServiceNow, one connection
+# per system; ``secret`` is sealed with the server's secret (domain/sealed.py).
+integration_connections = Table(
+    "integration_connections",
+    metadata,
+    Column("org_id", Text, ForeignKey("orgs.id"), primary_key=True),
+    Column("system", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("instance", Text, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
 )

@@ -19,6 +19,7 @@ from casebook.storage.case_types import (
 )
 from casebook.storage.cases import Cases, SqlCases
 from casebook.storage.comments import Comments, SqlComments
+from casebook.storage.connections import Connections, SqlConnections
 from casebook.storage.executor import Dialect, Executor
 from casebook.storage.favorites import Favorites, SqlFavorites
 from casebook.storage.history import History, SqlHistory
@@ -82,6 +83,8 @@ class Transaction(Protocol):
     def leases(self) -> Leases: ...
     @property
     def webhooks(self) -> Webhooks: ...
+    @property
+    def connections(self) -> Connections: ...
 
 
 class _Repository(Generic[R]):
@@ -130,3 +133,4 @@ class SqlTransaction:
     deliveries = _Repository(SqlDeliveries)
     leases = _Repository(SqlLeases)
     webhooks = _Repository(SqlWebhooks)
+    connections = _Repository(SqlConnections)

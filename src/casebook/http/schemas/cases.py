@@ -17,6 +17,8 @@ from casebook.core.entities import (
     ERROR_TRACKING_CASE_TYPE_ID,
     STANDARD_CASE_TYPE_ID,
     Case,
+    JiraIssueRef,
+    ServiceNowTicketRef,
     Status,
     UserRef,
 )
@@ -172,12 +174,14 @@ class CaseAttributesPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
     due_date: str | None = None  # extension: YYYY-MM-DD, once set
     insights: list[Insight]
     internal_id: str
+    jira_issue: JiraIssue | None = None  # once made or linked
     key: str
     merge_status: str
     modified_at: str | None = None
     priority: Literal["NOT_DEFINED", "P1", "P2", "P3", "P4", "P5"]
     public_id: str
     resolved_reason: str | None = None  # extension: security_resolved_reason, once set
+    service_now_ticket: ServiceNowTicket | None = None  # once made
     status: Literal["OPEN", "IN_PROGRESS", "CLOSED"]
     status_group: Literal["SG_OPEN", "SG_IN_PROGRESS", "SG_CLOSED"]
     status_name: str
@@ -190,6 +194,50 @@ class Insight(msgspec.Struct):
     type: str
     ref: str
     resource_id: str
+
+
+TicketStatus = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+
+
+class JiraIssueResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    issue_id: str | None = None  # unknown for an issue linked by its URL
+    issue_key: str
+    issue_url: str
+    project_key: str
+
+
+class JiraIssue(msgspec.Struct):
+    result: JiraIssueResult
+    # Datadog makes issues in the background (IN_PROGRESS, then COMPLETED or FAILED);
+    # casebook answers once Jira has, so a stored issue is always COMPLETED.
+    status: TicketStatus
+
+
+class ServiceNowTicketResult(msgspec.Struct):
+    sys_target_link: str
+
+
+class ServiceNowTicket(msgspec.Struct):
+    result: ServiceNowTicketResult
+    status: TicketStatus
+
+
+def _jira_issue(issue: JiraIssueRef | None) -> JiraIssue | None:
+    if issue is None:
+        return None
+    result = JiraIssueResult(
+        issue_id=issue.issue_id or None,
+        issue_key=issue.issue_key,
+        issue_url=issue.issue_url,
+        project_key=issue.project_key,
+    )
+    return JiraIssue(result, "COMPLETED")
+
+
+def _ticket(ticket: ServiceNowTicketRef | None) -> ServiceNowTicket | None:
+    if ticket is None:
+        return None
+    return ServiceNowTicket(ServiceNowTicketResult(ticket.sys_target_link), "COMPLETED")
 
 
 class CaseRelationshipsPublic(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -268,12 +316,14 @@ def case_public(case: Case) -> CasePublic:
             due_date=None if case.due_date is None else due_day(case.due_date),
             insights=[Insight(i.type, i.ref, i.resource_id) for i in case.insights],
             internal_id=case.id,
+            jira_issue=_jira_issue(case.jira_issue),
             key=case.key,
             merge_status="NOT_MERGED",
             modified_at=optional_rfc3339(case.modified_at),
             priority=case.priority.value,
             public_id=case.public_id,
             resolved_reason=case.resolved_reason,
+            service_now_ticket=_ticket(case.service_now_ticket),
             status=status,  # type: ignore[arg-type]
             status_group=status_group,  # type: ignore[arg-type]
             status_name=case.status_name or status_name,

@@ -1,0 +1,76 @@
+"""Integration credentials never leave the server: no answer of any operation, failed or
+not, carries a Jira API token or a ServiceNow password (nor the basic credentials made of
+them), even when Jira or ServiceNow echoes them back; the database holds them sealed only.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from tests.security.conftest import OPERATIONS, OrgWorld, report_count
+from tests.support.dump import dump_database
+from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH, Answer, FakeTracker
+
+
+def _forms(auth: tuple[str, str]) -> list[str]:
+    """What would give a credential away: itself, and the Authorization header made of it."""
+    user, password = auth
+    return [password, base64.b64encode(f"{user}:{password}".encode()).decode()]
+
+
+SECRETS = _forms(JIRA_AUTH) + _forms(SERVICENOW_AUTH)
+
+
+def _clean(r: Any, label: str) -> None:
+    shown = r.text + "".join(f"{k}: {v}\n" for k, v in r.headers.items())
+    for secret in SECRETS:
+        assert secret not in shown, (label, r.status_code, r.text[:300])
+
+
+def test_no_answer_carries_a_credential(
+    orgs: tuple[OrgWorld, OrgWorld],
+    tracker: FakeTracker,
+    database_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    a, _ = orgs
+    client, headers = a.admin.client, a.admin.headers
+    checked = 0
+    for op in OPERATIONS:  # every operation, as it succeeds
+        r = op.call(client, a, headers)
+        assert r.status_code == op.ok, (op.name, r.text)
+        _clean(r, op.name)
+        checked += 1
+    # Jira and ServiceNow failing, and echoing what they were sent.
+    makers = [
+        op for op in OPERATIONS if op.name in ("CreateCaseJiraIssue", "CreateCaseServiceNowTicket")
+    ]
+    assert len(makers) == 2
+    for op in makers:
+        for answer in (
+            Answer(400, {"errorMessages": ["ECHO"], "errors": {"auth": "ECHO"}}),
+            Answer(500, {"error": {"message": "ECHO", "detail": "ECHO"}}),
+            Answer(401, {"errorMessages": ["ECHO"]}),
+            Answer(201, "ECHO"),
+            Answer(delay=3.0),
+        ):
+            path, body = op.prepare(a)
+            sent = len(tracker.received)
+            # The stand-in answers with what it was sent: the Authorization header included.
+            tracker.script.append(answer)
+            tracker.echo = True
+            r = client.request(op.method, path, headers=headers, json=body)
+            tracker.echo = False
+            assert r.status_code in (502, 504), (op.name, r.text)
+            assert len(tracker.received) == sent + 1
+            _clean(r, f"{op.name} {answer}")
+            checked += 1
+    # Stored sealed: no row holds a credential as it is.
+    for table, rows in dump_database(database_url).items():
+        for row in rows:
+            for secret in SECRETS:
+                assert not any(secret in cell for cell in row), (table, row)
+    report_count(request, "secret_checks", checked)
