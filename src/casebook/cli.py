@@ -30,6 +30,7 @@ from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import reports as reports_domain
 from casebook.domain import users as users_domain
+from casebook.domain import webhooks as webhooks_domain
 from casebook.egress.guard import check_url
 from casebook.storage import Store, open_store
 
@@ -77,6 +78,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(projects_app, name="projects")
 app.add_typer(types_app, name="types")
 app.add_typer(integrations_app, name="integrations")
+webhooks_app = typer.Typer(help="Webhooks: what their receivers need.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 out = Console()
 OrgOption = Annotated[str, typer.Option("--org", help="Organisation name.")]
@@ -511,3 +514,13 @@ def _pair(text: str, form: str) -> tuple[str, str]:
 
 def main() -> None:
     app()
+
+
+@webhooks_app.command("secret")
+def webhooks_secret(org: OrgOption = users_domain.DEFAULT_ORG) -> None:
+    """The organisation's webhook signing secret: receivers check X-Casebook-Signature with
+    it (docs/deliveries.md)."""
+    settings = _settings()
+    with _store(settings) as store:
+        secret = keys_domain.load_secret(store, settings.secret_key)
+        typer.echo(webhooks_domain.org_signing_secret(store, secret, org))

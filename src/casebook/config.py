@@ -24,6 +24,12 @@ class SettingSpec:
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
+        "CASEBOOK_DELIVERY_FIRST_RETRY_SECONDS",
+        "5",
+        "How long a failed delivery waits before its second attempt; each later wait doubles"
+        " (with jitter), up to an hour, ten attempts in all.",
+    ),
+    SettingSpec(
         "CASEBOOK_DELIVERY_WORKER",
         "1",
         "`1`: each `serve` process runs the delivery worker, which reads the outbox of case"
@@ -121,6 +127,7 @@ class Settings:
     faults: Faults
     auth_cache_seconds: float
     delivery_worker: bool
+    delivery_first_retry_seconds: float
     allow_private_webhooks: bool
     egress_timeout_seconds: float
 
@@ -134,6 +141,16 @@ def _int(environ: Mapping[str, str], name: str) -> int:
     if value < 0:
         raise InvalidRequestError(f"{name} must not be negative, got {raw!r}")
     return value
+
+
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidRequestError(f"{name} must be a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise InvalidRequestError(f"{name} must be between 0 and 3600 seconds")
+    return seconds
 
 
 def _flag(value: str, name: str) -> bool:
@@ -187,6 +204,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         faults=Faults.parse(get("CASEBOOK_FAULTS")),
         auth_cache_seconds=max(cache, 0.0),
         delivery_worker=_flag(get("CASEBOOK_DELIVERY_WORKER"), "CASEBOOK_DELIVERY_WORKER"),
+        delivery_first_retry_seconds=_seconds(
+            get("CASEBOOK_DELIVERY_FIRST_RETRY_SECONDS"), "CASEBOOK_DELIVERY_FIRST_RETRY_SECONDS"
+        ),
         allow_private_webhooks=allow_private in ("1", "true"),
         egress_timeout_seconds=egress_timeout,
     )

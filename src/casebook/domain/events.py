@@ -12,9 +12,13 @@ worker (``casebook.worker``) sends what is stored.
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
+
 from casebook.core.entities import OutboxEvent
 from casebook.storage.base import Store, Transaction
-from casebook.storage.outbox import Delivery
+from casebook.storage.outbox import Attempt, Delivery
 
 
 def plan(tx: Transaction, event: OutboxEvent) -> list[Delivery]:
@@ -53,3 +57,51 @@ def take_lease(store: Store, name: str, holder: str, now: int, ttl_us: int) -> b
 def release_lease(store: Store, name: str, holder: str) -> None:
     with store.write() as tx:
         tx.leases.release(name, holder)
+
+
+def due_deliveries(store: Store, now: int, limit: int) -> list[Delivery]:
+    """Pending deliveries whose next attempt is due, oldest first."""
+    with store.read() as tx:
+        return tx.deliveries.due(now, limit)
+
+
+def webhook_target(store: Store, org_id: str, name: str) -> dict[str, Any] | None:
+    """Where and how a webhook of the organisation is sent, as it is now (None: no such
+    webhook: the delivery fails, visibly, in the delivery log)."""
+    with store.read() as tx:
+        webhook = tx.webhooks.get(org_id, name)
+    if webhook is None:
+        return None
+    headers = {} if not webhook.custom_headers else msgspec.json.decode(webhook.custom_headers)
+    return {
+        "url": webhook.url,
+        "payload": webhook.payload,
+        "headers": headers,
+        "encode_as": webhook.encode_as,
+    }
+
+
+def record_attempt(
+    store: Store,
+    delivery: Delivery,
+    *,
+    at: int,
+    status: int | None,
+    error: str | None,
+    retry_after_us: int | None,
+    duration_ms: int,
+) -> Delivery:
+    """Store one attempt and what it makes of the delivery: delivered (no error), pending
+    again at ``at + retry_after_us``, or failed (no retry, or out of attempts)."""
+    delivery.attempts += 1
+    delivery.last_error = error
+    if error is None:
+        delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", at, None
+    elif retry_after_us is not None:
+        delivery.state, delivery.next_attempt_at = "pending", at + retry_after_us
+    else:
+        delivery.state, delivery.next_attempt_at = "failed", None
+    attempt = Attempt(delivery.attempts, at, status, error, duration_ms)
+    with store.write() as tx:
+        tx.deliveries.record(delivery, attempt)
+    return delivery

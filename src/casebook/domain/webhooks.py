@@ -11,6 +11,8 @@ Reading needs ``cases_read``, changing ``cases_write``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -169,3 +171,22 @@ def delete_webhook(store: Store, name: str, *, actor: Actor) -> None:
     with store.write() as tx:
         _get(tx, actor, name)
         tx.webhooks.delete(actor.org_id, name)
+
+
+def signing_secret(server_secret: bytes, org_id: str) -> str:
+    """The organisation's webhook signing secret: derived from the server's secret, so it
+    is never stored and changes only when that secret does. Deliveries to webhooks carry
+    ``X-Casebook-Signature`` made with it (worker/send.py); ``casebook webhooks secret``
+    prints it for the receivers' owners. No API answer shows it."""
+    return hmac.new(
+        server_secret, b"webhook-signing:" + org_id.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def org_signing_secret(store: Store, server_secret: bytes, org_name: str) -> str:
+    """The signing secret of the organisation named ``org_name`` (CLI only)."""
+    from casebook.domain.users import get_org
+
+    with store.read() as tx:
+        org = get_org(tx, org_name)
+    return signing_secret(server_secret, org.id)

@@ -44,10 +44,17 @@ async def openapi_json(request: Request) -> Response:
     return Response(openapi.document_bytes(), media_type="application/json")
 
 
-def _with_worker(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+def _with_worker(
+    store: Store, secret: bytes, settings: Settings
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        async with running(store):
+        async with running(
+            store,
+            server_secret=secret,
+            allow_private=settings.allow_private_webhooks,
+            first_retry=settings.delivery_first_retry_seconds,
+        ):
             yield
 
     return lifespan
@@ -90,7 +97,7 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
             route("/api/v2/openapi.json", style_for, GET=openapi_json),
         ],
         style_for,
-        lifespan=_with_worker(store) if worker else None,
+        lifespan=(_with_worker(store, secret, settings) if worker else None),
         ctx=ctx,
     )
 

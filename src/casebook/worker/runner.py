@@ -14,22 +14,40 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
+from collections.abc import AsyncIterator
+
+import httpx2 as httpx
 
 from casebook.core.clock import now_us
 from casebook.domain import events
+from casebook.domain.webhooks import signing_secret
 from casebook.storage.base import Store
+from casebook.storage.outbox import Delivery
+from casebook.worker import send
 
 LEASE = "delivery-worker"
 LEASE_SECONDS = 10.0
 POLL_SECONDS = 0.2
 BATCH = 100
+SEND_BATCH = 50
 
 log = logging.getLogger("casebook.worker")
 
 
 class DeliveryWorker:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        server_secret: bytes = b"",
+        allow_private: bool = False,
+        first_retry: float = send.FIRST_RETRY_SECONDS,
+    ) -> None:
         self.store = store
+        self.first_retry = first_retry
+        self.server_secret = server_secret
+        self.allow_private = allow_private
         self.holder = secrets.token_hex(8)
         self.leading = False
         self._renew_at = 0  # when to renew the lease we hold (half its time)
@@ -47,25 +65,82 @@ class DeliveryWorker:
             return 0
         return events.handle_events(self.store, limit=BATCH)
 
+    async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        """One attempt of one due delivery, and its record."""
+        target = delivery.target
+        started = time.monotonic()
+        if delivery.channel in ("http", "workflow"):
+            name = str(target.get("webhook", ""))
+            resolved = await asyncio.to_thread(
+                events.webhook_target, self.store, delivery.org_id, name
+            )
+            if resolved is None:
+                outcome = send.Outcome(None, f"no webhook named {name!r}", retry=False)
+            else:
+                target = resolved
+        if delivery.channel not in ("http", "workflow") or resolved is not None:
+            outcome = await send.attempt(
+                client,
+                delivery.channel,
+                target,
+                delivery.body,
+                secret=signing_secret(self.server_secret, delivery.org_id),
+                delivery_id=delivery.id,
+                allow_private=self.allow_private,
+            )
+        retry_after = None
+        if outcome.retry and delivery.attempts + 1 < send.MAX_ATTEMPTS:
+            wait = send.backoff_seconds(delivery.attempts + 1, first=self.first_retry)
+            retry_after = int(wait * 1_000_000)
+        await asyncio.to_thread(
+            events.record_attempt,
+            self.store,
+            delivery,
+            at=now_us(),
+            status=outcome.status,
+            error=outcome.error,
+            retry_after_us=retry_after,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    async def _send_due(self, client: httpx.AsyncClient) -> int:
+        due = await asyncio.to_thread(events.due_deliveries, self.store, now_us(), SEND_BATCH)
+        await asyncio.gather(*(self._deliver(client, d) for d in due))
+        return len(due)
+
     async def run(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            await self._loop(stop, client)
+        if self.leading:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(events.release_lease, self.store, LEASE, self.holder)
+
+    async def _loop(self, stop: asyncio.Event, client: httpx.AsyncClient) -> None:
         while not stop.is_set():
             handled = 0
             try:
                 handled = await asyncio.to_thread(self._step)
+                if self.leading:
+                    handled += await self._send_due(client)
             except Exception:  # a busy or unreachable database: try again next turn
                 log.exception("delivery worker: a turn failed")
             if handled < BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-        if self.leading:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(events.release_lease, self.store, LEASE, self.holder)
 
 
 @contextlib.asynccontextmanager
-async def running(store: Store):  # type: ignore[no-untyped-def]
+async def running(
+    store: Store,
+    *,
+    server_secret: bytes = b"",
+    allow_private: bool = False,
+    first_retry: float = send.FIRST_RETRY_SECONDS,
+) -> AsyncIterator[DeliveryWorker]:
     """Run a worker for as long as the context lasts (the app's lifespan)."""
-    worker = DeliveryWorker(store)
+    worker = DeliveryWorker(
+        store, server_secret=server_secret, allow_private=allow_private, first_retry=first_retry
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
