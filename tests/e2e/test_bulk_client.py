@@ -54,17 +54,11 @@ from datadog_api_client.v2.models import (
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.e2e.conftest import TIMEOUT, make_client
+from tests.support.official import parsed
 from tests.support.postgres import PostgresCluster
 from tests.support.server import Keys, ServerProcess, new_keys, running_server
 
 pytestmark = pytest.mark.slow
-
-
-def parsed(response: Any) -> Any:
-    """The response, after checking the client's models read all of it."""
-    assert response is not None
-    assert not getattr(response, "_unparsed", False), f"client could not parse: {response}"
-    return response
 
 
 def bulk_body(

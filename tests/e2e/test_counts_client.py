@@ -9,8 +9,6 @@ additional properties.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from datadog_api_client.exceptions import ApiException
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
@@ -42,17 +40,10 @@ from datadog_api_client.v2.models import (
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.e2e.conftest import make_client
-from tests.support.official import new_project_and_case
+from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess
 
 pytestmark = pytest.mark.slow
-
-
-def parsed(response: Any) -> Any:
-    """The response, after checking the client's models read all of it."""
-    assert response is not None
-    assert not getattr(response, "_unparsed", False), f"client could not parse: {response}"
-    return response
 
 
 def aggregate_request(groups: list[str], query: str, limit: int = 100) -> CaseAggregateRequest:

@@ -42,8 +42,8 @@ from typer.testing import CliRunner
 
 from casebook.cli import app as cli
 from tests.e2e.conftest import make_client
-from tests.e2e.test_types_client import case_read, error_of, parsed
-from tests.support.official import new_project_and_case
+from tests.e2e.test_types_client import case_read, error_of
+from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess, new_keys, running_server
 from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH, Answer, FakeTracker
 

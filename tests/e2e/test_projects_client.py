@@ -31,8 +31,8 @@ from datadog_api_client.v2.models import (
 )
 
 from tests.e2e.conftest import make_client
-from tests.e2e.test_types_client import error_of, parsed
-from tests.support.official import new_project_and_case
+from tests.e2e.test_types_client import error_of
+from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess
 
 pytestmark = pytest.mark.slow

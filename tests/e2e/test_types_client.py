@@ -66,7 +66,7 @@ from casebook.core.entities import (
     STANDARD_CASE_TYPE_ID,
 )
 from tests.e2e.conftest import make_client
-from tests.support.official import new_project_and_case
+from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -83,13 +83,6 @@ STATUSES = [  # casebook's extension: the type's own statuses, in order
     {"name": "Contained", "group": "SG_IN_PROGRESS"},
     {"name": "Resolved", "group": "SG_CLOSED"},
 ]
-
-
-def parsed(response: Any) -> Any:
-    """The response, after checking the client's models read all of it."""
-    assert response is not None
-    assert not getattr(response, "_unparsed", False), f"client could not parse: {response}"
-    return response
 
 
 def case_read(response: Any) -> Any:

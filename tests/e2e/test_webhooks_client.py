@@ -13,7 +13,7 @@ from datadog_api_client.v1.model.webhooks_integration_update_request import (
 )
 
 from tests.e2e.conftest import make_client
-from tests.e2e.test_types_client import parsed
+from tests.support.official import parsed
 from tests.support.server import Keys, ServerProcess
 
 pytestmark = pytest.mark.slow

@@ -72,7 +72,7 @@ from datadog_api_client.v2.models import (
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.e2e.conftest import make_client
-from tests.support.official import new_project_and_case
+from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -81,13 +81,6 @@ SIGNAL = CaseInsight(
     type=CaseInsightType.SECURITY_SIGNAL, ref="/security/signals/AAAA", resource_id="AAAA"
 )
 MONITOR = CaseInsight(type=CaseInsightType.MONITOR, ref="/monitors/42", resource_id="42")
-
-
-def parsed(response: Any) -> Any:
-    """The response, after checking the client's models read all of it."""
-    assert response is not None
-    assert not getattr(response, "_unparsed", False), f"client could not parse: {response}"
-    return response
 
 
 def cell_ok(cell: Any) -> Any:

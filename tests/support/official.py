@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi
 from datadog_api_client.v2.models import (
     CaseCreate,
@@ -46,3 +48,10 @@ def new_project_and_case(api: CaseManagementApi, key: str, title: str) -> str:
         )
     )
     return str(case.data.id)
+
+
+def parsed(response: Any) -> Any:
+    """The response, after checking the client's models read all of it."""
+    assert response is not None
+    assert not getattr(response, "_unparsed", False), f"client could not parse: {response}"
+    return response
