@@ -57,6 +57,8 @@ def test_help_on_every_command(run) -> None:
         ["integrations", "servicenow", "set"],
         ["integrations", "servicenow", "show"],
         ["integrations", "servicenow", "remove"],
+        ["webhooks"],
+        ["webhooks", "secret"],
     ):
         code, output = run(*args, "--help")
         assert code == 0, output
