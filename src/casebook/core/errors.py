@@ -20,6 +20,9 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── TimelineCellNotFoundError
     │   ├── LinkNotFoundError
     │   ├── ViewNotFoundError
+    │   ├── NotificationRuleNotFoundError
+    │   ├── AutomationRuleNotFoundError
+    │   ├── MaintenanceWindowNotFoundError
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
     ├── AuthenticationError          missing, unknown or revoked keys (403 Forbidden)
@@ -148,6 +151,18 @@ class CustomAttributeNotFoundError(NotFoundError):
 
 class ViewNotFoundError(NotFoundError):
     resource = "view"
+
+
+class NotificationRuleNotFoundError(NotFoundError):
+    resource = "notification rule"
+
+
+class AutomationRuleNotFoundError(NotFoundError):
+    resource = "rule"
+
+
+class MaintenanceWindowNotFoundError(NotFoundError):
+    resource = "maintenance window"
 
 
 class OrgNotFoundError(NotFoundError):

@@ -24,9 +24,16 @@ from casebook.storage.favorites import Favorites, SqlFavorites
 from casebook.storage.history import History, SqlHistory
 from casebook.storage.keys import Keys, SqlKeys
 from casebook.storage.links import Links, SqlLinks
+from casebook.storage.maintenance import MaintenanceWindows, SqlMaintenanceWindows
 from casebook.storage.meta import Meta, SqlMeta
 from casebook.storage.orgs import Orgs, SqlOrgs
 from casebook.storage.projects import Projects, SqlProjects
+from casebook.storage.rules import (
+    AutomationRules,
+    NotificationRules,
+    SqlAutomationRules,
+    SqlNotificationRules,
+)
 from casebook.storage.users import SqlUsers, Users
 from casebook.storage.views import SqlViews, Views
 from casebook.storage.watchers import SqlWatchers, Watchers
@@ -65,6 +72,12 @@ class Transaction(Protocol):
     def favorites(self) -> Favorites: ...
     @property
     def views(self) -> Views: ...
+    @property
+    def notification_rules(self) -> NotificationRules: ...
+    @property
+    def automation_rules(self) -> AutomationRules: ...
+    @property
+    def maintenance_windows(self) -> MaintenanceWindows: ...
 
 
 class _Repository(Generic[R]):
@@ -109,3 +122,6 @@ class SqlTransaction:
     custom_attributes = _Repository(SqlCustomAttributes)
     favorites = _Repository(SqlFavorites)
     views = _Repository(SqlViews)
+    notification_rules = _Repository(SqlNotificationRules)
+    automation_rules = _Repository(SqlAutomationRules)
+    maintenance_windows = _Repository(SqlMaintenanceWindows)
