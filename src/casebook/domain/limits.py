@@ -50,3 +50,17 @@ MAX_INACTIVE_SECONDS = 10 * 365 * 86_400
 """``auto_close_inactive_cases.max_inactive_time_in_secs``: ten years at most."""
 MAX_VIEW_NAME_CHARS = 200
 MAX_VIEWS_PER_PROJECT = 200
+MAX_NOTIFICATION_RULES_PER_PROJECT = 100
+MAX_AUTOMATION_RULES_PER_PROJECT = 100
+MAX_RULE_NAME_CHARS = 200
+MAX_RULE_TRIGGERS = 20
+"""Triggers of one notification rule."""
+MAX_RULE_RECIPIENTS = 50
+"""Recipients of one notification rule."""
+MAX_RULE_VALUE_CHARS = 256
+"""A member of a trigger's, recipient's or action's ``data`` (a name, an email, an id)."""
+MAX_DESTINATION_URL_CHARS = 2_000
+"""A Slack or Microsoft Teams incoming-webhook URL."""
+MAX_MAINTENANCE_WINDOWS = 1_000
+"""Maintenance windows of one organisation, past ones included."""
+MAX_WINDOW_NAME_CHARS = 200
