@@ -282,7 +282,7 @@ def test_refusals(live_server: tuple[ServerProcess, Keys]) -> None:
                 triggers=[trigger("CASE_CREATED")],
             ),
         )
-        assert "needs data.email" in error["detail"]
+        assert "need data.email" in error["detail"]
         error = refused(
             400,
             cases.create_project_notification_rule,

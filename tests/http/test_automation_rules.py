@@ -155,8 +155,8 @@ def test_casebooks_own_actions(api: Api) -> None:
         ),
         ({"action": {"type": "ASSIGN_AGENT", "data": {"agent_type": "bits"}}}, 400, "no AI agents"),
         ({"action": {"type": "DELETE_CASE", "data": {}}}, 400, "invalid action type DELETE_CASE"),
-        ({"action": {"type": "EXECUTE_WORKFLOW", "data": {}}}, 400, "needs data.handle"),
-        ({"action": {"type": "EXECUTE_WORKFLOW"}}, 400, "needs data.handle"),
+        ({"action": {"type": "EXECUTE_WORKFLOW", "data": {}}}, 400, "need data.handle"),
+        ({"action": {"type": "EXECUTE_WORKFLOW"}}, 400, "need data.handle"),
         (
             {"action": {"type": "EXECUTE_WORKFLOW", "data": {"handle": "a b"}}},
             400,
@@ -175,7 +175,7 @@ def test_casebooks_own_actions(api: Api) -> None:
         (
             {"action": {"type": "ADD_COMMENT", "data": {"comment": "   "}}},
             400,
-            "needs data.comment",
+            "need data.comment",
         ),
         (
             {"action": {"type": "ASSIGN_USER", "data": {"assignee_id": "bob"}}},

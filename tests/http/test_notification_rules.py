@@ -218,13 +218,13 @@ def test_every_recipient_type_and_its_secrets(api: Api) -> None:
             "invalid to_status_name Triage",
         ),
         ({"recipients": [{"type": "CARRIER_PIGEON", "data": {}}]}, "invalid recipient type"),
-        ({"recipients": [{"type": "EMAIL", "data": {}}]}, "needs data.email"),
-        ({"recipients": [{"type": "EMAIL"}]}, "needs data.email"),
+        ({"recipients": [{"type": "EMAIL", "data": {}}]}, "need data.email"),
+        ({"recipients": [{"type": "EMAIL"}]}, "need data.email"),
         ({"recipients": [{"type": "EMAIL", "data": {"email": "not an email"}}]}, "invalid email"),
         ({"recipients": [{"type": "HTTP", "data": {"name": "two words"}}]}, "invalid webhook name"),
         (
             {"recipients": [{"type": "SLACK_CHANNEL", "data": {"channel": "#soc"}}]},
-            "needs data.url",
+            "need data.url",
         ),
         ({"recipients": [{"type": "SLACK_CHANNEL", "data": {"url": "ftp://x"}}]}, "invalid url"),
         (

@@ -70,7 +70,7 @@ def _check_action(tx: Transaction, actor: Actor, given: RuleAction) -> RuleActio
     raw = given.data.get(member)
     value = None if raw is None else (raw if kind == "ADD_COMMENT" else raw.strip())
     if not value or not value.strip():
-        raise InvalidRequestError(f"action: a {kind} action needs data.{member}")
+        raise InvalidRequestError(f"action: {kind} actions need data.{member}")
     if kind == "EXECUTE_WORKFLOW":
         value = webhook_name(value, "action")
     elif kind == "ASSIGN_USER":

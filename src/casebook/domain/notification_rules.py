@@ -123,7 +123,7 @@ def _check_recipient(
             data[member] = value
     value = (given.data.get(needed) or "").strip()
     if not value:
-        raise InvalidRequestError(f"{where}: a {kind} recipient needs data.{needed}")
+        raise InvalidRequestError(f"{where}: {kind} recipients need data.{needed}")
     if needed in SECRETS and MASK in value:
         # An answer's masked secret sent back: the stored one it masks, unchanged.
         kept = next(
