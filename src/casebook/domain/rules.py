@@ -36,7 +36,6 @@ from casebook.core.entities import (
     Status,
 )
 from casebook.core.errors import (
-    InvalidQueryError,
     InvalidRequestError,
     InvalidValueError,
     ProjectNotFoundError,
@@ -92,19 +91,12 @@ _STATUS_MEMBERS = ("from_status", "to_status", "from_status_name", "to_status_na
 
 
 # --- checks when a rule is saved -------------------------------------------------------
-def check_query(query: str, where: str = "query") -> str:
+def check_query(query: str) -> str:
     """A rule's or window's query, parsed (400 naming the term and its position, as a
     search answers)."""
     if len(query) > MAX_QUERY_LENGTH:
-        raise InvalidRequestError(f"{where} is longer than {MAX_QUERY_LENGTH} characters")
-    try:
-        parse(query, now_us=now_us())
-    except InvalidQueryError as exc:
-        if where == "query":
-            raise
-        raise InvalidQueryError(
-            f"{where}: {exc.message}", position=exc.position, term=exc.term
-        ) from None
+        raise InvalidRequestError(f"query is longer than {MAX_QUERY_LENGTH} characters")
+    parse(query, now_us=now_us())  # raises InvalidQueryError with the position
     return query
 
 
@@ -245,7 +237,8 @@ def _transitioned(data: dict[str, str], changes: Sequence[CaseChange]) -> bool:
     if named is not None:
         names = (named.old or "", named.new or "")
     else:  # the groups' own names: a Standard case's move writes no status_name row
-        names = tuple("" if g is None else g.display_name for g in groups)  # type: ignore[assignment]
+        old, new = groups
+        names = ("" if old is None else old.display_name, "" if new is None else new.display_name)
     for member, have in zip(("from_status", "to_status"), groups, strict=True):
         want = data.get(member)
         if want is not None and (have is None or have is not _group(want)):

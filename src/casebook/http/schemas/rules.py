@@ -39,7 +39,7 @@ def _given(data: msgspec.Struct | None) -> dict[str, str]:
 
 
 # --- triggers --------------------------------------------------------------------------
-class TriggerData(msgspec.Struct, omit_defaults=True):
+class TriggerData(msgspec.Struct):
     """Every member of a notification or automation rule trigger's ``data``."""
 
     change_type: Value | None = None
