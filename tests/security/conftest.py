@@ -105,9 +105,10 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 @dataclass
 class OrgWorld:
     """One organisation: its admin (unscoped keys), a member, a project with a saved view, a
-    case, a case type of its own with a custom attribute config, and a custom attribute of
-    the case; connected to Jira and ServiceNow (a ``FakeTracker``), its project naming the
-    Jira project and issue type.
+    notification rule and an automation rule, a case, a case type of its own with a custom
+    attribute config, a custom attribute of the case, a maintenance window and a webhook;
+    connected to Jira and ServiceNow (a ``FakeTracker``), its project naming the Jira project
+    and issue type.
 
     The case type is the organisation's own (the built-in types refuse changes); both
     organisations name theirs alike (``Investigation``, config ``region``), as both have
@@ -129,6 +130,9 @@ class OrgWorld:
     field: str
     view: dict[str, Any]
     webhook: str
+    notification_rule: dict[str, Any]
+    rule: dict[str, Any]
+    window: dict[str, Any]
     actor: Api | None = None
 
     @property
@@ -154,6 +158,38 @@ def config_body(key: str, kind: str = "TEXT", *, is_multi: bool = False) -> dict
     """The body of ``POST /api/v2/cases/types/{case_type_id}/custom_attributes``."""
     attributes = {"key": key, "display_name": key.title(), "type": kind, "is_multi": is_multi}
     return {"data": {"type": "custom_attribute", "attributes": attributes}}
+
+
+def notification_rule_body(email: str, *, enabled: bool = True) -> dict[str, Any]:
+    """The body of ``POST /api/v2/cases/projects/{project_id}/notification_rules``."""
+    attributes = {
+        "is_enabled": enabled,
+        "query": "priority:P1",
+        "triggers": [{"type": "CASE_CREATED"}, {"type": "COMMENT_ADDED", "data": {}}],
+        "recipients": [{"type": "EMAIL", "data": {"email": email}}],
+    }
+    return {"data": {"type": "notification_rule", "attributes": attributes}}
+
+
+def automation_rule_body(assignee_id: str, name: str = "Assign new cases") -> dict[str, Any]:
+    """The body of ``POST /api/v2/cases/projects/{project_id}/rules``: assign new cases."""
+    attributes = {
+        "name": name,
+        "trigger": {"type": "CASE_CREATED", "data": {}},
+        "action": {"type": "ASSIGN_USER", "data": {"assignee_id": assignee_id}},
+    }
+    return {"data": {"type": "rule", "attributes": attributes}}
+
+
+def window_body(name: str = "Database upgrade") -> dict[str, Any]:
+    """The body of ``POST /api/v2/maintenance_windows``."""
+    attributes = {
+        "name": name,
+        "query": "project:SEC priority:(P3 OR P4)",
+        "start_at": "2030-01-01T22:00:00Z",
+        "end_at": "2030-01-02T02:00:00+01:00",
+    }
+    return {"data": {"type": "maintenance_window", "attributes": attributes}}
 
 
 JIRA_SETTINGS = {"integration_jira": {"metadata": {"project_id": "10001", "issue_type_id": "1"}}}
@@ -189,6 +225,12 @@ def build_org(admin: Api, name: str, tracker: FakeTracker, project_key: str = "S
     webhook = f"{name}-hook"
     r = admin.post(_HOOKS, {"name": webhook, "url": "https://hooks.example.com/cases"})
     assert r.status_code == 201, r.text
+    rules = f"/api/v2/cases/projects/{project['id']}"
+    notification_rule = _created(
+        admin.post(f"{rules}/notification_rules", notification_rule_body(f"soc@{name}.example"))
+    )
+    rule = _created(admin.post(f"{rules}/rules", automation_rule_body(member["id"])))
+    window = _created(admin.post("/api/v2/maintenance_windows", window_body()))
     return OrgWorld(
         name=name,
         admin=admin,
@@ -200,6 +242,9 @@ def build_org(admin: Api, name: str, tracker: FakeTracker, project_key: str = "S
         field=field,
         view=view,
         webhook=webhook,
+        notification_rule=notification_rule,
+        rule=rule,
+        window=window,
     )
 
 
@@ -404,6 +449,28 @@ def _durations(org: OrgWorld) -> tuple[str, Any]:
     return "/api/v2/cases/aggregate/durations", body
 
 
+def _rules_of(org: OrgWorld) -> str:
+    return f"/api/v2/cases/projects/{org.project['id']}"
+
+
+def _change_notification_rule(org: OrgWorld) -> tuple[str, Any]:
+    # Its recipients change each time, so every call changes the rule.
+    path = f"{_rules_of(org)}/notification_rules/{org.notification_rule['id']}"
+    body = notification_rule_body(f"{unique('soc-')}@{org.name}.example", enabled=False)
+    return path, body
+
+
+def _change_rule(org: OrgWorld) -> tuple[str, Any]:
+    path = f"{_rules_of(org)}/rules/{org.rule['id']}"
+    return path, automation_rule_body(org.member["id"], unique("Renamed rule "))
+
+
+def _change_window(org: OrgWorld) -> tuple[str, Any]:
+    path = f"/api/v2/maintenance_windows/{org.window['id']}"
+    attributes = {"name": unique("Renamed window "), "end_at": "2030-01-03T00:00:00Z"}
+    return path, {"data": {"type": "maintenance_window", "attributes": attributes}}
+
+
 # How to call the operations whose calls the registry cannot describe: they create
 # objects (with unique keys), need another object of the organisation, take their
 # cases in the body or the query string, or a body whose type is not "case".
@@ -440,6 +507,21 @@ RECIPES: dict[str, Callable[[OrgWorld], tuple[str, Any]]] = {
         {"data": {"type": "notebook"}},
     ),
     "LinkIncident": _link_incident,
+    "CreateProjectNotificationRule": lambda o: (
+        f"{_rules_of(o)}/notification_rules",
+        notification_rule_body(f"{unique('soc-')}@{o.name}.example"),
+    ),
+    "UpdateProjectNotificationRule": _change_notification_rule,
+    "CreateCaseAutomationRule": lambda o: (
+        f"{_rules_of(o)}/rules",
+        automation_rule_body(o.member["id"], unique("Rule ")),
+    ),
+    "UpdateCaseAutomationRule": _change_rule,
+    "CreateMaintenanceWindow": lambda o: (
+        "/api/v2/maintenance_windows",
+        window_body(unique("Window ")),
+    ),
+    "UpdateMaintenanceWindow": _change_window,
 }
 
 _CASE_ACTION = "/api/v2/cases/{case_id}/"
@@ -471,6 +553,9 @@ def _standing(org: OrgWorld) -> dict[str, str]:
         "custom_attribute_key": org.field,
         "view_id": org.view["id"],
         "webhook_name": org.webhook,
+        "notification_rule_id": org.notification_rule["id"],
+        "rule_id": org.rule["id"],
+        "maintenance_window_id": org.window["id"],
     }
 
 

@@ -95,6 +95,9 @@ PARAM_KINDS = {
     "custom_attribute_key": "field",
     "view_id": "view",
     "webhook_name": "webhook",
+    "notification_rule_id": "notification_rule",
+    "rule_id": "rule",
+    "maintenance_window_id": "window",
 }
 RELATION_KINDS = {"project": "project", "users": "user", "user": "user"}
 MEMBER_KINDS = {
@@ -121,6 +124,8 @@ NAME_NOTHING = {
     "CountCases",
     "AggregateCases",
     "AggregateCaseDurations",
+    "ListMaintenanceWindows",
+    "CreateMaintenanceWindow",
 }
 UUIDS_PER_CALL = 8  # of A's 55 case UUIDs, besides its standing case (GetCase takes all 55)
 
@@ -189,12 +194,21 @@ def test_b_cannot_reach_a_by_id(
         "field": [a.field],
         "view": [a.view["id"]],
         "webhook": [a.webhook],
+        "notification_rule": [a.notification_rule["id"]],
+        "rule": [a.rule["id"], made("rule_id", a)],
+        "window": [a.window["id"]],
     }
     missing_by_shape = {"uuid": str(uuid.uuid4()), "KEY": "SEC-1051", "key": "sec-1051"}
 
     # B's own calls, prepared (fresh objects made) before the database is taken; the fresh
     # cases go to another project, so that B's keys SEC-51.. stay A's alone.
-    elsewhere = dataclasses.replace(b, project=b.admin.create_project("ISO", "elsewhere"))
+    iso = b.admin.create_project("ISO", "elsewhere")
+    elsewhere = dataclasses.replace(b, project=iso)
+    elsewhere = dataclasses.replace(  # its rules, of that project
+        elsewhere,
+        notification_rule={"id": made("notification_rule_id", elsewhere)},
+        rule={"id": made("rule_id", elsewhere)},
+    )
     calls = [(op, *op.prepare(elsewhere)) for op in OPERATIONS]
     create = next(op for op in OPERATIONS if op.name == "CreateCase")
     with_assignee = case_body(b.project["id"], "cross-org", assignee_id=b.member["id"])
@@ -275,6 +289,16 @@ def test_b_cannot_reach_a_by_id(
     assert ids(a.admin.get(favorites)) == {a.project["id"]}
     assert a.project["id"] not in ids(call("GET", favorites))
     assert ids(call("GET", f"/api/v2/cases/views?project_id={b.project['id']}")) == {b.view["id"]}
+    # A's rules and maintenance windows are not B's to list.
+    rules = f"/api/v2/cases/projects/{b.project['id']}"
+    assert ids(call("GET", f"{rules}/notification_rules")) == {b.notification_rule["id"]}
+    assert ids(call("GET", f"{rules}/rules")) == {b.rule["id"]}
+    a_windows, b_windows = (
+        ids(a.admin.get("/api/v2/maintenance_windows")),
+        ids(call("GET", "/api/v2/maintenance_windows")),
+    )
+    assert a.window["id"] in a_windows and b.window["id"] in b_windows
+    assert a_windows.isdisjoint(b_windows)
     report_count(request, "isolation_id_requests", requests)
 
 

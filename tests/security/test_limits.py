@@ -26,11 +26,14 @@ from tests.security.conftest import (
     OPERATIONS,
     Live,
     OrgWorld,
+    automation_rule_body,
     config_body,
     made,
+    notification_rule_body,
     raw_request,
     report_count,
     unique,
+    window_body,
 )
 from tests.support.api import Api, case_body
 
@@ -226,6 +229,86 @@ def _checks(a: OrgWorld) -> Iterator[tuple[str, str, str, dict[str, Any], int]]:
     values = [f"v{i}" for i in range(limits.MAX_CUSTOM_VALUES + 1)]
     yield "custom values at cap", "POST", field, {"json": _value(values[:-1])}, 200
     yield "custom values over cap", "POST", field, {"json": _value(values)}, 400
+
+    # Rules and maintenance windows: their names, lists, members and queries.
+    rules = f"/api/v2/cases/projects/{pid}"
+
+    def notification_rule(**attributes: Any) -> dict[str, Any]:
+        body = notification_rule_body("soc@example.com")
+        body["data"]["attributes"].update(attributes)
+        return {"json": body}
+
+    case_created = {"type": "CASE_CREATED"}
+    email = {"type": "EMAIL", "data": {"email": "soc@example.com"}}
+    triggers, recipients = limits.MAX_RULE_TRIGGERS, limits.MAX_RULE_RECIPIENTS
+    for label, attributes, expected in (
+        ("rule triggers at cap", {"triggers": [case_created] * triggers}, 201),
+        ("rule triggers over cap", {"triggers": [case_created] * (triggers + 1)}, 400),
+        ("rule recipients at cap", {"recipients": [email] * recipients}, 201),
+        ("rule recipients over cap", {"recipients": [email] * (recipients + 1)}, 400),
+        ("rule query over cap", {"query": "a" * (MAX_QUERY_LENGTH + 1)}, 400),
+        (
+            "rule query over term cap",
+            {"query": " ".join(f"w{i}" for i in range(MAX_TERMS + 1))},
+            400,
+        ),
+    ):
+        yield (
+            label,
+            "POST",
+            f"{rules}/notification_rules",
+            notification_rule(**attributes),
+            expected,
+        )
+    long_value = "v" * (limits.MAX_RULE_VALUE_CHARS + 1)
+    long_url = "https://hooks.example/" + "u" * limits.MAX_DESTINATION_URL_CHARS
+    for label, recipient in (
+        ("recipient email over cap", {"type": "EMAIL", "data": {"email": long_value}}),
+        ("recipient webhook name over cap", {"type": "HTTP", "data": {"name": long_value}}),
+        ("recipient url over cap", {"type": "SLACK_CHANNEL", "data": {"url": long_url}}),
+    ):
+        body = notification_rule(recipients=[recipient])
+        yield label, "POST", f"{rules}/notification_rules", body, 400
+
+    def automation_rule(name: str, action: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = automation_rule_body(a.member["id"], name)
+        if action is not None:
+            body["data"]["attributes"]["action"] = action
+        return {"json": body}
+
+    rule_name = limits.MAX_RULE_NAME_CHARS
+    yield "rule name at cap", "POST", f"{rules}/rules", automation_rule("é" * rule_name), 201
+    yield (
+        "rule name over cap",
+        "POST",
+        f"{rules}/rules",
+        automation_rule("n" * (rule_name + 1)),
+        400,
+    )
+    comment_action = {
+        "type": "ADD_COMMENT",
+        "data": {"comment": "c" * (limits.MAX_COMMENT_CHARS + 1)},
+    }
+    yield (
+        "rule comment over cap",
+        "POST",
+        f"{rules}/rules",
+        automation_rule("c", comment_action),
+        400,
+    )
+    handle = {"type": "EXECUTE_WORKFLOW", "data": {"handle": long_value}}
+    yield "rule handle over cap", "POST", f"{rules}/rules", automation_rule("h", handle), 400
+    windows = "/api/v2/maintenance_windows"
+    window_name = limits.MAX_WINDOW_NAME_CHARS
+    for label, attributes, expected in (
+        ("window name at cap", {"name": "é" * window_name}, 201),
+        ("window name over cap", {"name": "n" * (window_name + 1)}, 400),
+        ("window query over cap", {"query": "a" * (MAX_QUERY_LENGTH + 1)}, 400),
+        ("window time over cap", {"start_at": "2030-01-01T00:00:00." + "0" * 100 + "Z"}, 400),
+    ):
+        body = window_body()
+        body["data"]["attributes"].update(attributes)
+        yield label, "POST", windows, {"json": body}, expected
 
     # A bulk: its case ids (repeats count), their length and the payload's keys.
     def bulk(ids: list[str], payload: dict[str, str]) -> dict[str, Any]:

@@ -220,6 +220,16 @@ def _integration_semantics(name: str, body: Any, a: OrgWorld, path: str) -> None
         assert message.startswith(f"# Investigation notebook: {case['key']} {case['title']}")
 
 
+def _as_kept(sent: dict[str, Any]) -> dict[str, Any]:
+    """A notification rule's attributes as sent, as the rule keeps and answers them."""
+    return {
+        "is_enabled": sent["is_enabled"],
+        "query": sent["query"],
+        "recipients": sent["recipients"],
+        "triggers": [{"type": t["type"], "data": t.get("data", {})} for t in sent["triggers"]],
+    }
+
+
 def _check_semantics(
     op: Operation,
     data: Any,
@@ -233,6 +243,11 @@ def _check_semantics(
     admin_id = a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
     if data is None and name != "BulkUpdateCases":
         _integration_semantics(name, body, a, path)
+
+    if data is None and name == "UpdateProjectNotificationRule":  # 204: the rule shows it
+        listed = a.admin.get(f"/api/v2/cases/projects/{a.project['id']}/notification_rules")
+        (rule,) = [r for r in listed.json()["data"] if r["id"] == a.notification_rule["id"]]
+        assert rule["attributes"] == _as_kept(body["data"]["attributes"])
         return
     if data is None:  # BulkUpdateCases answers no body: its cases show what it did
         assert name == "BulkUpdateCases", name
@@ -291,6 +306,37 @@ def _check_semantics(
         creator = data["relationships"]["created_by"]["data"]["id"]
         assert creator == a.admin.user_id(BOOTSTRAP_ADMIN_EMAIL)
         assert a.admin.get(f"/api/v2/cases/views/{data['id']}").json()["data"] == data
+    elif data["type"] == "notification_rule":
+        assert data["id"] != POISON_ID
+        assert attributes == _as_kept(body["data"]["attributes"])
+        listed = a.admin.get(f"/api/v2/cases/projects/{a.project['id']}/notification_rules")
+        assert data in listed.json()["data"]
+    elif data["type"] == "rule":
+        assert data["id"] != POISON_ID
+        sent = body["data"]["attributes"]
+        assert attributes["name"] == sent["name"]
+        assert attributes["action"] == sent["action"]
+        assert attributes["trigger"] == sent["trigger"]
+        relationships = data["relationships"]
+        assert relationships["created_by"]["data"]["id"] == admin_id
+        if name == "UpdateCaseAutomationRule":
+            assert data["id"] == a.rule["id"]
+            assert relationships["modified_by"]["data"]["id"] == admin_id
+        else:
+            assert attributes["state"] == "ENABLED" and "modified_at" not in attributes
+        rule = a.admin.get(f"/api/v2/cases/projects/{a.project['id']}/rules/{data['id']}")
+        assert rule.json()["data"] == data
+    elif data["type"] == "maintenance_window":
+        assert data["id"] != POISON_ID
+        sent = body["data"]["attributes"]
+        assert attributes["name"] == sent["name"]
+        assert attributes["created_by"] == admin_id
+        if name == "UpdateMaintenanceWindow":
+            assert data["id"] == a.window["id"] and attributes["updated_by"] == admin_id
+            assert attributes["query"] == a.window["attributes"]["query"]
+        else:
+            assert attributes["query"] == sent["query"] and "updated_by" not in attributes
+        assert data in a.admin.get("/api/v2/maintenance_windows").json()["data"]
     elif name in ("CreateUser", "UpdateUser"):
         assert attributes["service_account"] is False
         assert attributes["verified"] is False

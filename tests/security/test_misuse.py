@@ -71,6 +71,9 @@ def test_unknown_methods_are_405_with_allow(
         "custom_attribute_key": a.field,
         "view_id": str(uuid.uuid4()),
         "webhook_name": "no-such-hook",
+        "notification_rule_id": str(uuid.uuid4()),
+        "rule_id": str(uuid.uuid4()),
+        "maintenance_window_id": str(uuid.uuid4()),
     }
     checked = 0
     for template, allowed in ROUTES.items():

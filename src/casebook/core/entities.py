@@ -215,6 +215,88 @@ class CaseView:
     modified_by: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class RuleTrigger:
+    """When a rule acts: a case event (``CASE_CREATED``, ``STATUS_TRANSITIONED``,
+    ``ATTRIBUTE_VALUE_CHANGED``, ``COMMENT_ADDED``) and the members of its ``data`` that
+    narrow it (``field``, ``change_type``, ``from_status_name``...), as strings."""
+
+    type: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class RuleRecipient:
+    """Whom a notification rule tells: ``EMAIL``, ``HTTP`` (a webhook by name),
+    ``SLACK_CHANNEL``, ``MS_TEAMS_CHANNEL`` or ``PAGERDUTY_SERVICE``, with its ``data``."""
+
+    type: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class RuleAction:
+    """What an automation rule does: ``EXECUTE_WORKFLOW`` (a webhook by ``handle``) or one
+    of casebook's own changes of the case (``ASSIGN_USER``, ``SET_PRIORITY``,
+    ``SET_STATUS``, ``ADD_COMMENT``), with the members of ``data`` its type uses."""
+
+    type: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class NotificationRule:
+    """Tell ``recipients`` when one of ``triggers`` fires on a case of the project that
+    matches ``query`` (search language; empty: every case)."""
+
+    id: str
+    org_id: str
+    project_id: str
+    is_enabled: bool
+    query: str
+    triggers: list[RuleTrigger]
+    recipients: list[RuleRecipient]
+    created_at: int
+    created_by: str | None
+    modified_at: int | None = None
+    modified_by: str | None = None
+
+
+@dataclass(slots=True)
+class AutomationRule:
+    """Do ``action`` when ``trigger`` fires on a case of the project (enabled or not: its
+    ``state`` is ``is_enabled``)."""
+
+    id: str
+    org_id: str
+    project_id: str
+    name: str
+    is_enabled: bool
+    trigger: RuleTrigger
+    action: RuleAction
+    created_at: int
+    created_by: str | None
+    modified_at: int | None = None
+    modified_by: str | None = None
+
+
+@dataclass(slots=True)
+class MaintenanceWindow:
+    """From ``start_at`` (included) to ``end_at`` (excluded), the organisation's cases that
+    match ``query`` notify no one and trigger no automation."""
+
+    id: str
+    org_id: str
+    name: str
+    query: str
+    start_at: int
+    end_at: int
+    created_at: int
+    created_by: str | None
+    modified_at: int | None = None
+    modified_by: str | None = None
+
+
 @dataclass(slots=True)
 class Case:
     id: str

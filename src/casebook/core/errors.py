@@ -23,6 +23,9 @@ looked up along the class hierarchy, and the CLI maps them to one-line messages.
     │   ├── ViewNotFoundError
     │   ├── WebhookNotFoundError
     │   ├── ConnectionNotFoundError  (an organisation's Jira or ServiceNow connection)
+    │   ├── NotificationRuleNotFoundError
+    │   ├── AutomationRuleNotFoundError
+    │   ├── MaintenanceWindowNotFoundError
     │   └── OrgNotFoundError
     ├── ConflictError                a uniqueness rule would break (409)
     │   └── NotConfiguredError       an integration the organisation has not set up (409)
@@ -170,6 +173,18 @@ class WebhookNotFoundError(NotFoundError):
 
 class ConnectionNotFoundError(NotFoundError):
     resource = "connection"
+
+
+class NotificationRuleNotFoundError(NotFoundError):
+    resource = "notification rule"
+
+
+class AutomationRuleNotFoundError(NotFoundError):
+    resource = "rule"
+
+
+class MaintenanceWindowNotFoundError(NotFoundError):
+    resource = "maintenance window"
 
 
 class OrgNotFoundError(NotFoundError):

@@ -50,7 +50,7 @@ def mentions(text: str) -> list[str]:
     return list(dict.fromkeys(name for name in found if name))
 
 
-def _check_comment(comment: str) -> str:
+def check_comment(comment: str) -> str:
     if not comment.strip():
         raise InvalidRequestError("comment must not be empty")
     if len(comment) > limits.MAX_COMMENT_CHARS:
@@ -69,7 +69,7 @@ def comment_case(
     store: Store, ref: str, *, actor: Actor, comment: str, if_match: IfMatch = None
 ) -> TimelineEntry:
     """Add a comment; its timeline cell."""
-    body = _check_comment(comment)
+    body = check_comment(comment)
     with writing_case(store, ref, actor, if_match) as (tx, case, at):
         added = Comment(new_id(), case.id, actor.user_id, body, at)
         tx.comments.insert(actor.org_id, case.seq, added)
@@ -108,7 +108,7 @@ def edit_comment(
 ) -> TimelineEntry:
     """Replace a comment's text; its timeline cell as it now is."""
     comment_id = _cell_id(cell_id)
-    body = _check_comment(comment)
+    body = check_comment(comment)
     with writing_case(store, ref, actor, if_match) as (tx, case, at):
         found = _own_comment(tx, case, comment_id, actor)
         if found.body != body:

@@ -67,3 +67,17 @@ MAX_AGGREGATE_GROUPS = 1_000
 """Groups AggregateCases answers (its ``group_by.limit``, as the spec's maximum)."""
 MAX_REPORT_CASES = 100_000
 """Cases the durations report reads the history of, in one request."""
+MAX_NOTIFICATION_RULES_PER_PROJECT = 100
+MAX_AUTOMATION_RULES_PER_PROJECT = 100
+MAX_RULE_NAME_CHARS = 200
+MAX_RULE_TRIGGERS = 20
+"""Triggers of one notification rule."""
+MAX_RULE_RECIPIENTS = 50
+"""Recipients of one notification rule."""
+MAX_RULE_VALUE_CHARS = 256
+"""A member of a trigger's, recipient's or action's ``data`` (a name, an email, an id)."""
+MAX_DESTINATION_URL_CHARS = 2_000
+"""A Slack or Microsoft Teams incoming-webhook URL."""
+MAX_MAINTENANCE_WINDOWS = 1_000
+"""Maintenance windows of one organisation, past ones included."""
+MAX_WINDOW_NAME_CHARS = 200

@@ -28,8 +28,10 @@ from casebook.http.routes import bulk as bulk_routes
 from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
 from casebook.http.routes import integrations as integration_routes
+from casebook.http.routes import maintenance as window_routes
 from casebook.http.routes import projects as project_routes
 from casebook.http.routes import reports as report_routes
+from casebook.http.routes import rules as rule_routes
 from casebook.http.routes import users as user_routes
 from casebook.http.routes import views as view_routes
 from casebook.http.routes import webhooks as webhook_routes
@@ -38,8 +40,10 @@ from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
 from casebook.http.schemas import integrations as integration_schemas
+from casebook.http.schemas import maintenance as window_schemas
 from casebook.http.schemas import projects as project_schemas
 from casebook.http.schemas import reports as report_schemas
+from casebook.http.schemas import rules as rule_schemas
 from casebook.http.schemas import users as user_schemas
 from casebook.http.schemas import views as view_schemas
 from casebook.http.schemas import webhooks as webhook_schemas
@@ -83,6 +87,11 @@ PATH_PARAMS: dict[str, PathParam] = {
     "view_id": PathParam("The UUID of the case view.", "CreateCaseView"),
     "webhook_name": PathParam(
         "The name of the webhook.", "CreateWebhooksIntegration", made_field="name"
+    ),
+    "notification_rule_id": PathParam("Notification Rule UUID", "CreateProjectNotificationRule"),
+    "rule_id": PathParam("The UUID of the automation rule.", "CreateCaseAutomationRule"),
+    "maintenance_window_id": PathParam(
+        "The UUID of the maintenance window.", "CreateMaintenanceWindow"
     ),
 }
 """Every path parameter any operation uses; a path naming another one fails at import."""
@@ -376,6 +385,22 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetWebhooksIntegration", "GET", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.get_webhook, "Get a webhook integration", R, 200, webhook_schemas.WebhookPublic, errors=(400, 403, 404, 429), style="legacy", source="webhooks"),
     Operation("UpdateWebhooksIntegration", "PUT", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.update_webhook, "Update a webhook", W, 200, webhook_schemas.WebhookPublic, webhook_schemas.WebhookUpdate, errors=(400, 403, 404, 409, 413, 429), style="legacy", source="webhooks"),
     Operation("DeleteWebhooksIntegration", "DELETE", "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}", webhook_routes.delete_webhook, "Delete a webhook", W, 204, None, errors=(400, 403, 404, 429), style="legacy", source="webhooks"),
+    # Notification rules, automation rules and maintenance windows.
+    Operation("GetProjectNotificationRules", "GET", "/api/v2/cases/projects/{project_id}/notification_rules", rule_routes.list_notification_rules, "Get notification rules", R, 200, rule_schemas.NotificationRuleList),
+    Operation("CreateProjectNotificationRule", "POST", "/api/v2/cases/projects/{project_id}/notification_rules", rule_routes.create_notification_rule, "Create a notification rule", W, 201, rule_schemas.NotificationRuleDocument, rule_schemas.NotificationRuleCreateRequest, errors=(400, 403, 404, 409, 413, 429)),
+    Operation("UpdateProjectNotificationRule", "PUT", "/api/v2/cases/projects/{project_id}/notification_rules/{notification_rule_id}", rule_routes.update_notification_rule, "Update a notification rule", W, 204, None, rule_schemas.NotificationRuleUpdateRequest, errors=(400, 403, 404, 413, 429)),
+    Operation("DeleteProjectNotificationRule", "DELETE", "/api/v2/cases/projects/{project_id}/notification_rules/{notification_rule_id}", rule_routes.delete_notification_rule, "Delete a notification rule", W, 204, None, errors=(403, 404, 429)),
+    Operation("ListCaseAutomationRules", "GET", "/api/v2/cases/projects/{project_id}/rules", rule_routes.list_automation_rules, "List automation rules", R, 200, rule_schemas.AutomationRuleList),
+    Operation("CreateCaseAutomationRule", "POST", "/api/v2/cases/projects/{project_id}/rules", rule_routes.create_automation_rule, "Create an automation rule", W, 201, rule_schemas.AutomationRuleDocument, rule_schemas.AutomationRuleRequest, errors=(400, 403, 404, 409, 413, 429)),
+    Operation("GetCaseAutomationRule", "GET", "/api/v2/cases/projects/{project_id}/rules/{rule_id}", rule_routes.get_automation_rule, "Get an automation rule", R, 200, rule_schemas.AutomationRuleDocument, errors=(403, 404, 429)),
+    Operation("UpdateCaseAutomationRule", "PUT", "/api/v2/cases/projects/{project_id}/rules/{rule_id}", rule_routes.update_automation_rule, "Update an automation rule", W, 200, rule_schemas.AutomationRuleDocument, rule_schemas.AutomationRuleRequest, errors=(400, 403, 404, 413, 429)),
+    Operation("DeleteCaseAutomationRule", "DELETE", "/api/v2/cases/projects/{project_id}/rules/{rule_id}", rule_routes.delete_automation_rule, "Delete an automation rule", W, 204, None, errors=(403, 404, 429)),
+    Operation("EnableCaseAutomationRule", "POST", "/api/v2/cases/projects/{project_id}/rules/{rule_id}/enable", rule_routes.enable_automation_rule, "Enable an automation rule", W, 200, rule_schemas.AutomationRuleDocument, errors=(403, 404, 429)),
+    Operation("DisableCaseAutomationRule", "POST", "/api/v2/cases/projects/{project_id}/rules/{rule_id}/disable", rule_routes.disable_automation_rule, "Disable an automation rule", W, 200, rule_schemas.AutomationRuleDocument, errors=(403, 404, 429)),
+    Operation("ListMaintenanceWindows", "GET", "/api/v2/maintenance_windows", window_routes.list_windows, "List maintenance windows", R, 200, window_schemas.MaintenanceWindowList, errors=(403, 429)),
+    Operation("CreateMaintenanceWindow", "POST", "/api/v2/maintenance_windows", window_routes.create_window, "Create a maintenance window", W, 201, window_schemas.MaintenanceWindowDocument, window_schemas.MaintenanceWindowCreateRequest, errors=(400, 403, 409, 413, 429)),
+    Operation("UpdateMaintenanceWindow", "PUT", "/api/v2/maintenance_windows/{maintenance_window_id}", window_routes.update_window, "Update a maintenance window", W, 200, window_schemas.MaintenanceWindowDocument, window_schemas.MaintenanceWindowUpdateRequest, errors=(400, 403, 404, 413, 429)),
+    Operation("DeleteMaintenanceWindow", "DELETE", "/api/v2/maintenance_windows/{maintenance_window_id}", window_routes.delete_window, "Delete a maintenance window", W, 204, None, errors=(403, 404, 429)),
     # Users (Datadog's Users API, which the case API's clients rely on).
     Operation("ListUsers", "GET", "/api/v2/users", user_routes.list_users, "List all users", Scope.USER_ACCESS_READ, 200, user_schemas.UserList, query=_USERS_QUERY, errors=(400, 403, 429), style="legacy"),
     Operation("CreateUser", "POST", "/api/v2/users", user_routes.create_user, "Create a user", Scope.USER_ACCESS_INVITE, 201, user_schemas.UserDocument, user_schemas.UserCreateRequest, errors=(400, 403, 409, 413, 429), style="legacy"),
@@ -400,20 +425,7 @@ def case_id_pattern() -> str:
     return f"(?!(?:{names})(?:/|$))[^/]+"
 
 
-NOT_YET: dict[str, str] = {
-    # Rules and maintenance windows.
-    **dict.fromkeys(
-        (
-            "GetProjectNotificationRules", "CreateProjectNotificationRule",
-            "UpdateProjectNotificationRule", "DeleteProjectNotificationRule",
-            "ListCaseAutomationRules", "CreateCaseAutomationRule", "GetCaseAutomationRule",
-            "UpdateCaseAutomationRule", "DeleteCaseAutomationRule", "EnableCaseAutomationRule",
-            "DisableCaseAutomationRule", "ListMaintenanceWindows", "CreateMaintenanceWindow",
-            "UpdateMaintenanceWindow", "DeleteMaintenanceWindow",
-        ),
-        "rules and integrations",
-    ),
-}  # fmt: skip
+NOT_YET: dict[str, str] = {}
 """The spec's operations casebook does not serve yet, with the work that brings each."""
 
 assert len({op.operation_id for op in OPERATIONS}) == len(OPERATIONS)

@@ -580,3 +580,66 @@ integration_connections = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
 )
+
+# Migration 0010: a project's notification and automation rules (their triggers, recipients
+# and action JSON), and the organisation's maintenance windows.
+notification_rules = Table(
+    "notification_rules",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("project_id", Text, ForeignKey("projects.id"), nullable=False),
+    Column("is_enabled", Integer, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("triggers", Text, nullable=False),  # JSON: [{"type", "data": {...}}, ...]
+    Column("recipients", Text, nullable=False),  # JSON: [{"type", "data": {...}}, ...]
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
+)
+Index(
+    "ix_notification_rules_project",
+    notification_rules.c.org_id,
+    notification_rules.c.project_id,
+    notification_rules.c.created_at,
+)
+
+automation_rules = Table(
+    "automation_rules",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("project_id", Text, ForeignKey("projects.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("is_enabled", Integer, nullable=False),
+    Column("trigger", Text, nullable=False),  # JSON: {"type", "data": {...}}
+    Column("action", Text, nullable=False),  # JSON: {"type", "data": {...}}
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
+)
+Index(
+    "ix_automation_rules_project",
+    automation_rules.c.org_id,
+    automation_rules.c.project_id,
+    automation_rules.c.created_at,
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("start_at", BigInteger, nullable=False),
+    Column("end_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("modified_at", BigInteger),
+    Column("modified_by", Text),
+)
+# The windows not over yet, which the worker asks for at each event.
+Index("ix_maintenance_windows_end", maintenance_windows.c.org_id, maintenance_windows.c.end_at)

@@ -25,6 +25,7 @@ from casebook.storage.favorites import Favorites, SqlFavorites
 from casebook.storage.history import History, SqlHistory
 from casebook.storage.keys import Keys, SqlKeys
 from casebook.storage.links import Links, SqlLinks
+from casebook.storage.maintenance import MaintenanceWindows, SqlMaintenanceWindows
 from casebook.storage.meta import Meta, SqlMeta
 from casebook.storage.orgs import Orgs, SqlOrgs
 from casebook.storage.outbox import (
@@ -36,6 +37,12 @@ from casebook.storage.outbox import (
     SqlOutbox,
 )
 from casebook.storage.projects import Projects, SqlProjects
+from casebook.storage.rules import (
+    AutomationRules,
+    NotificationRules,
+    SqlAutomationRules,
+    SqlNotificationRules,
+)
 from casebook.storage.users import SqlUsers, Users
 from casebook.storage.views import SqlViews, Views
 from casebook.storage.watchers import SqlWatchers, Watchers
@@ -85,6 +92,12 @@ class Transaction(Protocol):
     def webhooks(self) -> Webhooks: ...
     @property
     def connections(self) -> Connections: ...
+    @property
+    def notification_rules(self) -> NotificationRules: ...
+    @property
+    def automation_rules(self) -> AutomationRules: ...
+    @property
+    def maintenance_windows(self) -> MaintenanceWindows: ...
 
 
 class _Repository(Generic[R]):
@@ -134,3 +147,6 @@ class SqlTransaction:
     leases = _Repository(SqlLeases)
     webhooks = _Repository(SqlWebhooks)
     connections = _Repository(SqlConnections)
+    notification_rules = _Repository(SqlNotificationRules)
+    automation_rules = _Repository(SqlAutomationRules)
+    maintenance_windows = _Repository(SqlMaintenanceWindows)
