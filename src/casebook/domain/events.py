@@ -12,21 +12,113 @@ worker (``casebook.worker``) sends what is stored.
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from casebook.core.entities import OutboxEvent
+from casebook.core.clock import new_id, now_us
+from casebook.core.entities import COMMENT_ADDED, Case, CaseChange, OutboxEvent
+from casebook.domain import limits, rules
 from casebook.storage.base import Store, Transaction
 from casebook.storage.outbox import Attempt, Delivery
+
+_EVENT_TYPES = (
+    ("created", "CASE_CREATED"),
+    ("status", "STATUS_TRANSITIONED"),
+    ("status_name", "STATUS_TRANSITIONED"),
+    (COMMENT_ADDED, "COMMENT_ADDED"),
+    ("assignee", "CASE_ASSIGNED"),
+)
+# A recipient's type: the delivery's channel, the recipient's member, the target's key.
+_CHANNELS = {
+    "HTTP": ("http", "name", "webhook"),
+    "SLACK_CHANNEL": ("slack", "url", "url"),
+    "MS_TEAMS_CHANNEL": ("teams", "url", "url"),
+    "PAGERDUTY_SERVICE": ("pagerduty", "routing_key", "routing_key"),
+    "EMAIL": ("email", "email", "to"),
+}
+_EVENTS = uuid.UUID("4f0b7a52-6a8e-4c3e-9a63-2d2f8e8f1c11")
+
+
+def event_type(changes: Sequence[CaseChange]) -> str:
+    """What kind of event one command's changes make (the first that applies)."""
+    fields = {change.field for change in changes}
+    for field, kind in _EVENT_TYPES:
+        if field in fields:
+            return kind
+    return "ATTRIBUTE_VALUE_CHANGED"
+
+
+def _time(us: int) -> str:
+    seconds, micros = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+def event_document(event: OutboxEvent, case: Case) -> dict[str, Any]:
+    """What a webhook receives when it has no payload template (docs/deliveries.md)."""
+    return {
+        "id": str(uuid.uuid5(_EVENTS, f"{event.org_id}:{event.seq}")),
+        "type": event_type(event.changes),
+        "at": _time(event.at),
+        "org_id": event.org_id,
+        "actor_id": event.actor_id,
+        "case": {
+            "id": case.id,
+            "key": case.key,
+            "number": case.number,
+            "title": case.title,
+            "status": case.status.value,
+            "status_name": case.status_name or case.status.display_name,
+            "priority": case.priority.value,
+            "project_id": case.project_id,
+            "assignee_id": None if case.assignee is None else case.assignee.id,
+        },
+        "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in event.changes],
+    }
 
 
 def plan(tx: Transaction, event: OutboxEvent) -> list[Delivery]:
     """The deliveries one event causes: one per recipient of each enabled notification
-    rule of the case's project that the event triggers and whose query the case matches.
-    The rules are served from the rules-and-integrations work, which is in progress: until
-    it lands, no organisation has rules and an event causes nothing."""
-    return []
+    rule of the case's project that the event fires and whose query the case matches
+    (``rules.notification_rules_for``), and one per enabled automation rule whose action
+    is ``EXECUTE_WORKFLOW`` (a signed call to the webhook its ``handle`` names) -- none
+    while an active maintenance window's query matches the case. Automation rules do not
+    act on changes made ``limits.MAX_RULE_DEPTH`` rules deep. casebook's own automation
+    actions (assign, priority, status, comment) are not carried out yet."""
+    case = tx.cases.get(event.org_id, event.case_id)
+    if case is None or rules.muting_window(tx, case, event.at) is not None:
+        return []
+    document = event_document(event, case)
+    at = now_us()
+
+    def delivery(rule_id: str, channel: str, target: dict[str, Any]) -> Delivery:
+        return Delivery(
+            id=new_id(),
+            org_id=case.org_id,
+            project_id=case.project_id,
+            case_id=case.id,
+            rule_id=rule_id,
+            channel=channel,
+            target=target,
+            body=document,
+            next_attempt_at=at,
+            created_at=at,
+        )
+
+    found = []
+    for rule in rules.notification_rules_for(tx, case, event.changes):
+        for recipient in rule.recipients:
+            channel, member, key = _CHANNELS[recipient.type]
+            found.append(delivery(rule.id, channel, {key: recipient.data.get(member, "")}))
+    if event.depth < limits.MAX_RULE_DEPTH:
+        for automation in rules.automation_rules_for(tx, case, event.changes):
+            if automation.action.type == "EXECUTE_WORKFLOW":
+                target = {"webhook": automation.action.data.get("handle", "")}
+                found.append(delivery(automation.id, "workflow", target))
+    return found
 
 
 def handle_events(store: Store, *, limit: int = 100) -> int:
