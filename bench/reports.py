@@ -15,7 +15,6 @@ Results: ``docs/benchmarks-search.md`` (Counts and aggregates).
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import secrets
@@ -29,7 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench.search import console, database, running_server, seed
+from bench.search import console, database, mix_arguments, running_server, seed
 from casebook.core.clock import now_us
 from casebook.domain import users as users_domain
 from casebook.search.grouping import parse_group_by
@@ -191,19 +190,7 @@ def markdown(passes: Sequence[Sequence[Timing]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.reports", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=100, help="timed requests per query")
-    parser.add_argument("--passes", type=int, default=1, help="measure the mix this many times")
-    parser.add_argument("--database-url", help="use this database instead of a fresh one")
-    parser.add_argument("--no-seed", action="store_true", help="measure an already seeded database")
-    parser.add_argument("--keep", action="store_true", help="keep the database (and cluster)")
-    parser.add_argument("--explain", action="store_true", help="print the query plans")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--only", help="run only the queries whose label contains this text")
+    parser = mix_arguments("python -m bench.reports", __doc__.split("\n\n")[0], rounds=100)
     args = parser.parse_args(argv)
     api_key, app_key = secrets.token_hex(16), secrets.token_hex(20)
     mix = [q for q in MIX if args.only is None or args.only in q.label]

@@ -1111,20 +1111,24 @@ def database(backend: str, url: str | None, keep: bool) -> Iterator[str]:
             cluster.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.search", description=__doc__.split("\n\n")[0]
-    )
+def mix_arguments(prog: str, description: str, *, rounds: int) -> argparse.ArgumentParser:
+    """The options every bench over ``seed``'s data takes (this one, bench/reports.py)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=200, help="timed requests per query")
+    parser.add_argument("--rounds", type=int, default=rounds, help="timed requests per query")
     parser.add_argument("--passes", type=int, default=1, help="measure the mix this many times")
     parser.add_argument("--database-url", help="use this database instead of a fresh one")
-    parser.add_argument("--no-seed", action="store_true", help="search an already seeded database")
+    parser.add_argument("--no-seed", action="store_true", help="use an already seeded database")
     parser.add_argument("--keep", action="store_true", help="keep the database (and cluster)")
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--only", help="run only the queries whose label contains this text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = mix_arguments("python -m bench.search", __doc__.split("\n\n")[0], rounds=200)
     parser.add_argument("--kind", help="run only the queries of this kind (custom, text ...)")
     args = parser.parse_args(argv)
     api_key, app_key = secrets.token_hex(16), secrets.token_hex(20)

@@ -17,6 +17,12 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+def rfc3339(us: int) -> str:
+    """A timestamp as cases answer it: RFC 3339, UTC, ``Z``, microseconds."""
+    seconds, micros = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
 def new_id() -> str:
     """A random (version 4) UUID, lower-case, as Datadog's case ids are."""
     return str(uuid.uuid4())

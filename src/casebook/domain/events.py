@@ -12,14 +12,13 @@ worker (``casebook.worker``) sends what is stored.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from casebook.core.clock import new_id, now_us
+from casebook.core.clock import new_id, now_us, rfc3339
 from casebook.core.entities import COMMENT_ADDED, Case, CaseChange, OutboxEvent
 from casebook.domain import limits, rules
 from casebook.storage.base import Store, Transaction
@@ -52,17 +51,12 @@ def event_type(changes: Sequence[CaseChange]) -> str:
     return "ATTRIBUTE_VALUE_CHANGED"
 
 
-def _time(us: int) -> str:
-    seconds, micros = divmod(us, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
-
-
 def event_document(event: OutboxEvent, case: Case) -> dict[str, Any]:
     """What a webhook receives when it has no payload template (docs/deliveries.md)."""
     return {
         "id": str(uuid.uuid5(_EVENTS, f"{event.org_id}:{event.seq}")),
         "type": event_type(event.changes),
-        "at": _time(event.at),
+        "at": rfc3339(event.at),
         "org_id": event.org_id,
         "actor_id": event.actor_id,
         "case": {

@@ -69,6 +69,7 @@ class DeliveryWorker:
         """One attempt of one due delivery, and its record."""
         target = delivery.target
         started = time.monotonic()
+        outcome = None
         if delivery.channel in ("http", "workflow"):
             name = str(target.get("webhook", ""))
             resolved = await asyncio.to_thread(
@@ -78,7 +79,7 @@ class DeliveryWorker:
                 outcome = send.Outcome(None, f"no webhook named {name!r}", retry=False)
             else:
                 target = resolved
-        if delivery.channel not in ("http", "workflow") or resolved is not None:
+        if outcome is None:
             outcome = await send.attempt(
                 client,
                 delivery.channel,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from casebook.core.clock import rfc3339 as rfc3339  # re-exported: the schemas import it here
+
 Short = Annotated[str, msgspec.Meta(max_length=256)]
 """Any short string member (ids, enum values): bounded so no value can be huge."""
 
@@ -26,12 +28,6 @@ class Link(msgspec.Struct):
 
 def link(id: str, type: str) -> Link:
     return Link(Relation(id=id, type=type))
-
-
-def rfc3339(us: int) -> str:
-    """Case timestamps: RFC 3339, UTC, ``Z``, microseconds."""
-    seconds, micros = divmod(us, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
 
 
 def optional_rfc3339(us: int | None) -> str | None:
