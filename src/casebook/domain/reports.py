@@ -299,3 +299,15 @@ def case_durations(
         None if group is None else group.name,
         [(value, samples.durations()) for value, samples in ordered],
     )
+
+
+def fold_tallies(store: Store, *, at_least: int = 1) -> bool:
+    """Fold the case tallies' waiting changes into them (``storage/tallies.py``) when at
+    least ``at_least`` wait; whether it did. Counts are exact either way: folding keeps
+    them cheap. The delivery worker calls it (``casebook.worker``)."""
+    with store.read() as tx:
+        if tx.cases.tally_deltas(at_least) < at_least:
+            return False
+    with store.write() as tx:
+        tx.cases.fold_tallies()
+    return True

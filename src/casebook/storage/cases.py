@@ -22,6 +22,7 @@ from casebook.core.entities import (
     Status,
 )
 from casebook.search.query import Query
+from casebook.storage import tallies
 from casebook.storage.columns import Column, Join, Table, as_is, enum_dump, enum_load, json_text
 from casebook.storage.executor import Repository
 from casebook.storage.sql_counts import GroupCounter
@@ -294,6 +295,14 @@ class Cases(Protocol):
         page), as a whole and grouped, and the rows of the reports on them."""
         ...
 
+    def tally_deltas(self, at_most: int) -> int:
+        """How many changes of the case tallies wait to be folded (up to ``at_most``)."""
+        ...
+
+    def fold_tallies(self) -> None:
+        """Fold the waiting changes into the case tallies (storage/tallies.py)."""
+        ...
+
 
 def _update_of(field: str) -> tuple[str, str, tuple[Callable[[Any], Any], ...]]:
     """(CaseUpdate field, its ``column = ?`` assignments, the dump of each).
@@ -468,6 +477,12 @@ class SqlCases(Repository):
             org_id, query, actor_user_id=actor_user_id, sort="created_at", ascending=False
         )
         return GroupCounter(planner, self._sql.all_planned_each_time)
+
+    def tally_deltas(self, at_most: int) -> int:
+        return tallies.pending(self._sql, at_most)
+
+    def fold_tallies(self) -> None:
+        tallies.fold(self._sql)
 
     def search(
         self,

@@ -643,3 +643,36 @@ maintenance_windows = Table(
 )
 # The windows not over yet, which the worker asks for at each event.
 Index("ix_maintenance_windows_end", maintenance_windows.c.org_id, maintenance_windows.c.end_at)
+
+# Migration 0011: how many cases each combination of the case's own facets holds, for
+# exact counts that read a few thousand rows instead of every match (storage/tallies.py).
+# Triggers on ``cases`` append a +1 and a -1 to ``case_tally_deltas`` for each change of a
+# facet (never an update of a shared row: writers do not wait on each other); the
+# delivery worker folds the deltas into ``case_tallies``. A count sums both. The columns
+# are named and hold NULLs as ``cases`` does, so a search's compiled filter reads them
+# unchanged; ``archived_at`` is 1 for an archived case.
+_TALLY_COLUMNS = (
+    ("org_id", Text, False),
+    ("project_id", Text, False),
+    ("type_id", Text, False),
+    ("status", Text, False),
+    ("status_name", Text, True),
+    ("priority_rank", Integer, False),
+    ("assignee_id", Text, True),
+    ("archived_at", Integer, True),
+)
+case_tallies = Table(
+    "case_tallies",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
+    Column("n", BigInteger, nullable=False),
+)
+Index("ix_case_tallies_org", case_tallies.c.org_id, case_tallies.c.status)
+case_tally_deltas = Table(
+    "case_tally_deltas",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
+    Column("n", BigInteger, nullable=False),
+)

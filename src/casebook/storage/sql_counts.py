@@ -61,6 +61,20 @@ _ENUMS: dict[GroupField, list[tuple[str, str]]] = {
     GroupField.STATUS_GROUP: [(s.group, f"c.status = '{s.value}'") for s in Status],
     GroupField.PRIORITY: [(p.value, f"c.priority_rank = {PRIORITY_RANK[p]}") for p in Priority],
 }
+# The fields the case tallies hold (storage/tallies.py): counted from them when the
+# filter's terms are all held there too (``SearchPlanner.tallied``).
+TALLIED_FIELDS = frozenset(
+    {
+        GroupField.STATUS,
+        GroupField.STATUS_GROUP,
+        GroupField.STATUS_NAME,
+        GroupField.PRIORITY,
+        GroupField.PROJECT,
+        GroupField.PROJECT_KEY,
+        GroupField.ASSIGNEE,
+        GroupField.TYPE,
+    }
+)
 # The project's key, looked up once per group (keys are unique in an organisation).
 _PROJECT_KEY = "(SELECT p.key FROM projects p WHERE p.id = c.project_id)"
 
@@ -107,12 +121,29 @@ class GroupCounter:
     cut in SQL.
     """
 
-    def __init__(self, planner: SearchPlanner, fetch: Fetch) -> None:
+    def __init__(self, planner: SearchPlanner, fetch: Fetch, *, tallied: bool = False) -> None:
+        """``tallied``: count over the case tallies (``planner.tallied()`` must not be
+        None); else over the matching cases."""
         self.planner = planner
         self.fetch = fetch
         self.dialect: Dialect = planner.dialect
-        self._source, self._source_params, self._where, self._where_params = planner.matches()
+        found = planner.tallied() if tallied else planner.matches()
+        assert found is not None, "the query names what the tallies do not hold"
+        self._source, self._source_params, self._where, self._where_params = found
+        # Each row counts one case, or (the tallies) ``c.n`` cases.
+        self._one = "c.n" if tallied else "1"
+        self._count = "coalesce(sum(c.n), 0)" if tallied else "count(*)"
         self._kinds: dict[str, set[str]] = {}
+        self._tallies: GroupCounter | None = None
+        if not tallied and planner.tallied() is not None:
+            self._tallies = GroupCounter(planner, fetch, tallied=True)
+
+    def _over(self, groups: Sequence[GroupBy]) -> GroupCounter:
+        """The counter that counts by ``groups`` the cheapest way: the tallies when they
+        hold the filter's terms and every field of ``groups``."""
+        if self._tallies is not None and all(g.field in TALLIED_FIELDS for g in groups):
+            return self._tallies
+        return self
 
     # --- what the domain asks -------------------------------------------------------
     def multi(self, group: GroupBy) -> bool:
@@ -120,6 +151,8 @@ class GroupCounter:
         return self._compile(group, 0).multi
 
     def total(self) -> int:
+        if (over := self._over(())) is not self:
+            return over.total()
         statement = self.total_statement()
         return int(self.fetch(statement.sql, statement.params)[0][0])
 
@@ -129,6 +162,8 @@ class GroupCounter:
         The enumerations (status, priority) are counted together, one sum per value,
         in one pass that also counts the total; every other field takes a pass of its
         own (a product of several fields' values would only be summed up again)."""
+        if (over := self._over(groups)) is not self:
+            return over.facets(groups, limit)
         found: dict[GroupBy, Groups] = {}
         total: int | None = None
         enums = [g for g in groups if g.field in _ENUMS]
@@ -153,6 +188,8 @@ class GroupCounter:
 
     def aggregate(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, Groups]:
         """The total, and the ``limit`` largest groups by ``groups`` together."""
+        if (over := self._over(groups)) is not self:
+            return over.aggregate(groups, limit)
         if not groups:
             return self.total(), []
         if any(self.multi(g) for g in groups):
@@ -183,18 +220,18 @@ class GroupCounter:
     # --- statements -----------------------------------------------------------------
     def total_statement(self) -> Statement:
         source, params = self._from("", [])
-        return Statement(f"SELECT count(*) FROM {source}", params)
+        return Statement(f"SELECT {self._count} FROM {source}", params)
 
     def enum_statement(self, groups: Sequence[GroupBy]) -> Statement:
         """The number of matches, then for each enumeration of ``groups`` and each of its
         values (``_ENUMS`` order) how many matches hold it: one pass, one row."""
         sums = [
-            f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+            f"sum(CASE WHEN {condition} THEN {self._one} ELSE 0 END)"
             for group in groups
             for _, condition in _ENUMS[group.field]
         ]
         source, params = self._from("", [])
-        return Statement(f"SELECT {', '.join(['count(*)', *sums])} FROM {source}", params)
+        return Statement(f"SELECT {', '.join([self._count, *sums])} FROM {source}", params)
 
     def all_groups_statement(self, groups: Sequence[GroupBy]) -> Statement:
         """Every group of the matches by ``groups`` (each with one value per case), in no
@@ -210,13 +247,15 @@ class GroupCounter:
         grouped = [self._key(sql) for part in others for sql in part.group_by]
         enums = [_ENUMS[group.field] for group in groups if group.field in _ENUMS]
         sums = [
-            "sum(CASE WHEN " + " AND ".join(cond for _, cond in combination) + " THEN 1 ELSE 0 END)"
+            "sum(CASE WHEN "
+            + " AND ".join(cond for _, cond in combination)
+            + f" THEN {self._one} ELSE 0 END)"
             for combination in (itertools.product(*enums) if enums else [])
         ]
         source, params = self._from("", [])
         group_by = f" GROUP BY {', '.join(grouped)}" if grouped else ""
         return Statement(
-            f"SELECT {', '.join([*keys, 'count(*)', *sums])} FROM {source}{group_by}", params
+            f"SELECT {', '.join([*keys, self._count, *sums])} FROM {source}{group_by}", params
         )
 
     def groups_statement(self, groups: Sequence[GroupBy], limit: int) -> Statement:
@@ -227,15 +266,17 @@ class GroupCounter:
         aliases = [f"k{i}" for i in range(len(outputs))]
         selects = [f"{sql} AS {alias}" for sql, alias in zip(outputs, aliases, strict=True)]
         grouped = [self._key(sql) for part in compiled for sql in part.group_by]
-        counted = "count(DISTINCT c.seq)" if any(p.multi for p in compiled) else "count(*)"
+        counted = "count(DISTINCT c.seq)" if any(p.multi for p in compiled) else self._count
         joins = "".join(part.join for part in compiled)
         join_params = [param for part in compiled for param in part.join_params]
         # Nullable columns are numbers only; "no value" first, as in code point order.
         order = [f"{alias} NULLS FIRST" for alias in aliases]
         source, params = self._from(joins, join_params)
+        # Tallies may sum to nothing for a group their deltas emptied.
+        having = f" HAVING {counted} <> 0" if self._one != "1" else ""
         return Statement(
             f"SELECT {', '.join(selects)}, {counted} AS n FROM {source}"
-            f" GROUP BY {', '.join(grouped)} ORDER BY n DESC, {', '.join(order)} LIMIT ?",
+            f" GROUP BY {', '.join(grouped)}{having} ORDER BY n DESC, {', '.join(order)} LIMIT ?",
             [*params, limit],
         )
 

@@ -91,6 +91,7 @@ from casebook.search.query import (
     mentions_archived,
     with_default_scope,
 )
+from casebook.storage import tallies
 from casebook.storage.executor import Dialect
 
 _COUNT_DRIVE_BUDGET = 8
@@ -985,6 +986,28 @@ class SearchPlanner:
         split = 0 if drive is None else len(drive.params)
         return source, params[:split], where, params[split:]
 
+    def tallied(self) -> tuple[str, list[object], str, list[object]] | None:
+        """As ``matches``, over the case tallies (``storage/tallies.py``: each row ``c``
+        counts ``c.n`` cases) when every term of the query is a facet they hold (status,
+        status name, priority, project, type, assignee, archived); else None."""
+        if not all(_is_tallied(node) for node in iter_nodes(self.query)):
+            return None
+        compiler = _Compiler(
+            self.dialect,
+            self.org_id,
+            self.actor_user_id,
+            fetch=self._lookup,
+            priority_rank=self.priority_rank,
+        )
+        scope = ["c.org_id = ?"]
+        params: list[object] = [self.org_id]
+        if self.exclude_deleted_projects:
+            scope.append(_DELETED_PROJECTS)
+            params.append(self.org_id)
+        condition = compiler.compile(self.query)
+        scope.append(f"({condition.sql})")
+        return tallies.TALLIES, [], " AND ".join(scope), [*params, *condition.params]
+
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
         return any(
@@ -1176,6 +1199,28 @@ class SearchPlanner:
             rows = self.fetch(f"SELECT count(*) FROM ({sql} LIMIT ?) AS t", [*params, cap])
             self._estimates[key] = int(rows[0][0])
         return self._estimates[key]
+
+
+_TALLIED = (
+    And,
+    Or,
+    Not,
+    MatchAll,
+    StatusIs,
+    StatusNameIs,
+    PriorityIs,
+    ProjectKeyIs,
+    ProjectIdIs,
+    CaseTypeIs,
+    ArchivedIs,
+)
+
+
+def _is_tallied(node: Query) -> bool:
+    """Whether the case tallies hold what ``node`` asks about (its terms apart)."""
+    if isinstance(node, UserIs):
+        return node.field is UserField.ASSIGNEE
+    return isinstance(node, _TALLIED)
 
 
 def _conjuncts(query: Query) -> tuple[Query, ...]:

@@ -1,0 +1,83 @@
+"""Case tallies: exact counts by the case's own facets without reading every case.
+
+``case_tallies`` and ``case_tally_deltas`` (migration 0011) hold rows of (organisation,
+project, type, status, status name, priority rank, assignee, archived, ``n``): together,
+for each combination, how many cases hold it. Triggers on ``cases`` append a -1 and a
++1 to the deltas for each change of one of those columns; ``fold`` moves the deltas into
+``case_tallies``, summed, so the deltas stay few. A count sums the rows of both
+(``TALLIES``), so it is exact whenever it is read, folded or not.
+
+The columns are named, and hold NULL, as in ``cases`` (``archived_at`` is 1 for an
+archived case), so the condition a search compiles for ``cases c`` reads ``TALLIES c``
+unchanged when every term of it is one of these facets (``sql_search.tallied``).
+"""
+
+from __future__ import annotations
+
+from casebook.storage.executor import Executor
+
+FACETS = (
+    "org_id",
+    "project_id",
+    "type_id",
+    "status",
+    "status_name",
+    "priority_rank",
+    "assignee_id",
+    "archived_at",
+)
+_LIST = ", ".join(FACETS)
+TALLIES = (
+    f"(SELECT {_LIST}, n FROM case_tallies UNION ALL SELECT {_LIST}, n FROM case_tally_deltas) c"
+)
+"""The tallies as one relation ``c``: every row counts ``c.n`` cases."""
+
+# Folding rewrites the tallies whole (a few rows per combination in use: tens of
+# thousands at a million cases, a fraction of a second), summed with the deltas.
+# PostgreSQL: both deleted and summed by one statement, so each delta is folded exactly
+# once even while others commit new ones (a second statement could see, and delete, a
+# delta the first did not sum). Two folds at once may each leave a row for the same
+# combination; a count sums them all, so that is harmless.
+_FOLD_POSTGRES = f"""
+WITH moved AS (
+    DELETE FROM case_tally_deltas RETURNING {_LIST}, n
+), old AS (
+    DELETE FROM case_tallies RETURNING {_LIST}, n
+)
+INSERT INTO case_tallies ({_LIST}, n)
+SELECT {_LIST}, sum(n) FROM (SELECT * FROM moved UNION ALL SELECT * FROM old) AS x
+GROUP BY {_LIST} HAVING sum(n) <> 0
+"""
+
+# SQLite: one writer at a time, so a few statements in the caller's write transaction.
+_FOLD_SQLITE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS folded_tallies AS SELECT {_LIST}, n FROM case_tallies"
+    " WHERE 0",
+    "DELETE FROM temp.folded_tallies",
+    f"""INSERT INTO temp.folded_tallies ({_LIST}, n)
+    SELECT {_LIST}, sum(n) FROM (
+        SELECT {_LIST}, n FROM case_tallies
+        UNION ALL SELECT {_LIST}, n FROM case_tally_deltas WHERE id <= ?1
+    ) GROUP BY {_LIST} HAVING sum(n) <> 0""",
+    "DELETE FROM case_tallies",
+    "DELETE FROM case_tally_deltas WHERE id <= ?1",
+    f"INSERT INTO case_tallies ({_LIST}, n) SELECT {_LIST}, n FROM temp.folded_tallies",
+)
+
+
+def pending(sql: Executor, at_most: int) -> int:
+    """How many deltas wait to be folded, counting no further than ``at_most``."""
+    row = sql.one("SELECT count(*) FROM (SELECT 1 FROM case_tally_deltas LIMIT ?) AS d", (at_most,))
+    return 0 if row is None else int(row[0])
+
+
+def fold(sql: Executor) -> None:
+    """Fold the deltas into ``case_tallies`` (every one there is when the fold starts)."""
+    if sql.dialect == "postgres":
+        sql.execute(_FOLD_POSTGRES)
+        return
+    row = sql.one("SELECT max(id) FROM case_tally_deltas")
+    if row is None or row[0] is None:
+        return
+    for statement in _FOLD_SQLITE:
+        sql.execute(statement, (row[0],) if "?1" in statement else ())
