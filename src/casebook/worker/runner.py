@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 import httpx2 as httpx
 
 from casebook.core.clock import now_us
-from casebook.domain import events
+from casebook.domain import events, reports
 from casebook.domain.webhooks import signing_secret
 from casebook.storage.base import Store
 from casebook.storage.outbox import Delivery
@@ -31,6 +31,11 @@ LEASE_SECONDS = 10.0
 POLL_SECONDS = 0.2
 BATCH = 100
 SEND_BATCH = 50
+# The case tallies' changes are folded when this many wait, or once a minute when any do
+# (counts are exact either way; folding keeps them cheap: storage/tallies.py).
+FOLD_CHECK_SECONDS = 5.0
+FOLD_AT = 1_000
+FOLD_ANYWAY_SECONDS = 60.0
 
 log = logging.getLogger("casebook.worker")
 
@@ -43,14 +48,18 @@ class DeliveryWorker:
         server_secret: bytes = b"",
         allow_private: bool = False,
         first_retry: float = send.FIRST_RETRY_SECONDS,
+        fold_at: int = FOLD_AT,
     ) -> None:
         self.store = store
+        self.fold_at = fold_at
         self.first_retry = first_retry
         self.server_secret = server_secret
         self.allow_private = allow_private
         self.holder = secrets.token_hex(8)
         self.leading = False
         self._renew_at = 0  # when to renew the lease we hold (half its time)
+        self._fold_check_at = 0.0  # time.monotonic() of the next look at the tallies
+        self._folded_at = time.monotonic()
 
     def _step(self) -> int:
         """One turn: take the lease, or renew it once half its time has passed; if ours,
@@ -61,9 +70,20 @@ class DeliveryWorker:
             ttl = int(LEASE_SECONDS * 1_000_000)
             self.leading = events.take_lease(self.store, LEASE, self.holder, now, ttl)
             self._renew_at = now + ttl // 2
+        if self.leading:
+            self._fold_tallies()
         if not self.leading or not events.pending_events(self.store, at_least=1):
             return 0
         return events.handle_events(self.store, limit=BATCH)
+
+    def _fold_tallies(self) -> None:
+        now = time.monotonic()
+        if now < self._fold_check_at:
+            return
+        self._fold_check_at = now + FOLD_CHECK_SECONDS
+        at_least = 1 if now - self._folded_at >= FOLD_ANYWAY_SECONDS else self.fold_at
+        if reports.fold_tallies(self.store, at_least=at_least) or at_least == 1:
+            self._folded_at = now
 
     async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         """One attempt of one due delivery, and its record."""
@@ -137,10 +157,15 @@ async def running(
     server_secret: bytes = b"",
     allow_private: bool = False,
     first_retry: float = send.FIRST_RETRY_SECONDS,
+    fold_at: int = FOLD_AT,
 ) -> AsyncIterator[DeliveryWorker]:
     """Run a worker for as long as the context lasts (the app's lifespan)."""
     worker = DeliveryWorker(
-        store, server_secret=server_secret, allow_private=allow_private, first_retry=first_retry
+        store,
+        server_secret=server_secret,
+        allow_private=allow_private,
+        first_retry=first_retry,
+        fold_at=fold_at,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
