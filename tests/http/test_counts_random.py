@@ -282,22 +282,36 @@ TALLIED_FILTERS = [
     'type:"Incident" -status_name:New',
     "project:ALPHA (assignee:* OR priority:P5)",
 ]
+# And the value tallies: one value (or "any value") of a key, and facets but the assignee.
+VALUE_TALLIED_FIELDS = [f for f in TALLIED_FIELDS if f != "assignee"]
+VALUE_TALLIED_FILTERS = [
+    "service:web",
+    "service:* status:open",
+    "team:sre -priority:P1",
+    "region:eu-west-1",
+    "custom_attributes.region:* archived:*",
+    "tags:phishing -status_name:New",
+    "attributes.level:*",
+    "level:high",
+]
 
 
 def _check_tallied(api: Api) -> None:
-    for text in TALLIED_FILTERS:
+    asked = [(text, TALLIED_FIELDS) for text in TALLIED_FILTERS]
+    asked += [(text, VALUE_TALLIED_FIELDS) for text in VALUE_TALLIED_FILTERS]
+    for text, group_bys in asked:
         cases = _matches(api, text)
-        params: dict[str, Any] = {"group_bys": ",".join(TALLIED_FIELDS), "limit": 1000}
+        params: dict[str, Any] = {"group_bys": ",".join(group_bys), "limit": 1000}
         if text:
             params["query_filter"] = text
         r = api.get("/api/v2/cases/count", **params)
         assert r.status_code == 200, (text, r.text)
         attributes = r.json()["data"]["attributes"]
         assert attributes["total"] == len(cases), text
-        for field, group in zip(TALLIED_FIELDS, attributes["groups"], strict=True):
+        for field, group in zip(group_bys, attributes["groups"], strict=True):
             got = [([v["value"]], v["count"]) for v in group["group_values"]]
             assert got == _expected(cases, [field]), (text, field)
-        fields = ["status_name", "priority", "assignee"]
+        fields = ["status_name", "priority", "project"]
         r = api.post(AGGREGATE, aggregate_body(fields, 1000, text))
         assert r.status_code == 200, (text, r.text)
         attributes = r.json()["data"]["attributes"]
@@ -306,11 +320,42 @@ def _check_tallied(api: Api) -> None:
         assert got == _expected(cases, fields), text
 
 
+def _value_tallies(api: Api) -> list[tuple[Any, ...]]:
+    """The value tallies' sums, and what the side tables hold now (as migration 0011 fills
+    them), side by side: every combination where they differ."""
+    facets = "org_id, project_id, type_id, status, status_name, priority_rank"
+    archived = "CASE WHEN c.archived_at IS NULL THEN NULL ELSE 1 END"
+    no_number, no_text = "CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS TEXT)"
+    recount = " UNION ALL ".join(
+        f"SELECT {', '.join('c.' + f for f in facets.split(', '))}, {archived}, {source},"
+        f" count(DISTINCT c.seq) FROM {table} s JOIN cases c ON c.seq = s.case_seq"
+        f" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+        for table, source in [
+            ("case_attributes", f"'a', s.key, coalesce(s.value, ''), {no_number}"),
+            ("case_attributes", f"'A', s.key, {no_text}, {no_number}"),
+            ("case_custom_values", "'c', s.key, coalesce(s.value, ''), s.num"),
+            ("case_custom_values", f"'C', s.key, {no_text}, {no_number}"),
+        ]
+    )
+    columns = f"{facets}, archived_at, source, key, value, num"
+    tallied = (
+        f"SELECT {columns}, sum(n) FROM (SELECT {columns}, n FROM case_value_tallies"
+        f" UNION ALL SELECT {columns}, n FROM case_value_deltas) t GROUP BY {columns}"
+        " HAVING sum(n) <> 0"
+    )
+    with api.store.read() as tx:
+        one = {tuple(row) for row in tx.sql.all(tallied)}  # type: ignore[attr-defined]
+        other = {tuple(row) for row in tx.sql.all(recount)}  # type: ignore[attr-defined]
+    return sorted(one ^ other, key=repr)
+
+
 def test_tallied_counts_are_exact_folded_or_not(random_world: Api) -> None:
     """Counts over the tallies, as their changes wait, once folded, and after more changes."""
     api = random_world
     _check_tallied(api)
+    assert _value_tallies(api) == []
     assert fold_tallies(api.store)
+    assert _value_tallies(api) == []
     assert not fold_tallies(api.store)  # nothing waits any more
     _check_tallied(api)
     rng = random.Random(7)
@@ -322,14 +367,19 @@ def test_tallied_counts_are_exact_folded_or_not(random_world: Api) -> None:
         assert changed.status_code == 200, changed.text
         if rng.random() < 0.3:
             assert api.case_action(ref, "archive").status_code == 200
+        attributes = {"attributes": {"service": rng.sample(SERVICES, rng.randint(0, 3))}}
+        assert api.case_action(ref, "attributes", attributes).status_code == 200
     _check_tallied(api)
+    assert _value_tallies(api) == []
 
 
 def test_counts_by_the_case_facets_read_the_tallies(api: Api) -> None:
     """A count whose filter and groups the tallies hold sums them; one with a term they do
     not hold reads the cases (a row slipped into the tallies shows which was read)."""
     project = api.create_project("TALLY")["id"]
-    api.create_case(project, "one open case")
+    case = api.create_case(project, "one open case")
+    service = {"attributes": {"service": ["Web"]}}
+    assert api.case_action(case["id"], "attributes", service).status_code == 200
 
     def total(query: str, group_by: str = "priority") -> int:
         r = api.get("/api/v2/cases/count", query_filter=query, group_bys=group_by)
@@ -349,3 +399,17 @@ def test_counts_by_the_case_facets_read_the_tallies(api: Api) -> None:
     assert total("status:open") == 1001  # the tallies
     assert total("status:open", "creation_source") == 1  # a field they do not hold
     assert total("status:open -zzqq") == 1  # a term they do not hold (text)
+
+    assert total("service:web", "status") == 1
+    with api.store.write() as tx:
+        tx.sql.execute(  # type: ignore[attr-defined]
+            "INSERT INTO case_value_deltas (org_id, project_id, type_id, status, status_name,"
+            " priority_rank, archived_at, source, key, value, num, n) SELECT org_id,"
+            " project_id, type_id, status, status_name, priority_rank, NULL, 'a', 'service',"
+            " 'web', NULL, 1000 FROM cases WHERE project_id = ?",
+            (project,),
+        )
+    assert total("service:web", "status") == 1001  # the value tallies
+    assert total("service:web status:open", "priority") == 1001
+    assert total("service:web", "assignee") == 1  # the value tallies hold no assignee
+    assert total("service:web*", "status") == 1  # nor prefixes

@@ -676,3 +676,44 @@ case_tally_deltas = Table(
     *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
     Column("n", BigInteger, nullable=False),
 )
+
+# The same for the values of the case's maps (``attributes`` and custom attributes):
+# the facets but the assignee, and ``source`` (``a`` a value of ``attributes``, ``c`` of
+# ``custom_attributes``; ``A``, ``C``: "holds a value of ``key``"), ``key``, ``value``
+# (lower-cased, "" for none or a number) and ``num``. Folded rows are unique by ``bucket``.
+_VALUE_TALLY_COLUMNS = (
+    ("org_id", Text, False),
+    ("project_id", Text, False),
+    ("type_id", Text, False),
+    ("status", Text, False),
+    ("status_name", Text, True),
+    ("priority_rank", Integer, False),
+    ("archived_at", Integer, True),
+    ("source", Text, False),
+    ("key", Text, False),
+    ("value", Text, True),
+    ("num", Float, True),
+)
+case_value_tallies = Table(
+    "case_value_tallies",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("bucket", Text, nullable=False),
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _VALUE_TALLY_COLUMNS),
+    Column("n", BigInteger, nullable=False),
+)
+Index("ux_case_value_tallies_bucket", case_value_tallies.c.bucket, unique=True)
+Index(
+    "ix_case_value_tallies_value",
+    case_value_tallies.c.org_id,
+    case_value_tallies.c.key,
+    case_value_tallies.c.source,
+    case_value_tallies.c.value,
+)
+case_value_deltas = Table(
+    "case_value_deltas",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _VALUE_TALLY_COLUMNS),
+    Column("n", BigInteger, nullable=False),
+)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from casebook.core.entities import PRIORITY_RANK, Priority, Status
 from casebook.search.grouping import GroupBy, GroupField
@@ -75,6 +75,7 @@ TALLIED_FIELDS = frozenset(
         GroupField.TYPE,
     }
 )
+VALUE_TALLIED_FIELDS = TALLIED_FIELDS - {GroupField.ASSIGNEE}
 # The project's key, looked up once per group (keys are unique in an organisation).
 _PROJECT_KEY = "(SELECT p.key FROM projects p WHERE p.id = c.project_id)"
 
@@ -121,28 +122,46 @@ class GroupCounter:
     cut in SQL.
     """
 
-    def __init__(self, planner: SearchPlanner, fetch: Fetch, *, tallied: bool = False) -> None:
-        """``tallied``: count over the case tallies (``planner.tallied()`` must not be
-        None); else over the matching cases."""
+    def __init__(
+        self,
+        planner: SearchPlanner,
+        fetch: Fetch,
+        *,
+        over: Literal["cases", "tallies", "values"] = "cases",
+    ) -> None:
+        """``over``: what the counts read: the matching cases, or, when the planner says
+        they hold the query's terms, the case tallies or the value tallies."""
         self.planner = planner
         self.fetch = fetch
         self.dialect: Dialect = planner.dialect
-        found = planner.tallied() if tallied else planner.matches()
+        found = {
+            "cases": planner.matches,
+            "tallies": planner.tallied,
+            "values": planner.value_tallied,
+        }[over]()
         assert found is not None, "the query names what the tallies do not hold"
         self._source, self._source_params, self._where, self._where_params = found
         # Each row counts one case, or (the tallies) ``c.n`` cases.
+        tallied = over != "cases"
         self._one = "c.n" if tallied else "1"
         self._count = "coalesce(sum(c.n), 0)" if tallied else "count(*)"
         self._kinds: dict[str, set[str]] = {}
         self._tallies: GroupCounter | None = None
-        if not tallied and planner.tallied() is not None:
-            self._tallies = GroupCounter(planner, fetch, tallied=True)
+        self._value_tallies: GroupCounter | None = None
+        if over == "cases":
+            if planner.tallied() is not None:
+                self._tallies = GroupCounter(planner, fetch, over="tallies")
+            elif planner.value_tallied() is not None:
+                self._value_tallies = GroupCounter(planner, fetch, over="values")
 
     def _over(self, groups: Sequence[GroupBy]) -> GroupCounter:
         """The counter that counts by ``groups`` the cheapest way: the tallies when they
         hold the filter's terms and every field of ``groups``."""
-        if self._tallies is not None and all(g.field in TALLIED_FIELDS for g in groups):
+        fields = {g.field for g in groups}
+        if self._tallies is not None and fields <= TALLIED_FIELDS:
             return self._tallies
+        if self._value_tallies is not None and fields <= VALUE_TALLIED_FIELDS:
+            return self._value_tallies
         return self
 
     # --- what the domain asks -------------------------------------------------------

@@ -1008,6 +1008,47 @@ class SearchPlanner:
         scope.append(f"({condition.sql})")
         return tallies.TALLIES, [], " AND ".join(scope), [*params, *condition.params]
 
+    def value_tallied(self) -> tuple[str, list[object], str, list[object]] | None:
+        """As ``tallied``, over the value tallies of one attribute or custom attribute term
+        (``service:payments``, ``region:*``; no prefix, no number range) and facets the
+        tallies hold but the assignee, all of them required (a conjunction); else None.
+        Each row ``c`` counts ``c.n`` cases holding the value."""
+        conjuncts = _conjuncts(self.query)
+        values = [term for term in conjuncts if isinstance(term, AttributeIs)]
+        if len(values) != 1 or values[0].prefix:
+            return None
+        term = values[0]
+        others = [t for t in conjuncts if t is not term]
+        if not all(
+            _is_tallied(node) and not isinstance(node, UserIs)
+            for other in others
+            for node in iter_nodes(other)
+        ):
+            return None
+        source = "c" if term.custom else "a"
+        if term.value is None:
+            source = source.upper()  # "holds a value of the key"
+        scope = ["c.org_id = ?", "c.key = ?", "c.source = ?"]
+        params: list[object] = [self.org_id, term.key, source]
+        if term.value is not None:
+            scope.append("c.value = ?")
+            params.append(term.value)
+        if self.exclude_deleted_projects:
+            scope.append(_DELETED_PROJECTS)
+            params.append(self.org_id)
+        if others:
+            compiler = _Compiler(
+                self.dialect,
+                self.org_id,
+                self.actor_user_id,
+                fetch=self._lookup,
+                priority_rank=self.priority_rank,
+            )
+            condition = compiler.compile(And(tuple(others)) if len(others) > 1 else others[0])
+            scope.append(f"({condition.sql})")
+            params += condition.params
+        return tallies.VALUE_TALLIES, [], " AND ".join(scope), params
+
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
         return any(

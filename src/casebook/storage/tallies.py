@@ -65,19 +65,71 @@ _FOLD_SQLITE = (
 )
 
 
+VALUE_FACETS = (
+    "org_id",
+    "project_id",
+    "type_id",
+    "status",
+    "status_name",
+    "priority_rank",
+    "archived_at",
+    "source",
+    "key",
+    "value",
+    "num",
+)
+_VALUE_LIST = ", ".join(VALUE_FACETS)
+VALUE_TALLIES = (
+    f"(SELECT {_VALUE_LIST}, n FROM case_value_tallies"
+    f" UNION ALL SELECT {_VALUE_LIST}, n FROM case_value_deltas) c"
+)
+"""The value tallies as one relation ``c``: every row counts ``c.n`` cases' values."""
+# A folded row's combination as text, one to one: each column's length, whether it is
+# NULL, and its text.
+_BUCKET = " || ".join(
+    f"length(coalesce(CAST({c} AS TEXT), '')) || CASE WHEN {c} IS NULL THEN '!' ELSE ':' END"
+    f" || coalesce(CAST({c} AS TEXT), '')"
+    for c in VALUE_FACETS
+)
+_UPSERT = (
+    f"INSERT INTO case_value_tallies (bucket, {_VALUE_LIST}, n)"
+    f" SELECT {_BUCKET}, {_VALUE_LIST}, sum(n) FROM {{source}} GROUP BY {_VALUE_LIST}"
+    " ON CONFLICT (bucket) DO UPDATE SET n = case_value_tallies.n + excluded.n"
+)
+# PostgreSQL: the deltas deleted and added by one statement (each exactly once, as above).
+_FOLD_VALUES_POSTGRES = (
+    f"WITH moved AS (DELETE FROM case_value_deltas RETURNING {_VALUE_LIST}, n) "
+    + _UPSERT.format(source="moved")
+)
+_FOLD_VALUES_SQLITE = (
+    _UPSERT.format(source="case_value_deltas WHERE id <= ?1"),
+    "DELETE FROM case_value_deltas WHERE id <= ?1",
+)
+_EMPTIED = "DELETE FROM case_value_tallies WHERE n = 0"
+
+
 def pending(sql: Executor, at_most: int) -> int:
     """How many deltas wait to be folded, counting no further than ``at_most``."""
-    row = sql.one("SELECT count(*) FROM (SELECT 1 FROM case_tally_deltas LIMIT ?) AS d", (at_most,))
-    return 0 if row is None else int(row[0])
+    row = sql.one(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM case_tally_deltas LIMIT ?) AS d),"
+        " (SELECT count(*) FROM (SELECT 1 FROM case_value_deltas LIMIT ?) AS v)",
+        (at_most, at_most),
+    )
+    return 0 if row is None else max(int(row[0]), int(row[1]))
 
 
 def fold(sql: Executor) -> None:
     """Fold the deltas into ``case_tallies`` (every one there is when the fold starts)."""
     if sql.dialect == "postgres":
         sql.execute(_FOLD_POSTGRES)
+        sql.execute(_FOLD_VALUES_POSTGRES)
+        sql.execute(_EMPTIED)
         return
-    row = sql.one("SELECT max(id) FROM case_tally_deltas")
-    if row is None or row[0] is None:
-        return
-    for statement in _FOLD_SQLITE:
-        sql.execute(statement, (row[0],) if "?1" in statement else ())
+    row = sql.one("SELECT (SELECT max(id) FROM case_tally_deltas), max(id) FROM case_value_deltas")
+    if row is not None and row[0] is not None:
+        for statement in _FOLD_SQLITE:
+            sql.execute(statement, (row[0],) if "?1" in statement else ())
+    if row is not None and row[1] is not None:
+        for statement in _FOLD_VALUES_SQLITE:
+            sql.execute(statement, (row[1],))
+        sql.execute(_EMPTIED)
