@@ -134,11 +134,11 @@ class GroupCounter:
         self.planner = planner
         self.fetch = fetch
         self.dialect: Dialect = planner.dialect
-        found = {
-            "cases": planner.matches,
-            "tallies": planner.tallied,
-            "values": planner.value_tallied,
-        }[over]()
+        found: tuple[str, list[object], str, list[object]] | None
+        if over == "cases":
+            found = planner.matches()
+        else:
+            found = planner.tallied() if over == "tallies" else planner.value_tallied()
         assert found is not None, "the query names what the tallies do not hold"
         self._source, self._source_params, self._where, self._where_params = found
         # Each row counts one case, or (the tallies) ``c.n`` cases.
@@ -183,6 +183,8 @@ class GroupCounter:
         own (a product of several fields' values would only be summed up again)."""
         if (over := self._over(groups)) is not self:
             return over.facets(groups, limit)
+        if (tallied := self._tallied_facets(groups, limit)) is not None:
+            return tallied
         found: dict[GroupBy, Groups] = {}
         total: int | None = None
         enums = [g for g in groups if g.field in _ENUMS]
@@ -205,10 +207,33 @@ class GroupCounter:
                 found[group] = _largest(counted, limit)
         return self.total() if total is None else total, [found[group] for group in groups]
 
+    def _tallied_facets(
+        self, groups: Sequence[GroupBy], limit: int
+    ) -> tuple[int, list[Groups]] | None:
+        """``facets`` from the case tallies and the value tallies, when they hold the
+        filter's terms and every field (an attribute field on its own: ``_by_key``)."""
+        if self._tallies is None:
+            return None
+        found: dict[GroupBy, Groups] = {}
+        for group in groups:
+            if group.field not in TALLIED_FIELDS:
+                keyed = self._by_key([group], limit)
+                if keyed is None:
+                    return None
+                found[group] = keyed
+        plain = [group for group in groups if group.field in TALLIED_FIELDS]
+        if not plain:
+            return self._tallies.total(), [found[group] for group in groups]
+        total, counted = self._tallies.facets(plain, limit)
+        found.update(zip(plain, counted, strict=True))
+        return total, [found[group] for group in groups]
+
     def aggregate(self, groups: Sequence[GroupBy], limit: int) -> tuple[int, Groups]:
         """The total, and the ``limit`` largest groups by ``groups`` together."""
         if (over := self._over(groups)) is not self:
             return over.aggregate(groups, limit)
+        if self._tallies is not None and (keyed := self._by_key(groups, limit)) is not None:
+            return self._tallies.total(), keyed
         if not groups:
             return self.total(), []
         if any(self.multi(g) for g in groups):
@@ -235,6 +260,80 @@ class GroupCounter:
             value = self._values(compiled, row[5:])[0] if compiled else ""
             found.append((row[0], int(row[1]), row[2], row[3], row[4], value))
         return found
+
+    def _key_source(self, group: GroupBy) -> tuple[str, str] | None:
+        """(source, key) of the value tallies that hold ``group``'s values (``a``: the
+        attributes map, ``c``: custom attributes); None for a field of the case."""
+        field = group.field
+        if field is GroupField.KEY:
+            field = GroupField.CUSTOM if self._custom_kinds(group.key) else GroupField.ATTRIBUTE
+        if field is GroupField.ATTRIBUTE:
+            return "a", group.key
+        if field is GroupField.CUSTOM:
+            return "c", group.key
+        return None
+
+    def _by_key(self, groups: Sequence[GroupBy], limit: int) -> Groups | None:
+        """The ``limit`` largest groups by ``groups`` -- one attribute or custom attribute
+        field, and facets the value tallies hold -- counted from the tallies: the groups
+        of the key's values, and "" for the cases that hold none (all the cases of the
+        other fields' values, from the case tallies, less those holding one). None when
+        the tallies do not hold them all, or the filter's terms."""
+        keyed = [(index, self._key_source(group)) for index, group in enumerate(groups)]
+        sources = [(index, source) for index, source in keyed if source is not None]
+        others = [group for index, group in enumerate(groups) if keyed[index][1] is None]
+        if self._tallies is None or len(sources) != 1:
+            return None
+        if not {group.field for group in others} <= VALUE_TALLIED_FIELDS:
+            return None
+        at, (source, key) = sources[0]
+        values = self.planner.tallied(values_of=(source, key))
+        holding = self.planner.tallied(values_of=(source.upper(), key))
+        if values is None or holding is None:
+            return None
+        parts = [self._compile(group, index) for index, group in enumerate(others)]
+        outputs = [part.outputs[0] for part in parts]
+        grouped = [sql for part in parts for sql in part.group_by]
+
+        def rows(found: tuple[str, list[object], str, list[object]], extra: list[str]) -> Any:
+            relation, _, where, params = found
+            keys = [*grouped, *extra]
+            group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
+            columns = ", ".join([*outputs, *extra, "coalesce(sum(c.n), 0)"])
+            return self.fetch(f"SELECT {columns} FROM {relation} WHERE {where}{group_by}", params)
+
+        Sort = tuple[str, int, float]  # as SQL orders a value: text, a number's, the number
+        counts: dict[tuple[Sort, ...], int] = {}
+
+        def add(other: Sequence[Any], value: Sort, n: int) -> None:
+            plain: list[Sort] = [(str(v), 0, 0.0) for v in other]
+            combination = tuple([*plain[:at], value, *plain[at:]])
+            counts[combination] = counts.get(combination, 0) + n
+
+        assert self._tallies is not None
+        tallies = self._tallies
+        source_of_all: tuple[str, list[object], str, list[object]] = (
+            tallies._source,
+            [],
+            tallies._where,
+            tallies._where_params,
+        )
+        for row in rows(source_of_all, []):
+            add(row[:-1], ("", 0, 0.0), int(row[-1]))
+        for row in rows(holding, []):
+            add(row[:-1], ("", 0, 0.0), -int(row[-1]))
+        for row in rows(values, ["c.value", "c.num"]):
+            text, number, n = row[-3], row[-2], int(row[-1])
+            value = ("", 1, float(number)) if number is not None else (str(text), 0, 0.0)
+            add(row[:-3], value, n)
+        ordered = sorted(
+            ((combination, n) for combination, n in counts.items() if n),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return [
+            (tuple(number_text(v[2]) if v[1] else v[0] for v in combination), n)
+            for combination, n in ordered[:limit]
+        ]
 
     # --- statements -----------------------------------------------------------------
     def total_statement(self) -> Statement:

@@ -986,12 +986,29 @@ class SearchPlanner:
         split = 0 if drive is None else len(drive.params)
         return source, params[:split], where, params[split:]
 
-    def tallied(self) -> tuple[str, list[object], str, list[object]] | None:
+    def tallied(
+        self, *, values_of: tuple[str, str] | None = None
+    ) -> tuple[str, list[object], str, list[object]] | None:
         """As ``matches``, over the case tallies (``storage/tallies.py``: each row ``c``
         counts ``c.n`` cases) when every term of the query is a facet they hold (status,
-        status name, priority, project, type, assignee, archived); else None."""
+        status name, priority, project, type, assignee, archived); else None.
+        ``values_of`` (source, key): over the value tallies of that key instead (each
+        row counts the cases holding one value, or any: ``A`` ``C``), which hold no
+        assignee."""
         if not all(_is_tallied(node) for node in iter_nodes(self.query)):
             return None
+        scope = ["c.org_id = ?"]
+        params: list[object] = [self.org_id]
+        relation = tallies.TALLIES
+        if values_of is not None:
+            if any(isinstance(node, UserIs) for node in iter_nodes(self.query)):
+                return None
+            relation = tallies.VALUE_TALLIES
+            scope += ["c.source = ?", "c.key = ?"]
+            params += list(values_of)
+        if self.exclude_deleted_projects:
+            scope.append(_DELETED_PROJECTS)
+            params.append(self.org_id)
         compiler = _Compiler(
             self.dialect,
             self.org_id,
@@ -999,14 +1016,9 @@ class SearchPlanner:
             fetch=self._lookup,
             priority_rank=self.priority_rank,
         )
-        scope = ["c.org_id = ?"]
-        params: list[object] = [self.org_id]
-        if self.exclude_deleted_projects:
-            scope.append(_DELETED_PROJECTS)
-            params.append(self.org_id)
         condition = compiler.compile(self.query)
         scope.append(f"({condition.sql})")
-        return tallies.TALLIES, [], " AND ".join(scope), [*params, *condition.params]
+        return relation, [], " AND ".join(scope), [*params, *condition.params]
 
     def value_tallied(self) -> tuple[str, list[object], str, list[object]] | None:
         """As ``tallied``, over the value tallies of one attribute or custom attribute term
