@@ -17,6 +17,7 @@ import re
 import secrets
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from casebook.config import Settings, load_settings
+from casebook.core.clock import now_us
 from casebook.core.entities import (
     ADMIN_ONLY_SCOPES,
     ALL_SCOPES,
@@ -39,6 +41,7 @@ from casebook.http.registry import OPERATIONS as REGISTRY
 from casebook.http.registry import PATH_PARAMS
 from casebook.http.registry import Operation as Declared
 from casebook.storage import Store, open_store
+from casebook.storage.outbox import Attempt, Delivery
 from tests.conftest import TEMPLATE, TEST_ENV
 from tests.support.api import Api, case_body
 from tests.support.server import ServerProcess
@@ -106,9 +109,10 @@ def make_app(database_url: str) -> Iterator[Callable[..., tuple[TestClient, Stor
 class OrgWorld:
     """One organisation: its admin (unscoped keys), a member, a project with a saved view, a
     notification rule and an automation rule, a case, a case type of its own with a custom
-    attribute config, a custom attribute of the case, a maintenance window and a webhook;
-    connected to Jira and ServiceNow (a ``FakeTracker``), its project naming the Jira project
-    and issue type.
+    attribute config, a custom attribute of the case, a maintenance window, a webhook and
+    two deliveries of the project (to a Slack URL and a PagerDuty routing key of its own,
+    ``delivery_secrets``); connected to Jira and ServiceNow (a ``FakeTracker``), its project
+    naming the Jira project and issue type.
 
     The case type is the organisation's own (the built-in types refuse changes); both
     organisations name theirs alike (``Investigation``, config ``region``), as both have
@@ -133,6 +137,7 @@ class OrgWorld:
     notification_rule: dict[str, Any]
     rule: dict[str, Any]
     window: dict[str, Any]
+    deliveries: list[str]
     actor: Api | None = None
 
     @property
@@ -192,6 +197,51 @@ def window_body(name: str = "Database upgrade") -> dict[str, Any]:
     return {"data": {"type": "maintenance_window", "attributes": attributes}}
 
 
+def delivery_secrets(name: str) -> tuple[str, str]:
+    """The Slack URL and the PagerDuty routing key the deliveries of organisation ``name``
+    go to: secrets no answer may show (the listing masks them)."""
+    return (
+        f"https://hooks.slack.com/services/T{name.upper()}/B0SECRET/slacktokenof{name}x9Q",
+        f"R0{name}routingkey0123456789abcd",
+    )
+
+
+def store_deliveries(admin: Api, name: str, org_id: str, case: dict[str, Any]) -> list[str]:
+    """Two deliveries of the case's project, as the worker stores them (the in-process apps
+    run no worker): one to Slack, delivered at its second attempt; one to PagerDuty, pending
+    after a timeout."""
+    slack, routing_key = delivery_secrets(name)
+    at = now_us()
+    made = []
+    for channel, target, attempts in (
+        ("slack", {"url": slack}, [Attempt(1, at, 503, "answered 503", 40), Attempt(2, at, 200, None, 30)]),
+        ("pagerduty", {"routing_key": routing_key}, [Attempt(1, at, None, "no answer within 10 s", 10_000)]),
+    ):  # fmt: skip
+        delivered = attempts[-1].error is None
+        delivery = Delivery(
+            id=str(uuid.uuid4()),
+            org_id=org_id,
+            project_id=case["relationships"]["project"]["data"]["id"],
+            case_id=case["id"],
+            rule_id=None,
+            channel=channel,
+            target=target,
+            body={"type": "CASE_CREATED", "case": {"id": case["id"]}},
+            state="delivered" if delivered else "pending",
+            attempts=len(attempts),
+            next_attempt_at=None if delivered else at + 60_000_000,
+            last_error=attempts[-1].error,
+            created_at=at,
+            delivered_at=at if delivered else None,
+        )
+        with admin.store.write() as tx:
+            tx.deliveries.insert(delivery)
+            for attempt in attempts:
+                tx.deliveries.record(delivery, attempt)
+        made.append(delivery.id)
+    return made
+
+
 JIRA_SETTINGS = {"integration_jira": {"metadata": {"project_id": "10001", "issue_type_id": "1"}}}
 
 
@@ -231,6 +281,8 @@ def build_org(admin: Api, name: str, tracker: FakeTracker, project_key: str = "S
     )
     rule = _created(admin.post(f"{rules}/rules", automation_rule_body(member["id"])))
     window = _created(admin.post("/api/v2/maintenance_windows", window_body()))
+    org_id = member["relationships"]["org"]["data"]["id"]
+    deliveries = store_deliveries(admin, name, org_id, case)
     return OrgWorld(
         name=name,
         admin=admin,
@@ -245,6 +297,7 @@ def build_org(admin: Api, name: str, tracker: FakeTracker, project_key: str = "S
         notification_rule=notification_rule,
         rule=rule,
         window=window,
+        deliveries=deliveries,
     )
 
 
@@ -273,6 +326,7 @@ class Operation:
     prepare: Callable[[OrgWorld], tuple[str, Any]]
     takes_body: bool = False
     request: Any = None  # the registry's request struct
+    admin: bool = False  # for admins only (the user's role), besides the scope
 
     def call(self, client: TestClient, org: OrgWorld, headers: Any, **kw: Any) -> Any:
         """One call as the keys of ``headers``, who also make any fresh object it needs."""
@@ -628,6 +682,7 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         prepare=RECIPES.get(declared.operation_id) or _from_registry(declared),
         takes_body=declared.request is not None,
         request=declared.request,
+        admin=declared.admin,
     )
     for declared in REGISTRY
 )

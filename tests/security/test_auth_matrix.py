@@ -6,8 +6,9 @@ cases_write only, A's non-admin member (unscoped), B's admin.
 
 Expected: any bad or mismatched key answers 403 with the very same bytes
 (``{"errors":["Forbidden"]}``, same headers) whatever made it bad; a valid pair
-without the operation's scope answers 403 naming the scope; neither changes a
-row of the database. Keys in the query string or in cookies are never read.
+without the operation's scope answers 403 naming the scope, and a member's valid pair
+with the scope, on an operation for admins only, 403 saying so; none changes a row of
+the database. Keys in the query string or in cookies are never read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 from casebook.core.entities import ALL_SCOPES, Scope
 from casebook.domain import keys as keys_domain
+from casebook.domain.access import ADMINS_ONLY
 from casebook.domain.keys import KeyPair
 from tests.security.conftest import (
     FORBIDDEN_BODY,
@@ -42,6 +44,7 @@ class KeyChoice:
     value: Any  # str, bytes, or ABSENT
     org: str | None = None  # "A" / "B" for a valid key, None for a bad one
     scopes: frozenset[Scope] | None = None  # app keys: what the actor may do
+    admin: bool = True  # app keys: whether the key's user is an admin
 
 
 def _revoked_pair(org: OrgWorld, email: str) -> KeyPair:
@@ -77,7 +80,7 @@ def key_choices(a: OrgWorld, b: OrgWorld) -> tuple[list[KeyChoice], list[KeyChoi
         KeyChoice("A unscoped", a.admin.keys.app_key, "A", ALL_SCOPES),
         KeyChoice("A cases_read", read.app_key, "A", frozenset({Scope.CASES_READ})),
         KeyChoice("A cases_write", write.app_key, "A", frozenset({Scope.CASES_WRITE})),
-        KeyChoice("A member", member.app_key, "A", MEMBER_SCOPES),
+        KeyChoice("A member", member.app_key, "A", MEMBER_SCOPES, admin=False),
         KeyChoice("B", b.admin.keys.app_key, "B", ALL_SCOPES),
     ]
     return api_keys, app_keys
@@ -125,14 +128,17 @@ def test_auth_matrix(
         refused: list[tuple[KeyChoice, KeyChoice]] = []
         allowed: list[tuple[KeyChoice, KeyChoice]] = []
         scope_refused: list[tuple[KeyChoice, KeyChoice]] = []
+        role_refused: list[tuple[KeyChoice, KeyChoice]] = []
         for api in api_keys:
             for app in app_keys:
                 if api.org is None or app.org is None or api.org != app.org:
                     refused.append((api, app))
-                elif app.scopes is not None and op.scope in app.scopes:
-                    allowed.append((api, app))
-                else:
+                elif app.scopes is None or op.scope not in app.scopes:
                     scope_refused.append((api, app))
+                elif op.admin and not app.admin:
+                    role_refused.append((api, app))
+                else:
+                    allowed.append((api, app))
 
         # Every refusal aims at org A's objects; none may leave a trace.
         path, body = op.prepare(a)
@@ -149,6 +155,12 @@ def test_auth_matrix(
             assert r.json() == {
                 "errors": [f"Forbidden: the application key lacks the {op.scope.value} scope"]
             }, (op.name, app.label)
+            assert r.headers["content-type"] == "application/json"
+            cells += 1
+        for api, app in role_refused:
+            r = client.request(op.method, path, headers=_headers(api, app), json=body)
+            assert r.status_code == 403, (op.name, api.label, app.label, r.text)
+            assert r.json() == {"errors": [f"Forbidden: {ADMINS_ONLY}"]}, (op.name, app.label)
             assert r.headers["content-type"] == "application/json"
             cells += 1
         for where in _query_string_variants(a.admin.keys):
@@ -172,6 +184,7 @@ def test_auth_matrix(
     expected_cells = len(OPERATIONS) * (len(api_keys) * len(app_keys) + 5)
     assert cells == expected_cells
     report_count(request, "auth_matrix_cells", cells)
+    report_count(request, "admin_only_operations", sum(op.admin for op in OPERATIONS))
 
 
 def test_only_the_author_or_an_admin_changes_a_comment(

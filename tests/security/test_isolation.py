@@ -293,6 +293,11 @@ def test_b_cannot_reach_a_by_id(
     rules = f"/api/v2/cases/projects/{b.project['id']}"
     assert ids(call("GET", f"{rules}/notification_rules")) == {b.notification_rule["id"]}
     assert ids(call("GET", f"{rules}/rules")) == {b.rule["id"]}
+    # A's deliveries are not B's to list (a project's own only).
+    assert ids(call("GET", f"{rules}/deliveries")) == set(b.deliveries)
+    assert ids(a.admin.get(f"/api/v2/cases/projects/{a.project['id']}/deliveries")) == set(
+        a.deliveries
+    )
     a_windows, b_windows = (
         ids(a.admin.get("/api/v2/maintenance_windows")),
         ids(call("GET", "/api/v2/maintenance_windows")),

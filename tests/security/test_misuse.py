@@ -20,6 +20,7 @@ import httpx2 as httpx
 import pytest
 
 from casebook.http.registry import CASE_SIBLINGS, case_id_pattern
+from casebook.http.registry import OPERATIONS as REGISTRY
 from tests.security.conftest import (
     BANNERS,
     FORBIDDEN_BODY,
@@ -359,3 +360,45 @@ def test_unknown_and_deleted_comments_are_404(orgs: tuple[OrgWorld, OrgWorld]) -
             title = "failed to get timeline cell: timeline cell not found"
             assert error["title"] == title, (method, cell_id, error)
             _no_banner(r.text, (method, cell_id))
+
+
+# --- query parameters -----------------------------------------------------------------
+def _bad_values(schema: dict[str, Any]) -> list[str]:
+    """Values a declared query parameter refuses: not a number, under its minimum or over
+    its maximum; a word its enum lacks."""
+    if "enum" in schema:
+        return ["not-one-of-them", "%00"]
+    if schema.get("type") != "integer":
+        return []
+    bad = ["ten", "1.5", "0x10"]
+    if "minimum" in schema:
+        bad.append(str(schema["minimum"] - 1))
+    if "maximum" in schema:
+        bad += [str(schema["maximum"] + 1), "9" * 30]
+    return bad
+
+
+def test_bad_paging_and_filter_values_are_400(
+    orgs: tuple[OrgWorld, OrgWorld], request: pytest.FixtureRequest
+) -> None:
+    """The paged listings' integer and enum query parameters, as the registry declares them:
+    every value outside the declaration is a 400 naming the parameter, never a 500."""
+    a, _ = orgs
+    declared = {op.operation_id: op for op in REGISTRY}
+    checked = 0
+    for op in OPERATIONS:
+        query = declared[op.name].query
+        if op.method != "GET" or not any(q.name.startswith(("page[", "filter[")) for q in query):
+            continue
+        path, _ = op.prepare(a)
+        for param in query:
+            for value in _bad_values(param.schema):
+                joiner = "&" if "?" in path else "?"
+                r = a.admin.client.get(
+                    f"{path}{joiner}{param.name}={value}", headers=a.admin.headers
+                )
+                assert r.status_code == 400, (op.name, param.name, value, r.text)
+                assert param.name in r.text, (op.name, param.name, value, r.text)
+                _no_banner(r.text, (op.name, param.name, value))
+                checked += 1
+    report_count(request, "query_value_checks", checked)

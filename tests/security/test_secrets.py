@@ -1,6 +1,8 @@
 """Integration credentials never leave the server: no answer of any operation, failed or
 not, carries a Jira API token or a ServiceNow password (nor the basic credentials made of
 them), even when Jira or ServiceNow echoes them back; the database holds them sealed only.
+Nor does any answer carry the Slack URL or the PagerDuty routing key a delivery went to
+(the deliveries listing masks them; the worker keeps them whole to send).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.security.conftest import OPERATIONS, OrgWorld, report_count
+from tests.security.conftest import OPERATIONS, OrgWorld, delivery_secrets, report_count
 from tests.support.dump import dump_database
 from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH, Answer, FakeTracker
 
@@ -24,9 +26,19 @@ def _forms(auth: tuple[str, str]) -> list[str]:
 SECRETS = _forms(JIRA_AUTH) + _forms(SERVICENOW_AUTH)
 
 
+def _destinations(name: str) -> list[str]:
+    """What would give a delivery's destination away: the secret part of its Slack URL (the
+    host is shown), its routing key but for the last four characters."""
+    slack, routing_key = delivery_secrets(name)
+    return [slack.split("/services/")[1][:-4], routing_key[:-4]]
+
+
+SHOWN_NEVER = SECRETS + _destinations("default") + _destinations("orgb")
+
+
 def _clean(r: Any, label: str) -> None:
     shown = r.text + "".join(f"{k}: {v}\n" for k, v in r.headers.items())
-    for secret in SECRETS:
+    for secret in SHOWN_NEVER:
         assert secret not in shown, (label, r.status_code, r.text[:300])
 
 
@@ -44,6 +56,13 @@ def test_no_answer_carries_a_credential(
         assert r.status_code == op.ok, (op.name, r.text)
         _clean(r, op.name)
         checked += 1
+        if op.name == "ListProjectDeliveries":  # the destinations are listed, masked
+            slack, routing_key = delivery_secrets(a.name)
+            targets = {d["id"]: d["attributes"]["target"] for d in r.json()["data"]}
+            assert targets == {
+                a.deliveries[0]: {"url": f"https://hooks.slack.com/…{slack[-4:]}"},
+                a.deliveries[1]: {"routing_key": f"…{routing_key[-4:]}"},
+            }, targets
     # Jira and ServiceNow failing, and echoing what they were sent.
     makers = [
         op for op in OPERATIONS if op.name in ("CreateCaseJiraIssue", "CreateCaseServiceNowTicket")

@@ -20,6 +20,16 @@ def require_scope(actor: Actor, scope: Scope) -> None:
         raise PermissionDeniedError(f"the application key lacks the {scope.value} scope")
 
 
+ADMINS_ONLY = "only an admin of the organisation may do this"
+
+
+def require_admin(actor: Actor) -> None:
+    """Raise PermissionDeniedError unless the key's user is an admin (the role, whatever the
+    key's scopes: ``require_scope`` checks those)."""
+    if not actor.is_admin:
+        raise PermissionDeniedError(ADMINS_ONLY)
+
+
 def access_case(tx: Transaction, ref: str, *, actor: Actor, for_update: bool = False) -> Case:
     """The case ``ref`` (UUID or key such as ``SEC-12``) if the actor may see it.
 

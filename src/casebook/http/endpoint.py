@@ -28,7 +28,7 @@ from casebook.core.errors import (
     UnavailableError,
 )
 from casebook.core.faults import Faults
-from casebook.domain.access import require_scope
+from casebook.domain.access import require_admin, require_scope
 from casebook.domain.integrations import JiraConnector, ServiceNowConnector
 from casebook.domain.keys import Authenticator
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
@@ -113,11 +113,17 @@ def keys_caller(request: Request, ctx: Context) -> Actor:
 
 
 def endpoint(
-    handler: Handler, *, style: Style, scope: Scope, identify: Identify = keys_caller
+    handler: Handler,
+    *,
+    style: Style,
+    scope: Scope,
+    admin: bool = False,
+    identify: Identify = keys_caller,
 ) -> Endpoint:
-    """Wrap a handler: identify and rate-limit the caller, require ``scope``, render every
-    error in ``style``. The domain checks the scope too; checking it here first makes
-    the registry's declaration the rule the API enforces."""
+    """Wrap a handler: identify and rate-limit the caller, require ``scope`` (and, with
+    ``admin``, a caller whose role is admin), render every error in ``style``. The domain
+    checks them too; checking them here first makes the registry's declaration the rule
+    the API enforces."""
 
     async def run(request: Request) -> Response:
         ctx: Context = request.app.state.ctx
@@ -138,6 +144,8 @@ def endpoint(
                         name="cases",
                     )
             require_scope(actor, scope)
+            if admin:
+                require_admin(actor)
             response = await handler(request, ctx, actor)
         except CasebookError as exc:
             response = error_response(exc, style)

@@ -98,6 +98,8 @@ def _operation(op: Operation, refs: dict[Any, dict[str, str]]) -> dict[str, Any]
     }
     if op.extension:
         spec["x-casebook-extension"] = True
+    if op.admin:
+        spec["x-casebook-admin"] = True  # the caller's role must be admin, besides the scope
     if op.source != "cases":
         spec["x-casebook-source"] = op.source
     parameters = [_path_param(name) for name in op.path_params]
@@ -182,7 +184,8 @@ def docs_table() -> str:
     lines = ["| Operation | Method and path | Success | Scope |", "|---|---|---|---|"]
     for op in OPERATIONS:
         name = f"{op.operation_id} (extension)" if op.extension else op.operation_id
-        lines.append(f"| {name} | `{op.method} {op.path}` | {op.success} | {op.scope.value} |")
+        scope = f"{op.scope.value} (admins only)" if op.admin else op.scope.value
+        lines.append(f"| {name} | `{op.method} {op.path}` | {op.success} | {scope} |")
     return "\n".join(lines) + "\n"
 
 

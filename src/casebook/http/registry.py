@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from casebook.core.entities import CASE_SORTS, LINK_RELATIONSHIPS, Scope
-from casebook.domain import cases, limits
+from casebook.domain import cases, deliveries, limits
 from casebook.http.endpoint import Endpoint, Handler, endpoint
 from casebook.http.errors import Style
 from casebook.http.routes import bulk as bulk_routes
 from casebook.http.routes import case_types as type_routes
 from casebook.http.routes import cases as case_routes
+from casebook.http.routes import deliveries as delivery_routes
 from casebook.http.routes import integrations as integration_routes
 from casebook.http.routes import maintenance as window_routes
 from casebook.http.routes import projects as project_routes
@@ -39,6 +40,7 @@ from casebook.http.routes import working as working_routes
 from casebook.http.schemas import bulk as bulk_schemas
 from casebook.http.schemas import case_types as type_schemas
 from casebook.http.schemas import cases as case_schemas
+from casebook.http.schemas import deliveries as delivery_schemas
 from casebook.http.schemas import integrations as integration_schemas
 from casebook.http.schemas import maintenance as window_schemas
 from casebook.http.schemas import projects as project_schemas
@@ -117,6 +119,7 @@ class Operation:
     query: tuple[QueryParam, ...] = ()
     example: dict[str, Any] | None = None  # valid body attributes, for docs and test suites
     extension: bool = False  # casebook's own, not in Datadog's spec (x-casebook-extension)
+    admin: bool = False  # for admins only (the user's role), besides the scope (x-casebook-admin)
     source: str = "cases"  # "webhooks": Datadog's Webhooks integration API (its v1 client)
 
     def __post_init__(self) -> None:
@@ -130,7 +133,7 @@ class Operation:
 
     def endpoint(self) -> Endpoint:
         """The handler wrapped for the API mount: keys, rate limit, scope, error style."""
-        return endpoint(self.handler, style=self.style, scope=self.scope)
+        return endpoint(self.handler, style=self.style, scope=self.scope, admin=self.admin)
 
 
 def _query(
@@ -261,6 +264,30 @@ _LINKS_QUERY = (
         "relationship",
         {"type": "string", "enum": list(LINK_RELATIONSHIPS)},
         "Only links of this relationship.",
+    ),
+)
+
+_DELIVERIES_QUERY = (
+    _query(
+        "page[size]",
+        {
+            "type": "integer",
+            "format": "int64",
+            "default": 10,
+            "minimum": 1,
+            "maximum": limits.MAX_PAGE_SIZE,
+        },
+        "Number of deliveries per page.",
+    ),
+    _query(
+        "page[number]",
+        {"type": "integer", "format": "int64", "default": 1, "minimum": 0},
+        "Page number (1-based; 0 also means the first page).",
+    ),
+    _query(
+        "filter[state]",
+        {"type": "string", "enum": list(deliveries.STATES)},
+        "Only deliveries in this state.",
     ),
 )
 
@@ -397,6 +424,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DeleteCaseAutomationRule", "DELETE", "/api/v2/cases/projects/{project_id}/rules/{rule_id}", rule_routes.delete_automation_rule, "Delete an automation rule", W, 204, None, errors=(403, 404, 429)),
     Operation("EnableCaseAutomationRule", "POST", "/api/v2/cases/projects/{project_id}/rules/{rule_id}/enable", rule_routes.enable_automation_rule, "Enable an automation rule", W, 200, rule_schemas.AutomationRuleDocument, errors=(403, 404, 429)),
     Operation("DisableCaseAutomationRule", "POST", "/api/v2/cases/projects/{project_id}/rules/{rule_id}/disable", rule_routes.disable_automation_rule, "Disable an automation rule", W, 200, rule_schemas.AutomationRuleDocument, errors=(403, 404, 429)),
+    # What the rules sent (casebook's own, for an admin debugging a destination).
+    Operation("ListProjectDeliveries", "GET", "/api/v2/cases/projects/{project_id}/deliveries", delivery_routes.list_deliveries, "List a project's recent deliveries and their attempts (casebook extension, admins only)", R, 200, delivery_schemas.DeliveryList, query=_DELIVERIES_QUERY, extension=True, admin=True),
     Operation("ListMaintenanceWindows", "GET", "/api/v2/maintenance_windows", window_routes.list_windows, "List maintenance windows", R, 200, window_schemas.MaintenanceWindowList, errors=(403, 429)),
     Operation("CreateMaintenanceWindow", "POST", "/api/v2/maintenance_windows", window_routes.create_window, "Create a maintenance window", W, 201, window_schemas.MaintenanceWindowDocument, window_schemas.MaintenanceWindowCreateRequest, errors=(400, 403, 409, 413, 429)),
     Operation("UpdateMaintenanceWindow", "PUT", "/api/v2/maintenance_windows/{maintenance_window_id}", window_routes.update_window, "Update a maintenance window", W, 200, window_schemas.MaintenanceWindowDocument, window_schemas.MaintenanceWindowUpdateRequest, errors=(400, 403, 404, 413, 429)),

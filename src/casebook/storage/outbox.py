@@ -84,11 +84,28 @@ class Deliveries(Protocol):
         """Store an attempt and the delivery's new state."""
         ...
 
-    def recent(self, org_id: str, project_id: str, limit: int) -> list[Delivery]:
-        """The project's most recent deliveries, newest first."""
+    def recent(
+        self,
+        org_id: str,
+        project_id: str,
+        limit: int,
+        *,
+        offset: int = 0,
+        state: str | None = None,
+    ) -> list[Delivery]:
+        """The project's deliveries (of ``state`` only, when given), newest first, from the
+        ``offset``-th; those made together (one event's) in the order of their ids."""
+        ...
+
+    def count(self, org_id: str, project_id: str, *, state: str | None = None) -> int:
+        """How many deliveries ``recent`` pages through."""
         ...
 
     def attempts(self, delivery_id: str) -> list[Attempt]: ...
+    def attempts_of(self, org_id: str, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+        """The attempts of the organisation's deliveries among ``delivery_ids``, each
+        delivery's in order (a delivery never tried has no entry)."""
+        ...
 
 
 class Leases(Protocol):
@@ -188,13 +205,28 @@ class SqlDeliveries(Repository):
             ),
         )
 
-    def recent(self, org_id: str, project_id: str, limit: int) -> list[Delivery]:
+    def recent(
+        self,
+        org_id: str,
+        project_id: str,
+        limit: int,
+        *,
+        offset: int = 0,
+        state: str | None = None,
+    ) -> list[Delivery]:
+        where, params = _of_project(org_id, project_id, state)
         rows = self._sql.all(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE org_id = ? AND project_id = ?"
-            " ORDER BY created_at DESC, id LIMIT ?",
-            (org_id, project_id, limit),
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE {where}"
+            " ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
         return [_delivery(row) for row in rows]
+
+    def count(self, org_id: str, project_id: str, *, state: str | None = None) -> int:
+        where, params = _of_project(org_id, project_id, state)
+        row = self._sql.one(f"SELECT count(*) FROM deliveries WHERE {where}", params)
+        assert row is not None
+        return int(row[0])
 
     def attempts(self, delivery_id: str) -> list[Attempt]:
         rows = self._sql.all(
@@ -203,6 +235,29 @@ class SqlDeliveries(Repository):
             (delivery_id,),
         )
         return [Attempt(*row) for row in rows]
+
+    def attempts_of(self, org_id: str, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+        if not delivery_ids:
+            return {}
+        marks = ", ".join("?" * len(delivery_ids))
+        rows = self._sql.all(
+            "SELECT a.delivery_id, a.attempt, a.at, a.status, a.error, a.duration_ms"
+            " FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id"
+            f" WHERE d.org_id = ? AND a.delivery_id IN ({marks})"
+            " ORDER BY a.delivery_id, a.attempt",
+            (org_id, *delivery_ids),
+        )
+        found: dict[str, list[Attempt]] = {}
+        for delivery_id, *attempt in rows:
+            found.setdefault(delivery_id, []).append(Attempt(*attempt))
+        return found
+
+
+def _of_project(org_id: str, project_id: str, state: str | None) -> tuple[str, tuple[str, ...]]:
+    """The condition (and its parameters) of one project's deliveries, of one state or all."""
+    if state is None:
+        return "org_id = ? AND project_id = ?", (org_id, project_id)
+    return "org_id = ? AND project_id = ? AND state = ?", (org_id, project_id, state)
 
 
 class SqlLeases(Repository):
