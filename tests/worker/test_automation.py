@@ -1,19 +1,26 @@
 """casebook's own automation, through the API and the worker functions ``casebook serve``
-runs: automation rules' assign, priority, status and comment actions (``handle_events``)."""
+runs: automation rules' assign, priority, status and comment actions (``handle_events``),
+and the auto-close of inactive cases (``close_inactive_cases``, and the worker's loop that
+calls it while it holds the lease)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from casebook.domain import events
+from casebook.core.clock import now_us
+from casebook.domain import automation, events
 from casebook.domain.users import BOOTSTRAP_ADMIN_EMAIL
 from casebook.storage import Store
 from casebook.storage.outbox import Delivery
+from casebook.worker import runner
 from tests.http.test_automation_rules import rules_path
 from tests.http.test_case_types import SECURITY_STATUSES, make_type
 from tests.support.api import Api
 
 WINDOWS = "/api/v2/maintenance_windows"
+HOUR_US = 3_600_000_000
 
 
 def drain(store: Store) -> int:
@@ -274,3 +281,104 @@ def test_an_action_that_no_longer_applies_is_skipped_and_recorded(api: Api) -> N
         "SET_STATUS was not applied: invalid status Triage. Must be one of Open, In Progress,"
         " Closed"
     )
+
+
+# --- the auto-close of inactive cases --------------------------------------------------
+def set_auto_close(api: Api, project: dict[str, Any], enabled: bool, seconds: int) -> None:
+    setting = {"enabled": enabled, "max_inactive_time_in_secs": seconds}
+    body = {"data": {"type": "project", "attributes": {"settings": {
+        "auto_close_inactive_cases": setting
+    }}}}  # fmt: skip
+    r = api.patch(f"/api/v2/cases/projects/{project['id']}", body)
+    assert r.status_code == 200, r.text
+
+
+def age(api: Api, case: dict[str, Any], hours: float) -> None:
+    """Make everything that happened to the case so far ``hours`` older."""
+    shift = int(hours * HOUR_US)
+    with api.store.write() as tx:
+        sql = tx.sql  # type: ignore[attr-defined]
+        sql.execute(
+            "UPDATE cases SET created_at = created_at - ?,"
+            " modified_at = modified_at - ? WHERE id = ?",
+            (shift, shift, case["id"]),
+        )
+        sql.execute("UPDATE case_events SET at = at - ? WHERE case_id = ?", (shift, case["id"]))
+
+
+def test_auto_close_closes_inactive_cases_only_where_enabled(api: Api) -> None:
+    sec, net = api.create_project("SEC"), api.create_project("NET")
+    set_auto_close(api, sec, True, 3600)
+    set_auto_close(api, net, False, 3600)
+    kind = make_type(api, statuses=SECURITY_STATUSES)
+    old = api.create_case(sec["id"], "Forgotten")
+    custom = api.create_case(sec["id"], "Forgotten incident", type_id=kind["id"])
+    talked = api.create_case(sec["id"], "Old but discussed")
+    fresh = api.create_case(sec["id"], "Just opened")
+    elsewhere = api.create_case(net["id"], "Old, in a project that keeps them")
+    for case in (old, custom, talked, elsewhere):
+        age(api, case, hours=2)
+    assert api.comment(talked["id"], "Still on it").status_code == 200  # activity: a comment
+    drain(api.store)
+
+    assert automation.close_inactive_cases(api.store, batch=1) == 2  # a batch at a time
+    for case, status_name in ((old, "Closed"), (custom, "Resolved")):
+        attributes = case_of(api, case["id"])["attributes"]
+        assert (attributes["status"], attributes["status_name"]) == ("CLOSED", status_name)
+        assert "closed_at" in attributes
+        (cell,) = activity(api.timeline(case["id"]), "status")
+        assert (cell["old_value"], cell["new_value"]) == ("OPEN", "CLOSED")
+        assert cell["author"] is None
+        assert cell["automation"] == {"type": "AUTO_CLOSE_INACTIVE_CASES"}
+    for case in (talked, fresh, elsewhere):
+        assert case_of(api, case["id"])["attributes"]["status"] == "OPEN"
+    assert automation.close_inactive_cases(api.store) == 0  # closed cases stay as they are
+
+    # An hour later, by the clock the sweep takes, the others have been idle long enough
+    # (but the project that keeps its cases keeps them).
+    later = now_us() + HOUR_US + 1_000_000
+    assert automation.close_inactive_cases(api.store, now=later) == 2
+    assert case_of(api, elsewhere["id"])["attributes"]["status"] == "OPEN"
+
+
+def test_rules_act_on_what_the_auto_close_closes(api: Api) -> None:
+    project = api.create_project("SEC")
+    set_auto_close(api, project, True, 60)
+    closed = {"type": "STATUS_TRANSITIONED", "data": {"to_status": "SG_CLOSED"}}
+    rule = make_rule(
+        api, project["id"], "Explain", closed,
+        {"type": "ADD_COMMENT", "data": {"comment": "Closed after a quiet hour."}},
+    )  # fmt: skip
+    case = api.create_case(project["id"], "Quiet")
+    age(api, case, hours=1)
+    drain(api.store)
+    assert automation.close_inactive_cases(api.store) == 1
+    drain(api.store)
+    cells = api.timeline(case["id"])
+    assert cells[-1]["attributes"]["type"] == "COMMENT"
+    assert cells[-1]["attributes"]["automation"] == by_rule(rule, "Explain")
+
+
+def test_the_worker_auto_closes_only_while_it_holds_the_lease(api: Api) -> None:
+    project = api.create_project("SEC")
+    set_auto_close(api, project, True, 60)
+    case = api.create_case(project["id"], "Quiet")
+    age(api, case, hours=1)
+    store = api.store
+    # Another process holds the lease: this one waits, and closes nothing.
+    events.take_lease(store, runner.LEASE, "another", now_us(), 60_000_000)
+
+    def status() -> str:
+        return str(case_of(api, case["id"])["attributes"]["status"])
+
+    async def run() -> None:
+        async with runner.running(store):
+            await asyncio.sleep(1.0)
+            assert status() == "OPEN"
+            events.release_lease(store, runner.LEASE, "another")
+            start = time.monotonic()
+            while status() != "CLOSED":
+                assert time.monotonic() - start < 10, "the worker did not close the case"
+                await asyncio.sleep(0.1)
+
+    asyncio.run(run())
