@@ -547,15 +547,44 @@ COMMENT_EDITED = "comment_edited"
 COMMENT_DELETED = "comment_deleted"
 
 
+AUTOMATION_ACTOR = "automation:"
+"""How casebook's automation names itself where a user's id would go (the history's and
+the outbox's ``actor_id``, a case's ``modified_by``, a comment's author): ``automation:``
+and an automation rule's id, or ``AUTO_CLOSE_ACTOR``. Never a user's id (those are UUIDs),
+so the timeline can tell who acted."""
+AUTO_CLOSE_ACTOR = AUTOMATION_ACTOR + "auto-close"
+"""The actor of a project's ``auto_close_inactive_cases`` setting closing a case."""
+
+
+@dataclass(slots=True, frozen=True)
+class AutomationRef:
+    """What acted when automation changed a case: an automation rule (``rule_id``, and its
+    ``rule_name`` while the rule exists) or the auto-close of inactive cases (no rule)."""
+
+    rule_id: str | None
+    rule_name: str | None = None
+
+    @classmethod
+    def of(cls, actor_id: str | None, rule_name: str | None = None) -> AutomationRef | None:
+        """The automation an ``actor_id`` names, or None for a user (or no one)."""
+        if actor_id is None or not actor_id.startswith(AUTOMATION_ACTOR):
+            return None
+        if actor_id == AUTO_CLOSE_ACTOR:
+            return cls(None)
+        return cls(actor_id.removeprefix(AUTOMATION_ACTOR), rule_name)
+
+
 @dataclass(slots=True)
 class TimelineEntry:
-    """One cell of a case's timeline: a history row, with its comment when it adds one."""
+    """One cell of a case's timeline: a history row, with its comment when it adds one.
+    ``actor`` is the user who made the change; ``automation`` what did, when no user did."""
 
     seq: int
     at: int
     actor: UserRef | None
     change: CaseChange
     comment: Comment | None = None
+    automation: AutomationRef | None = None
 
 
 @dataclass(slots=True)
@@ -605,6 +634,12 @@ class Actor:
     @property
     def user_id(self) -> str:
         return self.user.id
+
+    @property
+    def is_automation(self) -> bool:
+        """casebook's automation acting (``AUTOMATION_ACTOR``), not a person: it watches
+        nothing by acting."""
+        return self.user.id.startswith(AUTOMATION_ACTOR)
 
 
 @dataclass(slots=True)

@@ -71,21 +71,27 @@ def comment_case(
     """Add a comment; its timeline cell."""
     body = check_comment(comment)
     with writing_case(store, ref, actor, if_match) as (tx, case, at):
-        added = Comment(new_id(), case.id, actor.user_id, body, at)
-        tx.comments.insert(actor.org_id, case.seq, added)
-        mentioned = [
-            u.id for u in tx.users.by_names(actor.org_id, mentions(body)) if not u.disabled
-        ]
-        changes = [
-            CaseChange(COMMENT_ADDED, None, added.id),
-            *watch(tx, actor, case, [actor.user_id, *mentioned], at),
-        ]
-        case.comment_count += 1
-        store_change(
-            tx, actor, case, at, CaseUpdate(comment_count=case.comment_count), changes,
-            modifies=False,
-        )  # fmt: skip
-    return TimelineEntry(0, at, actor.user, changes[0], added)
+        added, change = add_comment(tx, actor, case, at, body)
+    return TimelineEntry(0, at, actor.user, change, added)
+
+
+def add_comment(
+    tx: Transaction, actor: Actor, case: Case, at: int, body: str
+) -> tuple[Comment, CaseChange]:
+    """Add a checked comment to a case locked in ``tx``, with its history rows: its author
+    (unless casebook's automation) and the users it mentions start watching. The comment,
+    and its history row."""
+    added = Comment(new_id(), case.id, actor.user_id, body, at)
+    tx.comments.insert(actor.org_id, case.seq, added)
+    mentioned = [u.id for u in tx.users.by_names(actor.org_id, mentions(body)) if not u.disabled]
+    watching = mentioned if actor.is_automation else [actor.user_id, *mentioned]
+    changes = [CaseChange(COMMENT_ADDED, None, added.id), *watch(tx, actor, case, watching, at)]
+    case.comment_count += 1
+    store_change(
+        tx, actor, case, at, CaseUpdate(comment_count=case.comment_count), changes,
+        modifies=False,
+    )  # fmt: skip
+    return added, changes[0]
 
 
 def _own_comment(tx: Transaction, case: Case, cell_id: str, actor: Actor) -> Comment:

@@ -5,22 +5,25 @@ its transaction (``storage/history.py``): an acknowledged change always has its
 event, a rolled-back one never does. ``handle_events`` takes the oldest events, asks
 what each causes (``plan``: the deliveries of the notification rules and the actions
 of the automation rules that match it, none while an active maintenance window covers
-the case) and stores that while deleting the event, in one transaction: an event is
-handled once, or not at all and again later. Nothing here touches the network; the
-worker (``casebook.worker``) sends what is stored.
+the case), stores the deliveries, carries out casebook's own actions
+(``automation.carry_out``: their changes write events of their own) and deletes the
+event, in one transaction: an event is handled once, or not at all and again later.
+Nothing here touches the network; the worker (``casebook.worker``) sends what is stored.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
 import msgspec
 
 from casebook.core.clock import new_id, now_us, rfc3339
-from casebook.core.entities import COMMENT_ADDED, Case, CaseChange, OutboxEvent
-from casebook.domain import limits, rules
+from casebook.core.entities import COMMENT_ADDED, AutomationRule, Case, CaseChange, OutboxEvent
+from casebook.domain import automation, limits, rules
 from casebook.storage.base import Store, Transaction
 from casebook.storage.outbox import Attempt, Delivery
 
@@ -74,45 +77,78 @@ def event_document(event: OutboxEvent, case: Case) -> dict[str, Any]:
     }
 
 
-def plan(tx: Transaction, event: OutboxEvent) -> list[Delivery]:
-    """The deliveries one event causes: one per recipient of each enabled notification
+@dataclass(slots=True)
+class Plan:
+    """What one event causes: deliveries to store, and automation rules whose own action
+    (assign, priority, status, comment) to carry out on the case, in the rules' order."""
+
+    deliveries: list[Delivery] = default(default_factory=list)
+    actions: list[AutomationRule] = default(default_factory=list)
+    case: Case | None = None
+    document: dict[str, Any] = default(default_factory=dict)
+
+
+def _delivery(
+    case: Case,
+    document: dict[str, Any],
+    rule_id: str,
+    channel: str,
+    target: dict[str, Any],
+    at: int,
+) -> Delivery:
+    return Delivery(
+        id=new_id(),
+        org_id=case.org_id,
+        project_id=case.project_id,
+        case_id=case.id,
+        rule_id=rule_id,
+        channel=channel,
+        target=target,
+        body=document,
+        next_attempt_at=at,
+        created_at=at,
+    )
+
+
+def plan(tx: Transaction, event: OutboxEvent) -> Plan:
+    """What one event causes: one delivery per recipient of each enabled notification
     rule of the case's project that the event fires and whose query the case matches
-    (``rules.notification_rules_for``), and one per enabled automation rule whose action
-    is ``EXECUTE_WORKFLOW`` (a signed call to the webhook its ``handle`` names) -- none
-    while an active maintenance window's query matches the case. Automation rules do not
-    act on changes made ``limits.MAX_RULE_DEPTH`` rules deep. casebook's own automation
-    actions (assign, priority, status, comment) are not carried out yet."""
+    (``rules.notification_rules_for``); for each enabled automation rule it fires
+    (``rules.automation_rules_for``), a delivery when its action is ``EXECUTE_WORKFLOW``
+    (a signed call to the webhook its ``handle`` names), else its own action to carry
+    out. Nothing while an active maintenance window's query matches the case; no
+    automation on changes made ``limits.MAX_RULE_DEPTH`` rules deep."""
     case = tx.cases.get(event.org_id, event.case_id)
     if case is None or rules.muting_window(tx, case, event.at) is not None:
-        return []
+        return Plan()
     document = event_document(event, case)
     at = now_us()
-
-    def delivery(rule_id: str, channel: str, target: dict[str, Any]) -> Delivery:
-        return Delivery(
-            id=new_id(),
-            org_id=case.org_id,
-            project_id=case.project_id,
-            case_id=case.id,
-            rule_id=rule_id,
-            channel=channel,
-            target=target,
-            body=document,
-            next_attempt_at=at,
-            created_at=at,
-        )
-
-    found = []
-    for rule in rules.notification_rules_for(tx, case, event.changes):
-        for recipient in rule.recipients:
+    planned = Plan(case=case, document=document)
+    for notification in rules.notification_rules_for(tx, case, event.changes):
+        for recipient in notification.recipients:
             channel, member, key = _CHANNELS[recipient.type]
-            found.append(delivery(rule.id, channel, {key: recipient.data.get(member, "")}))
+            target = {key: recipient.data.get(member, "")}
+            sent = _delivery(case, document, notification.id, channel, target, at)
+            planned.deliveries.append(sent)
     if event.depth < limits.MAX_RULE_DEPTH:
-        for automation in rules.automation_rules_for(tx, case, event.changes):
-            if automation.action.type == "EXECUTE_WORKFLOW":
-                target = {"webhook": automation.action.data.get("handle", "")}
-                found.append(delivery(automation.id, "workflow", target))
-    return found
+        for rule in rules.automation_rules_for(tx, case, event.changes):
+            if rule.action.type == "EXECUTE_WORKFLOW":
+                target = {"webhook": rule.action.data.get("handle", "")}
+                workflow = _delivery(case, document, rule.id, "workflow", target, at)
+                planned.deliveries.append(workflow)
+            else:
+                planned.actions.append(rule)
+    return planned
+
+
+def _not_applied(planned: Plan, rule: AutomationRule, error: str) -> Delivery:
+    """The record of an action that could not be applied: a failed delivery on the
+    ``action`` channel, which the delivery log lists with its error."""
+    assert planned.case is not None
+    target = {"action": rule.action.type, **rule.action.data}
+    failed = _delivery(planned.case, planned.document, rule.id, "action", target, now_us())
+    failed.state, failed.next_attempt_at, failed.last_error = "failed", None, error
+    return failed
 
 
 def handle_events(store: Store, *, limit: int = 100) -> int:
@@ -120,8 +156,13 @@ def handle_events(store: Store, *, limit: int = 100) -> int:
     with store.write() as tx:
         events = tx.outbox.next(limit)
         for event in events:
-            for delivery in plan(tx, event):
+            planned = plan(tx, event)
+            for delivery in planned.deliveries:
                 tx.deliveries.insert(delivery)
+            for rule in planned.actions:
+                error = automation.carry_out(tx, rule, event.case_id, depth=event.depth + 1)
+                if error is not None:
+                    tx.deliveries.insert(_not_applied(planned, rule, error))
             tx.outbox.done(event.seq)
     return len(events)
 

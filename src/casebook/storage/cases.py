@@ -145,6 +145,22 @@ _CUSTOM_VALUES_OF = (
     " AND c.org_id = ? AND c.type_id = ?"
 )
 _ANY_DELETED = "SELECT 1 FROM projects WHERE org_id = ? AND deleted_at IS NOT NULL LIMIT 1"
+# A project's open, unarchived cases (index ix_cases_open_project, migration 0012: its
+# condition is written out as literals, as the planners need to use a partial index), from
+# the oldest, after a (created_at, seq); those whose last history row (the last cell of
+# their timeline: a change, a comment, a watcher...) is older than a time. Their creation
+# and last change (modified_at) are before it too, which most cases fail without reading
+# their history.
+_IDLE = (
+    "SELECT c.id, c.version, c.created_at, c.seq FROM cases c"
+    " WHERE c.org_id = ? AND c.project_id = ?"
+    f" AND c.archived_at IS NULL AND c.status <> '{Status.CLOSED.value}'"
+    " AND (c.created_at, c.seq) > (?, ?) AND c.created_at < ?"
+    " AND coalesce(c.modified_at, c.created_at) < ?"
+    " AND coalesce((SELECT e.at FROM case_events e WHERE e.case_id = c.id"
+    " ORDER BY e.seq DESC LIMIT 1), c.created_at) < ?"
+    " ORDER BY c.created_at, c.seq LIMIT ?"
+)
 
 _SORT_SQL: dict[CaseSort, tuple[str, str]] = {
     # (descending, ascending); seq breaks ties, so pages never overlap. Each
@@ -163,6 +179,17 @@ _SORT_SQL: dict[CaseSort, tuple[str, str]] = {
     ),
 }
 assert sorted(s.value for s in Status) == ["CLOSED", "IN_PROGRESS", "OPEN"]
+
+
+@dataclass(frozen=True, slots=True)
+class IdleCase:
+    """An open case with nothing in its timeline since some time: its id, the version it
+    had when found (a later change moves it), and where the next search starts after it."""
+
+    id: str
+    version: int
+    created_at: int
+    seq: int
 
 
 class Unset(enum.Enum):
@@ -266,6 +293,20 @@ class Cases(Protocol):
     ) -> list[tuple[str, int, dict[str, CustomValue]]]:
         """(id, version, custom attributes) of the cases of a type that hold a value under
         ``key``, archived ones and those of deleted projects included."""
+        ...
+
+    def idle(
+        self,
+        org_id: str,
+        project_id: str,
+        *,
+        before: int,
+        after: IdleCase | None,
+        limit: int,
+    ) -> list[IdleCase]:
+        """Up to ``limit`` open (not closed), unarchived cases of the project whose timeline
+        has nothing since ``before`` (no change, no comment: their last history row is older),
+        oldest first (by creation, then ``seq``), after ``after`` (None: from the first)."""
         ...
 
     def search(
@@ -455,6 +496,19 @@ class SqlCases(Repository):
     ) -> list[tuple[str, int, dict[str, CustomValue]]]:
         rows = self._sql.all(_CUSTOM_VALUES_OF, (org_id, key, org_id, type_id))
         return [(row[0], int(row[1]), _json_decode(row[2])) for row in rows]
+
+    def idle(
+        self,
+        org_id: str,
+        project_id: str,
+        *,
+        before: int,
+        after: IdleCase | None,
+        limit: int,
+    ) -> list[IdleCase]:
+        start = (-1, -1) if after is None else (after.created_at, after.seq)
+        rows = self._sql.all(_IDLE, (org_id, project_id, *start, before, before, before, limit))
+        return [IdleCase(str(i), int(v), int(c), int(s)) for i, v, c, s in rows]
 
     def search_planner(
         self, org_id: str, query: Query, *, actor_user_id: str, sort: CaseSort, ascending: bool

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from casebook.core.entities import COMMENT_ADDED, CaseChange, TimelineEntry
+from casebook.core.entities import (
+    AUTOMATION_ACTOR,
+    COMMENT_ADDED,
+    AutomationRef,
+    CaseChange,
+    TimelineEntry,
+)
 from casebook.storage.columns import Column, Table, json_text
 from casebook.storage.comments import COMMENTS
 from casebook.storage.executor import Repository
@@ -31,10 +37,14 @@ _LIST = (
 )
 
 
+# A row written by automation names it (``AUTOMATION_ACTOR``): an automation rule's id,
+# whose name is read while the rule exists.
 _CELLS = (
-    f"SELECT e.seq, e.at, {CHANGES.select('e')}, {USER_REFS.select('u')},"
+    f"SELECT e.seq, e.at, e.actor_id, r.name, {CHANGES.select('e')}, {USER_REFS.select('u')},"
     f" {COMMENTS.select('cm')} FROM case_events e"
     " LEFT JOIN users u ON u.id = e.actor_id"
+    f" LEFT JOIN automation_rules r ON e.actor_id LIKE '{AUTOMATION_ACTOR}%'"
+    f" AND r.id = substr(e.actor_id, {len(AUTOMATION_ACTOR) + 1}) AND r.org_id = e.org_id"
     f" LEFT JOIN case_comments cm ON e.field = '{COMMENT_ADDED}' AND cm.id = e.new_value"
     " WHERE e.org_id = ? AND e.case_id = ? ORDER BY e.seq {order} LIMIT ? OFFSET ?"
 )
@@ -64,7 +74,8 @@ Event = tuple[int, str, str | None, str | None]
 """(time, field, old value, new value): one row of a case's history."""
 EventsOf = dict[str, list[Event]]
 """Rows of history by case id."""
-_CHANGE_END = 2 + CHANGES.width
+_CHANGE_START = 4
+_CHANGE_END = _CHANGE_START + CHANGES.width
 _USER_END = _CHANGE_END + USER_REFS.width
 
 
@@ -210,8 +221,9 @@ class SqlHistory(Repository):
             if actor is None and row[_CHANGE_END] is not None:
                 actor = seen[row[_CHANGE_END]] = USER_REFS.load(row[_CHANGE_END:_USER_END])
             comment = None if row[_USER_END] is None else COMMENTS.load(row[_USER_END:])
-            change = CHANGES.load(row[2:_CHANGE_END])
-            entries.append(TimelineEntry(row[0], row[1], actor, change, comment))  # type: ignore[arg-type]
+            change = CHANGES.load(row[_CHANGE_START:_CHANGE_END])
+            automation = AutomationRef.of(row[2], row[3])
+            entries.append(TimelineEntry(row[0], row[1], actor, change, comment, automation))  # type: ignore[arg-type]
         if len(rows) < limit and (rows or offset == 0):
             total = offset + len(rows)
         else:

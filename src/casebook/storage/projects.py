@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Protocol
 
 import msgspec
@@ -48,6 +49,7 @@ _GET_LIVE = _GET + _LIVE
 _BY_KEY = f"{_SELECT} WHERE org_id = ? AND key = ?"
 _BY_KEY_LIVE = _BY_KEY + _LIVE
 _LIST = f"{_SELECT} WHERE org_id = ?{_LIVE} ORDER BY key"
+_WITH_SETTING = f"{_SELECT} WHERE settings LIKE ?{_LIVE} ORDER BY org_id, key"
 # Deleted projects may share a key; the most recently deleted is the one a key names.
 _BY_KEY_DELETED = f"{_SELECT} WHERE org_id = ? AND key = ? AND deleted_at IS NOT NULL"
 _LAST_NUMBER = "SELECT max(last_case_number) FROM projects WHERE org_id = ? AND key = ?"
@@ -99,6 +101,12 @@ class Projects(Protocol):
 
     def list(self, org_id: str) -> list[Project]:
         """The organisation's live projects, by key."""
+        ...
+
+    def with_setting(self, name: str) -> builtins.list[Project]:
+        """The live projects of every organisation whose stored settings have a member
+        ``name`` (``auto_close_inactive_cases``), and perhaps a few more: the caller reads the
+        settings. By organisation, then key."""
         ...
 
     def set_deleted(self, org_id: str, project_id: str, at: int | None, by: str | None) -> None:
@@ -180,6 +188,11 @@ class SqlProjects(Repository):
 
     def list(self, org_id: str) -> list[Project]:
         return [PROJECTS.load(r) for r in self._sql.all(_LIST, (org_id,))]
+
+    def with_setting(self, name: str) -> builtins.list[Project]:
+        # The settings are compact JSON text: the member's name, quoted, is in it. (A "_"
+        # in the name matches any character: "perhaps a few more".)
+        return [PROJECTS.load(r) for r in self._sql.all(_WITH_SETTING, (f'%"{name}"%',))]
 
     def set_deleted(self, org_id: str, project_id: str, at: int | None, by: str | None) -> None:
         self._sql.execute(

@@ -282,6 +282,19 @@ Index(
     sqlite_where=text("archived_at IS NOT NULL"),
     postgresql_where=text("archived_at IS NOT NULL"),
 )
+# Migration 0012: a project's open cases from the oldest, where the auto-close of
+# inactive cases looks (storage/cases.py, ``idle``); closed cases, most of a project's in
+# time, are not in it.
+_OPEN = "archived_at IS NULL AND status <> 'CLOSED'"
+Index(
+    "ix_cases_open_project",
+    cases.c.org_id,
+    cases.c.project_id,
+    cases.c.created_at,
+    cases.c.seq,
+    sqlite_where=text(_OPEN),
+    postgresql_where=text(_OPEN),
+)
 
 # One row per value of each case's ``attributes`` map, lower-cased; kept in step
 # with ``cases.attributes`` by triggers (created by migration 0002 only).

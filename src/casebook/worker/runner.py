@@ -5,7 +5,8 @@ holder renews it each time and handles the outbox; the others wait. When the hol
 stops (or dies), its lease expires after ``LEASE_SECONDS`` and another process takes
 over, so one deployment (several processes, several machines on one PostgreSQL) has
 one worker at a time, with no extra service. Database calls run in a thread, so the
-API's event loop never waits on them.
+API's event loop never waits on them. Beside the loop, the holder closes inactive cases
+every ``AUTO_CLOSE_SECONDS`` (``automation.close_inactive_cases``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator
 import httpx2 as httpx
 
 from casebook.core.clock import now_us
-from casebook.domain import events, reports
+from casebook.domain import automation, events, reports
 from casebook.domain.webhooks import signing_secret
 from casebook.storage.base import Store
 from casebook.storage.outbox import Delivery
@@ -36,6 +37,8 @@ SEND_BATCH = 50
 FOLD_CHECK_SECONDS = 5.0
 FOLD_AT = 1_000
 FOLD_ANYWAY_SECONDS = 60.0
+AUTO_CLOSE_SECONDS = 60.0
+"""How often the lease holder closes the inactive cases of the projects that ask for it."""
 
 log = logging.getLogger("casebook.worker")
 
@@ -130,8 +133,10 @@ class DeliveryWorker:
         return len(due)
 
     async def run(self, stop: asyncio.Event) -> None:
+        closing = asyncio.create_task(self._close_inactive(stop))
         async with httpx.AsyncClient(follow_redirects=False) as client:
             await self._loop(stop, client)
+        await closing
         if self.leading:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(events.release_lease, self.store, LEASE, self.holder)
@@ -148,6 +153,27 @@ class DeliveryWorker:
             if handled < BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+
+    async def _close_inactive(self, stop: asyncio.Event) -> None:
+        """While this process holds the lease, close inactive cases every
+        ``AUTO_CLOSE_SECONDS``, a batch at a time, stopping between batches once it does
+        not (or the server stops)."""
+
+        def proceed() -> bool:
+            return self.leading and not stop.is_set()
+
+        while not stop.is_set():
+            wait = POLL_SECONDS
+            if self.leading:
+                wait = AUTO_CLOSE_SECONDS
+                try:
+                    await asyncio.to_thread(
+                        automation.close_inactive_cases, self.store, proceed=proceed
+                    )
+                except Exception:  # as a turn of the loop: try again next time
+                    log.exception("delivery worker: closing inactive cases failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,9 @@ A timeline cell is a comment (``type: COMMENT``, ``cell_content.message``) or,
 as a documented extension, an activity cell (``type: ACTIVITY``,
 ``cell_content`` with the ``field`` that changed and its ``old_value`` and
 ``new_value``, each left out when there was none). A deleted comment keeps its
-cell with ``deleted_at`` and no message.
+cell with ``deleted_at`` and no message. A change casebook's automation made has no
+``author`` (the spec's authors are users) and, as an extension, ``automation``: the
+automation rule that made it, or the auto-close of inactive cases.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from casebook.core.entities import COMMENT_ADDED, CaseLink, TimelineEntry, UserRef, Watcher
+from casebook.core.entities import (
+    COMMENT_ADDED,
+    AutomationRef,
+    CaseLink,
+    TimelineEntry,
+    UserRef,
+    Watcher,
+)
 from casebook.domain import limits
 from casebook.http.schemas.cases import IncludedUser, included_users
 from casebook.http.schemas.common import Link, Short, link, optional_rfc3339, rfc3339
@@ -70,8 +79,19 @@ class CellContent(msgspec.Struct, omit_defaults=True):
     new_value: str | None = None
 
 
+class CellAutomation(msgspec.Struct, omit_defaults=True):
+    """Extension: what made a change without a user. ``AUTOMATION_RULE`` (its ``rule_id``,
+    and ``rule_name`` while the rule exists) or ``AUTO_CLOSE_INACTIVE_CASES`` (a project's
+    ``auto_close_inactive_cases`` setting)."""
+
+    type: str
+    rule_id: str | None = None
+    rule_name: str | None = None
+
+
 class CellAttributes(msgspec.Struct, kw_only=True, omit_defaults=True):
     author: Author | None = None
+    automation: CellAutomation | None = None  # extension
     cell_content: CellContent
     created_at: str
     deleted_at: str | None = None
@@ -116,6 +136,14 @@ def _author(ref: UserRef | None) -> Author | None:
     return Author("USER", AuthorContent(ref.id, ref.email, ref.handle, ref.name))
 
 
+def _automation(ref: AutomationRef | None) -> CellAutomation | None:
+    if ref is None:
+        return None
+    if ref.rule_id is None:
+        return CellAutomation("AUTO_CLOSE_INACTIVE_CASES")
+    return CellAutomation("AUTOMATION_RULE", ref.rule_id, ref.rule_name)
+
+
 def cell(entry: TimelineEntry) -> Cell:
     comment = entry.comment
     if entry.change.field == COMMENT_ADDED and comment is not None:
@@ -124,6 +152,7 @@ def cell(entry: TimelineEntry) -> Cell:
             "timeline_cell",
             CellAttributes(
                 author=_author(entry.actor),
+                automation=_automation(entry.automation),
                 cell_content=CellContent(message=comment.body),
                 created_at=rfc3339(comment.created_at),
                 deleted_at=optional_rfc3339(comment.deleted_at),
@@ -138,6 +167,7 @@ def cell(entry: TimelineEntry) -> Cell:
         "timeline_cell",
         CellAttributes(
             author=_author(entry.actor),
+            automation=_automation(entry.automation),
             cell_content=CellContent(
                 field=change.field, old_value=change.old, new_value=change.new
             ),
