@@ -450,18 +450,10 @@ def test_killing_the_lease_holder_mid_stream_loses_nothing(
 
 
 # --- the event's own id ---------------------------------------------------------------
-def test_event_ids_are_never_given_out_twice(api: Api, request: pytest.FixtureRequest) -> None:
-    """An event's ``id`` (the event document's, ``$EVENT_ID``) is made of its outbox row's
-    ``seq``. Once the worker has drained the outbox, SQLite gives the next row the same
-    ``seq`` again (an INTEGER PRIMARY KEY without AUTOINCREMENT reuses the largest rowid
-    left plus one), so a later event carries an earlier one's id. Delivery ids
-    (``X-Casebook-Delivery``, what receivers dedupe on) are random and unaffected."""
-    if request.node.callspec.params["database_url"] == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="case_outbox.seq is reused on SQLite once the outbox drains"
-            )
-        )
+def test_event_ids_are_never_given_out_twice(api: Api) -> None:
+    """An event's ``id`` (the event document's, ``$EVENT_ID``) never repeats, though its
+    outbox row's ``seq`` does on SQLite once the worker has drained the outbox (an INTEGER
+    PRIMARY KEY without AUTOINCREMENT reuses the largest rowid left plus one)."""
     project = api.create_project("SEC")
     seen: list[str] = []
     for title in ("first", "second", "third"):

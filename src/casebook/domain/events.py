@@ -57,7 +57,9 @@ def event_type(changes: Sequence[CaseChange]) -> str:
 def event_document(event: OutboxEvent, case: Case) -> dict[str, Any]:
     """What a webhook receives when it has no payload template (docs/deliveries.md)."""
     return {
-        "id": str(uuid.uuid5(_EVENTS, f"{event.org_id}:{event.seq}")),
+        # The outbox's seq alone may come again (SQLite reuses it once the outbox drains);
+        # with the case and the time of the change it cannot.
+        "id": str(uuid.uuid5(_EVENTS, f"{event.org_id}:{event.case_id}:{event.at}:{event.seq}")),
         "type": event_type(event.changes),
         "at": rfc3339(event.at),
         "org_id": event.org_id,
