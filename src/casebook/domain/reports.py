@@ -301,13 +301,20 @@ def case_durations(
     )
 
 
-def fold_tallies(store: Store, *, at_least: int = 1) -> bool:
-    """Fold the case tallies' waiting changes into them (``storage/tallies.py``) when at
-    least ``at_least`` wait; whether it did. Counts are exact either way: folding keeps
-    them cheap. The delivery worker calls it (``casebook.worker``)."""
+FOLD_CHUNK = 20_000
+"""The most changes of the case tallies one fold (one transaction) takes."""
+
+
+def fold_tallies(store: Store, *, at_least: int = 1, chunk: int = FOLD_CHUNK) -> int:
+    """Fold up to ``chunk`` of the case tallies' waiting changes into them
+    (``storage/tallies.py``) when at least ``at_least`` wait; how many waited (counted up
+    to ``chunk + 1``: more than ``chunk`` means call again), 0 if it did not fold.
+    Counts are exact either way: folding keeps them cheap. The delivery worker calls it
+    (``casebook.worker``)."""
     with store.read() as tx:
-        if tx.cases.tally_deltas(at_least) < at_least:
-            return False
+        waiting = tx.cases.tally_deltas(chunk + 1)
+    if waiting < max(at_least, 1):
+        return 0
     with store.write() as tx:
-        tx.cases.fold_tallies()
-    return True
+        tx.cases.fold_tallies(chunk)
+    return waiting

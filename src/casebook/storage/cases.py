@@ -340,8 +340,9 @@ class Cases(Protocol):
         """How many changes of the case tallies wait to be folded (up to ``at_most``)."""
         ...
 
-    def fold_tallies(self) -> None:
-        """Fold the waiting changes into the case tallies (storage/tallies.py)."""
+    def fold_tallies(self, limit: int) -> None:
+        """Fold the oldest ``limit`` waiting changes into the case tallies
+        (storage/tallies.py)."""
         ...
 
 
@@ -535,8 +536,8 @@ class SqlCases(Repository):
     def tally_deltas(self, at_most: int) -> int:
         return tallies.pending(self._sql, at_most)
 
-    def fold_tallies(self) -> None:
-        tallies.fold(self._sql)
+    def fold_tallies(self, limit: int) -> None:
+        tallies.fold(self._sql, limit)
 
     def search(
         self,

@@ -40,7 +40,9 @@ TALLIES = (
 # combination; a count sums them all, so that is harmless.
 _FOLD_POSTGRES = f"""
 WITH moved AS (
-    DELETE FROM case_tally_deltas RETURNING {_LIST}, n
+    DELETE FROM case_tally_deltas
+    WHERE id IN (SELECT id FROM case_tally_deltas ORDER BY id LIMIT ?)
+    RETURNING {_LIST}, n
 ), old AS (
     DELETE FROM case_tallies RETURNING {_LIST}, n
 )
@@ -98,8 +100,9 @@ _UPSERT = (
 )
 # PostgreSQL: the deltas deleted and added by one statement (each exactly once, as above).
 _FOLD_VALUES_POSTGRES = (
-    f"WITH moved AS (DELETE FROM case_value_deltas RETURNING {_VALUE_LIST}, n) "
-    + _UPSERT.format(source="moved")
+    "WITH moved AS (DELETE FROM case_value_deltas"
+    " WHERE id IN (SELECT id FROM case_value_deltas ORDER BY id LIMIT ?)"
+    f" RETURNING {_VALUE_LIST}, n) " + _UPSERT.format(source="moved")
 )
 _FOLD_VALUES_SQLITE = (
     _UPSERT.format(source="case_value_deltas WHERE id <= ?1"),
@@ -118,14 +121,19 @@ def pending(sql: Executor, at_most: int) -> int:
     return 0 if row is None else max(int(row[0]), int(row[1]))
 
 
-def fold(sql: Executor) -> None:
-    """Fold the deltas into ``case_tallies`` (every one there is when the fold starts)."""
+def fold(sql: Executor, limit: int) -> None:
+    """Fold the oldest ``limit`` deltas of each kind into the tallies (a chunk: a backlog
+    is folded over several transactions, none of them long)."""
     if sql.dialect == "postgres":
-        sql.execute(_FOLD_POSTGRES)
-        sql.execute(_FOLD_VALUES_POSTGRES)
+        sql.execute(_FOLD_POSTGRES, (limit,))
+        sql.execute(_FOLD_VALUES_POSTGRES, (limit,))
         sql.execute(_EMPTIED)
         return
-    row = sql.one("SELECT (SELECT max(id) FROM case_tally_deltas), max(id) FROM case_value_deltas")
+    row = sql.one(
+        "SELECT (SELECT max(id) FROM (SELECT id FROM case_tally_deltas ORDER BY id LIMIT ?1)),"
+        " (SELECT max(id) FROM (SELECT id FROM case_value_deltas ORDER BY id LIMIT ?1))",
+        (limit,),
+    )
     if row is not None and row[0] is not None:
         for statement in _FOLD_SQLITE:
             sql.execute(statement, (row[0],) if "?1" in statement else ())

@@ -85,8 +85,11 @@ class DeliveryWorker:
             return
         self._fold_check_at = now + FOLD_CHECK_SECONDS
         at_least = 1 if now - self._folded_at >= FOLD_ANYWAY_SECONDS else self.fold_at
-        if reports.fold_tallies(self.store, at_least=at_least) or at_least == 1:
+        waiting = reports.fold_tallies(self.store, at_least=at_least)
+        if waiting or at_least == 1:
             self._folded_at = now
+        if waiting > reports.FOLD_CHUNK:  # a backlog: the next chunk on the next turn
+            self._fold_check_at = now
 
     async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         """One attempt of one due delivery, and its record."""
