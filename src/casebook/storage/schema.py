@@ -678,9 +678,11 @@ case_tallies = Table(
     "case_tallies",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("bucket", Text, nullable=False),
     *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
     Column("n", BigInteger, nullable=False),
 )
+Index("ux_case_tallies_bucket", case_tallies.c.bucket, unique=True)
 # Covering: a count reads the index alone (the tallies are written only when folded).
 Index(
     "ix_case_tallies_org",

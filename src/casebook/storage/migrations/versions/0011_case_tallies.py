@@ -7,7 +7,8 @@ matching case (storage/tallies.py). Triggers on ``cases`` append a -1 for the ol
 combination and a +1 for the new one to ``case_tally_deltas`` whenever one of those
 columns changes (appends only: two writers never wait on one shared row, and no
 deadlock can form); the delivery worker folds the deltas into ``case_tallies``. Both
-tables together are always exact. The upgrade fills ``case_tallies`` from the cases.
+tables together are always exact. The upgrade writes what the cases hold now as deltas,
+which the worker folds (unique by ``bucket``) as it does every other.
 
 ``case_value_tallies`` and ``case_value_deltas`` do the same for the values of the
 case's ``attributes`` map and custom attributes (the facets but the assignee, by key and
@@ -198,7 +199,7 @@ _POSTGRES += [
 ]
 
 _FILL = (
-    f"INSERT INTO case_tallies ({_COLUMNS})"
+    f"INSERT INTO case_tally_deltas ({_COLUMNS})"
     f" SELECT {', '.join(_FACETS[:-1])}, CASE WHEN archived_at IS NULL THEN NULL ELSE 1 END,"
     f" count(*) FROM cases GROUP BY {', '.join(str(i) for i in range(1, len(_FACETS) + 1))}"
 )
@@ -280,7 +281,8 @@ def _value_table(name: str, *, folded: bool) -> None:
     )
 
 
-def _table(name: str) -> None:
+def _table(name: str, *, folded: bool) -> None:
+    bucket = [sa.Column("bucket", sa.Text(), nullable=False)] if folded else []
     op.create_table(
         name,
         sa.Column(
@@ -289,6 +291,7 @@ def _table(name: str) -> None:
             autoincrement=True,
             nullable=False,
         ),
+        *bucket,
         sa.Column("org_id", sa.Text(), nullable=False),
         sa.Column("project_id", sa.Text(), nullable=False),
         sa.Column("type_id", sa.Text(), nullable=False),
@@ -303,10 +306,11 @@ def _table(name: str) -> None:
 
 
 def upgrade() -> None:
-    _table("case_tallies")
+    _table("case_tallies", folded=True)
+    op.create_index("ux_case_tallies_bucket", "case_tallies", ["bucket"], unique=True)
     # Covering: a count reads the index alone (the tallies are written only when folded).
     op.create_index("ix_case_tallies_org", "case_tallies", list(_TALLIES_INDEX), unique=False)
-    _table("case_tally_deltas")
+    _table("case_tally_deltas", folded=False)
     _value_table("case_value_tallies", folded=True)
     op.create_index("ux_case_value_tallies_bucket", "case_value_tallies", ["bucket"], unique=True)
     op.create_index(
@@ -335,4 +339,5 @@ def downgrade() -> None:
     op.drop_table("case_value_tallies")
     op.drop_table("case_tally_deltas")
     op.drop_index("ix_case_tallies_org", "case_tallies")
+    op.drop_index("ux_case_tallies_bucket", "case_tallies")
     op.drop_table("case_tallies")
