@@ -6,8 +6,11 @@ the README's Settings table lists them all (tests/test_docs.py checks).
 
 from __future__ import annotations
 
+import email.utils
+import re
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from casebook.core.errors import InvalidRequestError
 from casebook.core.faults import Faults
@@ -106,7 +109,49 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "CASEBOOK_EGRESS_TIMEOUT_SECONDS",
         "10",
         "How long an outbound call (Jira, ServiceNow) may wait to connect, for each part of"
-        " the answer, and for the whole answer, before the request answers 504.",
+        " the answer, and for the whole answer, before the request answers 504. Email"
+        " deliveries wait as long for each step of the SMTP conversation.",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_HOST",
+        "",
+        "The SMTP server that email deliveries (notification rules' `EMAIL` recipients) go"
+        " through. Unset: email is not configured, and those deliveries fail, visibly.",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_PORT",
+        "587",
+        "The SMTP server's port (465 when CASEBOOK_SMTP_TLS=1 and this is unset).",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_STARTTLS",
+        "1",
+        "`1`: upgrade the connection with STARTTLS, and fail if the server does not offer it"
+        " (the default unless CASEBOOK_SMTP_TLS=1). `0`: plain SMTP (credentials, if set,"
+        " then travel in clear).",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_TLS",
+        "0",
+        "`1`: connect over TLS from the start (SMTPS, port 465) instead of upgrading with"
+        " STARTTLS (setting both to 1 is an error). Either way the server's certificate is"
+        " checked against the system's trusted CAs (`SSL_CERT_FILE` names another bundle).",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_USERNAME",
+        "",
+        "With CASEBOOK_SMTP_PASSWORD: log in to the SMTP server (AUTH). Unset: no login.",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_PASSWORD",
+        "",
+        "The SMTP login's password; never logged, recorded or shown.",
+    ),
+    SettingSpec(
+        "CASEBOOK_SMTP_FROM",
+        "",
+        "The sender of email deliveries, `addr@example.com` or `Name <addr@example.com>`."
+        " Unset: `casebook@<this machine's host name>`.",
     ),
 )
 
@@ -130,6 +175,49 @@ class Settings:
     delivery_first_retry_seconds: float
     allow_private_webhooks: bool
     egress_timeout_seconds: float
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_tls: bool
+    smtp_username: str
+    smtp_password: str = field(repr=False)
+    smtp_from: str
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """How email deliveries are sent; None when no SMTP server is configured."""
+        if not self.smtp_host:
+            return None
+        return SmtpSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            starttls=self.smtp_starttls,
+            tls=self.smtp_tls,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            sender=self.smtp_from,
+            timeout_seconds=self.egress_timeout_seconds,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """The SMTP server email deliveries go through (``CASEBOOK_SMTP_*``)."""
+
+    host: str
+    port: int
+    starttls: bool
+    tls: bool
+    username: str
+    password: str = field(repr=False)
+    sender: str
+    """The From header: ``addr@example.com`` or ``Name <addr@example.com>``."""
+    timeout_seconds: float
+
+    @property
+    def sender_address(self) -> str:
+        """The bare address of ``sender`` (the envelope's MAIL FROM)."""
+        return email.utils.parseaddr(self.sender)[1]
 
 
 def _int(environ: Mapping[str, str], name: str) -> int:
@@ -157,6 +245,67 @@ def _flag(value: str, name: str) -> bool:
     if value not in ("0", "1"):
         raise InvalidRequestError(f"{name} must be 0 or 1")
     return value == "1"
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+
+
+def _smtp_from(value: str) -> str:
+    if not value:
+        return f"casebook@{socket.gethostname()}"
+    found = email.utils.getaddresses([value])
+    name, address = found[0] if len(found) == 1 else ("", "")
+    if not _ADDRESS.fullmatch(address) or not value.isprintable():
+        raise InvalidRequestError(
+            "CASEBOOK_SMTP_FROM must be an address, `addr@example.com` or `Name <addr@example.com>`"
+        )
+    return email.utils.formataddr((name, address)) if name else address
+
+
+def _smtp(environ: Mapping[str, str], timeout: float) -> SmtpSettings:
+    """The ``CASEBOOK_SMTP_*`` settings (``host`` empty: not configured). No error names
+    the password's value."""
+
+    def get(name: str) -> str:
+        return environ.get(name, _DEFAULTS[name]).strip()
+
+    host = get("CASEBOOK_SMTP_HOST")
+    if host and (not host.isprintable() or " " in host or "/" in host):
+        raise InvalidRequestError("CASEBOOK_SMTP_HOST must be a host name or an IP address")
+    tls = _flag(get("CASEBOOK_SMTP_TLS"), "CASEBOOK_SMTP_TLS")
+    # STARTTLS is the default only where TLS from the start is not asked for.
+    raw_starttls = environ.get("CASEBOOK_SMTP_STARTTLS", "").strip() or ("0" if tls else "1")
+    starttls = _flag(raw_starttls, "CASEBOOK_SMTP_STARTTLS")
+    if starttls and tls:
+        raise InvalidRequestError(
+            "CASEBOOK_SMTP_TLS=1 (TLS from the start) and CASEBOOK_SMTP_STARTTLS=1 (upgrade a"
+            " plain connection) exclude each other: set one of them"
+        )
+    raw_port = environ.get("CASEBOOK_SMTP_PORT", "").strip() or ("465" if tls else "587")
+    try:
+        port = int(raw_port)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise InvalidRequestError(
+            f"CASEBOOK_SMTP_PORT must be a port number, 1 to 65535, got {raw_port!r}"
+        )
+    username = get("CASEBOOK_SMTP_USERNAME")
+    password = environ.get("CASEBOOK_SMTP_PASSWORD", "")
+    if bool(username) != bool(password):
+        raise InvalidRequestError(
+            "set both CASEBOOK_SMTP_USERNAME and CASEBOOK_SMTP_PASSWORD, or neither"
+        )
+    return SmtpSettings(
+        host=host,
+        port=port,
+        starttls=starttls,
+        tls=tls,
+        username=username,
+        password=password,
+        sender=_smtp_from(get("CASEBOOK_SMTP_FROM")),
+        timeout_seconds=timeout,
+    )
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -189,6 +338,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise InvalidRequestError(
             "CASEBOOK_EGRESS_TIMEOUT_SECONDS must be a number of seconds, above 0 and at most 300"
         )
+    smtp = _smtp(environ, egress_timeout)
     return Settings(
         database_url=DatabaseUrl.parse(get("CASEBOOK_DATABASE_URL")),
         api_key=api_key,
@@ -209,6 +359,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         allow_private_webhooks=allow_private in ("1", "true"),
         egress_timeout_seconds=egress_timeout,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_starttls=smtp.starttls,
+        smtp_tls=smtp.tls,
+        smtp_username=smtp.username,
+        smtp_password=smtp.password,
+        smtp_from=smtp.sender,
     )
 
 
