@@ -54,6 +54,7 @@ def _with_worker(
             server_secret=secret,
             allow_private=settings.allow_private_webhooks,
             first_retry=settings.delivery_first_retry_seconds,
+            smtp=settings.smtp,
         ):
             yield
 

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 
 import httpx2 as httpx
 
+from casebook.config import SmtpSettings
 from casebook.core.clock import now_us
 from casebook.domain import automation, events, reports
 from casebook.domain.webhooks import signing_secret
@@ -52,9 +53,11 @@ class DeliveryWorker:
         allow_private: bool = False,
         first_retry: float = send.FIRST_RETRY_SECONDS,
         fold_at: int = FOLD_AT,
+        smtp: SmtpSettings | None = None,
     ) -> None:
         self.store = store
         self.fold_at = fold_at
+        self.smtp = smtp
         self.first_retry = first_retry
         self.server_secret = server_secret
         self.allow_private = allow_private
@@ -105,6 +108,10 @@ class DeliveryWorker:
                 outcome = send.Outcome(None, f"no webhook named {name!r}", retry=False)
             else:
                 target = resolved
+        if delivery.channel == "email":
+            outcome = await send.send_email(
+                self.smtp, target, delivery.body, delivery_id=delivery.id
+            )
         if outcome is None:
             outcome = await send.attempt(
                 client,
@@ -187,6 +194,7 @@ async def running(
     allow_private: bool = False,
     first_retry: float = send.FIRST_RETRY_SECONDS,
     fold_at: int = FOLD_AT,
+    smtp: SmtpSettings | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
     """Run a worker for as long as the context lasts (the app's lifespan)."""
     worker = DeliveryWorker(
@@ -195,6 +203,7 @@ async def running(
         allow_private=allow_private,
         first_retry=first_retry,
         fold_at=fold_at,
+        smtp=smtp,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
