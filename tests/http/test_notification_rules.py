@@ -221,6 +221,14 @@ def test_every_recipient_type_and_its_secrets(api: Api) -> None:
         ({"recipients": [{"type": "EMAIL", "data": {}}]}, "need data.email"),
         ({"recipients": [{"type": "EMAIL"}]}, "need data.email"),
         ({"recipients": [{"type": "EMAIL", "data": {"email": "not an email"}}]}, "invalid email"),
+        (
+            {"recipients": [{"type": "EMAIL", "data": {"email": "ops,cfo@example.com"}}]},
+            "invalid email 'ops,cfo@example.com'",
+        ),
+        (
+            {"recipients": [{"type": "EMAIL", "data": {"email": "ops..x@example.com"}}]},
+            "invalid email",
+        ),
         ({"recipients": [{"type": "HTTP", "data": {"name": "two words"}}]}, "invalid webhook name"),
         (
             {"recipients": [{"type": "SLACK_CHANNEL", "data": {"channel": "#soc"}}]},

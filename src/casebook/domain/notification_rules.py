@@ -25,8 +25,10 @@ update that sends a masked value back keeps the stored one.
 from __future__ import annotations
 
 import dataclasses
+import email.errors
 import urllib.parse
 from collections.abc import Sequence
+from email.headerregistry import Address
 
 from casebook.core.clock import new_id, now_us, parse_uuid
 from casebook.core.entities import Actor, NotificationRule, RuleRecipient, RuleTrigger, Scope
@@ -107,6 +109,20 @@ def _url(value: str, where: str) -> str:
     return value
 
 
+def _email(value: str, where: str) -> str:
+    """An address the worker can write in a ``To`` header and an SMTP envelope as it is:
+    one unquoted ``local@domain`` (no commas, quotes or comments that would make it more
+    than one address, or another)."""
+    try:
+        value = normalise_email(value)
+        written = Address(addr_spec=value).addr_spec
+    except (InvalidValueError, ValueError, email.errors.MessageError):
+        written = ""
+    if written != value:
+        raise InvalidValueError(f"{where}: invalid email {value!r}")
+    return value
+
+
 def _check_recipient(
     given: RuleRecipient, where: str, stored: Sequence[RuleRecipient]
 ) -> RuleRecipient:
@@ -140,10 +156,7 @@ def _check_recipient(
             )
         value = kept
     elif kind == "EMAIL":
-        try:
-            value = normalise_email(value)
-        except InvalidValueError as exc:
-            raise InvalidValueError(f"{where}: {exc.message}") from None
+        value = _email(value, where)
     elif kind == "HTTP":
         value = webhook_name(value, where)
     elif needed == "url":
