@@ -659,61 +659,15 @@ Index("ix_maintenance_windows_end", maintenance_windows.c.org_id, maintenance_wi
 
 # Migration 0011: how many cases each combination of the case's own facets holds, for
 # exact counts that read a few thousand rows instead of every match (storage/tallies.py).
-# Triggers on ``cases`` append a +1 and a -1 to ``case_tally_deltas`` for each change of a
-# facet (never an update of a shared row: writers do not wait on each other); the
-# delivery worker folds the deltas into ``case_tallies``. A count sums both. The columns
-# are named and hold NULLs as ``cases`` does, so a search's compiled filter reads them
-# unchanged; ``archived_at`` is 1 for an archived case.
-_TALLY_COLUMNS = (
-    ("org_id", Text, False),
-    ("project_id", Text, False),
-    ("type_id", Text, False),
-    ("status", Text, False),
-    ("status_name", Text, True),
-    ("priority_rank", Integer, False),
-    ("assignee_id", Text, True),
-    ("archived_at", Integer, True),
-)
-case_tallies = Table(
-    "case_tallies",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("bucket", Text, nullable=False),
-    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
-    Column("n", BigInteger, nullable=False),
-)
-Index("ux_case_tallies_bucket", case_tallies.c.bucket, unique=True)
-# Covering: a count reads the index alone (the tallies are written only when folded).
-Index(
-    "ix_case_tallies_org",
-    *(
-        case_tallies.c[name]
-        for name in (
-            "org_id",
-            "status",
-            "priority_rank",
-            "project_id",
-            "type_id",
-            "status_name",
-            "assignee_id",
-            "archived_at",
-            "n",
-        )
-    ),
-)
-case_tally_deltas = Table(
-    "case_tally_deltas",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _TALLY_COLUMNS),
-    Column("n", BigInteger, nullable=False),
-)
-
-# The same for the values of the case's maps (``attributes`` and custom attributes):
-# the facets but the assignee, and ``source`` (``a`` a value of ``attributes``, ``c`` of
+# Triggers on ``cases`` append a +1 and a -1 to the deltas for each change of a facet
+# (never an update of a shared row: writers do not wait on each other); the delivery
+# worker adds them to the folded rows, unique by ``bucket``. A count sums both. The
+# columns are named and hold NULLs as ``cases`` does, so a search's compiled filter reads
+# them unchanged; ``archived_at`` is 1 for an archived case. The value tallies hold the
+# facets but the assignee, and ``source`` (``a`` a value of ``attributes``, ``c`` of
 # ``custom_attributes``; ``A``, ``C``: "holds a value of ``key``"), ``key``, ``value``
-# (lower-cased, "" for none or a number) and ``num``. Folded rows are unique by ``bucket``.
-_VALUE_TALLY_COLUMNS = (
+# (lower-cased, "" for none or a number) and ``num``.
+_FACETS: tuple[tuple[str, Any, bool], ...] = (
     ("org_id", Text, False),
     ("project_id", Text, False),
     ("type_id", Text, False),
@@ -721,44 +675,51 @@ _VALUE_TALLY_COLUMNS = (
     ("status_name", Text, True),
     ("priority_rank", Integer, False),
     ("archived_at", Integer, True),
+)
+_VALUES: tuple[tuple[str, Any, bool], ...] = (
     ("source", Text, False),
     ("key", Text, False),
     ("value", Text, True),
     ("num", Float, True),
 )
-case_value_tallies = Table(
-    "case_value_tallies",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("bucket", Text, nullable=False),
-    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _VALUE_TALLY_COLUMNS),
-    Column("n", BigInteger, nullable=False),
-)
-Index("ux_case_value_tallies_bucket", case_value_tallies.c.bucket, unique=True)
-Index(
-    "ix_case_value_tallies_value",
-    *(
-        case_value_tallies.c[name]
-        for name in (
-            "org_id",
-            "key",
-            "source",
-            "value",
-            "num",
-            "status",
-            "priority_rank",
-            "project_id",
-            "type_id",
-            "status_name",
-            "archived_at",
-            "n",
+
+
+def _tallies(
+    name: str, deltas: str, columns: tuple[tuple[str, Any, bool], ...], covering: tuple[str, ...]
+) -> tuple[Table, Table]:
+    """A kind of tallies: its folded rows, unique by ``bucket``, with an index that covers
+    the counts (they are written only when folded), and its deltas."""
+
+    def table(table_name: str, *extra: Column[Any]) -> Table:
+        return Table(
+            table_name,
+            metadata,
+            Column("id", RowId, primary_key=True, autoincrement=True),
+            *extra,
+            *(Column(column, kind, nullable=nullable) for column, kind, nullable in columns),
+            Column("n", BigInteger, nullable=False),
         )
-    ),
+
+    folded = table(name, Column("bucket", Text, nullable=False))
+    Index(f"ux_{name}_bucket", folded.c.bucket, unique=True)
+    Index(covering[0], *(folded.c[column] for column in covering[1:]))
+    return folded, table(deltas)
+
+
+_COVERED = ("priority_rank", "project_id", "type_id", "status_name")
+case_tallies, case_tally_deltas = _tallies(
+    "case_tallies",
+    "case_tally_deltas",
+    (*_FACETS, ("assignee_id", Text, True)),
+    ("ix_case_tallies_org", "org_id", "status", *_COVERED, "assignee_id", "archived_at", "n"),
 )
-case_value_deltas = Table(
+case_value_tallies, case_value_deltas = _tallies(
+    "case_value_tallies",
     "case_value_deltas",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _VALUE_TALLY_COLUMNS),
-    Column("n", BigInteger, nullable=False),
+    (*_FACETS, *_VALUES),
+    (
+        "ix_case_value_tallies_value",
+        *("org_id", "key", "source", "value", "num", "status"),
+        *(*_COVERED, "archived_at", "n"),
+    ),
 )

@@ -23,6 +23,8 @@ Revises: 0010
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -254,8 +256,33 @@ _VALUE_INDEX = (
 )
 
 
-def _value_table(name: str, *, folded: bool) -> None:
-    bucket = [sa.Column("bucket", sa.Text(), nullable=False)] if folded else []
+_Typed = list[tuple[str, Any, bool]]
+_FACET_COLUMNS: _Typed = [
+    ("org_id", sa.Text(), False),
+    ("project_id", sa.Text(), False),
+    ("type_id", sa.Text(), False),
+    ("status", sa.Text(), False),
+    ("status_name", sa.Text(), True),
+    ("priority_rank", sa.Integer(), False),
+]
+_CASE_COLUMNS: _Typed = [
+    *_FACET_COLUMNS,
+    ("assignee_id", sa.Text(), True),
+    ("archived_at", sa.Integer(), True),
+]
+_VALUE_COLUMNS_TYPED: _Typed = [
+    *_FACET_COLUMNS,
+    ("archived_at", sa.Integer(), True),
+    ("source", sa.Text(), False),
+    ("key", sa.Text(), False),
+    ("value", sa.Text(), True),
+    ("num", sa.Float(), True),
+]
+
+
+def _table(name: str, columns: _Typed) -> None:
+    """Folded rows (``*_tallies``, with their ``bucket``) or deltas."""
+    bucket = [sa.Column("bucket", sa.Text(), nullable=False)] if name.endswith("_tallies") else []
     op.create_table(
         name,
         sa.Column(
@@ -265,58 +292,24 @@ def _value_table(name: str, *, folded: bool) -> None:
             nullable=False,
         ),
         *bucket,
-        sa.Column("org_id", sa.Text(), nullable=False),
-        sa.Column("project_id", sa.Text(), nullable=False),
-        sa.Column("type_id", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("status_name", sa.Text(), nullable=True),
-        sa.Column("priority_rank", sa.Integer(), nullable=False),
-        sa.Column("archived_at", sa.Integer(), nullable=True),
-        sa.Column("source", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("value", sa.Text(), nullable=True),
-        sa.Column("num", sa.Float(), nullable=True),
-        sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-
-
-def _table(name: str, *, folded: bool) -> None:
-    bucket = [sa.Column("bucket", sa.Text(), nullable=False)] if folded else []
-    op.create_table(
-        name,
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        *bucket,
-        sa.Column("org_id", sa.Text(), nullable=False),
-        sa.Column("project_id", sa.Text(), nullable=False),
-        sa.Column("type_id", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("status_name", sa.Text(), nullable=True),
-        sa.Column("priority_rank", sa.Integer(), nullable=False),
-        sa.Column("assignee_id", sa.Text(), nullable=True),
-        sa.Column("archived_at", sa.Integer(), nullable=True),
+        *(sa.Column(column, kind, nullable=nullable) for column, kind, nullable in columns),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
 
 
 def upgrade() -> None:
-    _table("case_tallies", folded=True)
+    _table("case_tallies", _CASE_COLUMNS)
     op.create_index("ux_case_tallies_bucket", "case_tallies", ["bucket"], unique=True)
     # Covering: a count reads the index alone (the tallies are written only when folded).
     op.create_index("ix_case_tallies_org", "case_tallies", list(_TALLIES_INDEX), unique=False)
-    _table("case_tally_deltas", folded=False)
-    _value_table("case_value_tallies", folded=True)
+    _table("case_tally_deltas", _CASE_COLUMNS)
+    _table("case_value_tallies", _VALUE_COLUMNS_TYPED)
     op.create_index("ux_case_value_tallies_bucket", "case_value_tallies", ["bucket"], unique=True)
     op.create_index(
         "ix_case_value_tallies_value", "case_value_tallies", list(_VALUE_INDEX), unique=False
     )
-    _value_table("case_value_deltas", folded=False)
+    _table("case_value_deltas", _VALUE_COLUMNS_TYPED)
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in _POSTGRES if postgres else _SQLITE:
         op.execute(statement)
