@@ -218,18 +218,8 @@ def test_counts_are_the_brute_force_counts(random_world: Api) -> None:
         cases = _matches(api, text)
         for start in range(0, len(fields), 10):
             asked = fields[start : start + 10]
-            params: dict[str, Any] = {"group_bys": ",".join(asked), "limit": 1000}
-            if text:
-                params["query_filter"] = text
-            r = api.get("/api/v2/cases/count", **params)
-            assert r.status_code == 200, (text, r.text)
-            attributes = r.json()["data"]["attributes"]
-            assert attributes["total"] == len(cases), text
-            for field, group in zip(asked, attributes["groups"], strict=True):
-                assert group["group"] == field
-                got = [([v["value"]], v["count"]) for v in group["group_values"]]
-                assert got == _expected(cases, [field]), (text, field)
-                checked += 1
+            _check_count(api, text, cases, asked)
+            checked += len(asked)
         # A limit keeps the first groups of the same order.
         r = api.get("/api/v2/cases/count", query_filter=text, group_bys="service", limit=2)
         got = [
@@ -245,18 +235,7 @@ def test_aggregates_are_the_brute_force_counts(random_world: Api) -> None:
     for text in FILTERS:
         cases = _matches(api, text)
         for fields in AGGREGATES:
-            r = api.post(AGGREGATE, aggregate_body(fields, 1000, text))
-            assert r.status_code == 200, (text, fields, r.text)
-            attributes = r.json()["data"]["attributes"]
-            assert attributes["total"] == len(cases), (text, fields)
-            got = [([g["by"][f] for f in fields], g["value"][0]) for g in attributes["groups"]]
-            expected = _expected(cases, fields)
-            assert got == expected, (text, fields)
-            assert [g["group"] for g in attributes["groups"]] == [",".join(v) for v, _ in expected]
-            limited = api.post(AGGREGATE, aggregate_body(fields, 3, text)).json()["data"]
-            assert [g["value"][0] for g in limited["attributes"]["groups"]] == [
-                n for _, n in expected[:3]
-            ]
+            _check_aggregate(api, text, cases, fields)
 
 
 # What the case tallies hold (storage/tallies.py): counts by these fields, filtered by
@@ -303,53 +282,50 @@ KEYED_AGGREGATES = [["status", "service"], ["priority", "tags"], ["level", "stat
 KEYED_AGGREGATES += [["region", "project.key", "type"]]
 
 
+def _check_count(api: Api, text: str, cases: list[dict[str, Any]], fields: list[str]) -> None:
+    """CountCases of ``text`` by ``fields``: the total, and each field's groups."""
+    params: dict[str, Any] = {"group_bys": ",".join(fields), "limit": 1000}
+    if text:
+        params["query_filter"] = text
+    r = api.get("/api/v2/cases/count", **params)
+    assert r.status_code == 200, (text, r.text)
+    attributes = r.json()["data"]["attributes"]
+    assert attributes["total"] == len(cases), text
+    for field, group in zip(fields, attributes["groups"], strict=True):
+        assert group["group"] == field
+        got = [([v["value"]], v["count"]) for v in group["group_values"]]
+        assert got == _expected(cases, [field]), (text, field)
+
+
+def _check_aggregate(api: Api, text: str, cases: list[dict[str, Any]], fields: list[str]) -> None:
+    """AggregateCases of ``text`` by ``fields``: the total, the groups, and a limit that keeps
+    the first of them."""
+    r = api.post(AGGREGATE, aggregate_body(fields, 1000, text))
+    assert r.status_code == 200, (text, fields, r.text)
+    attributes = r.json()["data"]["attributes"]
+    assert attributes["total"] == len(cases), (text, fields)
+    got = [([g["by"][f] for f in fields], g["value"][0]) for g in attributes["groups"]]
+    expected = _expected(cases, fields)
+    assert got == expected, (text, fields)
+    assert [g["group"] for g in attributes["groups"]] == [",".join(v) for v, _ in expected]
+    limited = api.post(AGGREGATE, aggregate_body(fields, 3, text)).json()["data"]
+    assert [g["value"][0] for g in limited["attributes"]["groups"]] == [n for _, n in expected[:3]]
+
+
 def _check_tallied(api: Api) -> None:
     for text in TALLIED_FILTERS:
         if "assignee" in text:
             continue
         cases = _matches(api, text)
-        params: dict[str, Any] = {"group_bys": ",".join(KEYED_FIELDS), "limit": 1000}
-        if text:
-            params["query_filter"] = text
-        r = api.get("/api/v2/cases/count", **params)
-        assert r.status_code == 200, (text, r.text)
-        attributes = r.json()["data"]["attributes"]
-        assert attributes["total"] == len(cases), text
-        for field, group in zip(KEYED_FIELDS, attributes["groups"], strict=True):
-            got = [([v["value"]], v["count"]) for v in group["group_values"]]
-            assert got == _expected(cases, [field]), (text, field)
+        _check_count(api, text, cases, KEYED_FIELDS)
         for fields in KEYED_AGGREGATES:
-            r = api.post(AGGREGATE, aggregate_body(fields, 1000, text))
-            assert r.status_code == 200, (text, fields, r.text)
-            attributes = r.json()["data"]["attributes"]
-            assert attributes["total"] == len(cases), (text, fields)
-            got = [([g["by"][f] for f in fields], g["value"][0]) for g in attributes["groups"]]
-            assert got == _expected(cases, fields), (text, fields)
-            limited = api.post(AGGREGATE, aggregate_body(fields, 3, text)).json()["data"]
-            assert [g["value"][0] for g in limited["attributes"]["groups"]] == [
-                n for _, n in _expected(cases, fields)[:3]
-            ]
+            _check_aggregate(api, text, cases, fields)
     asked = [(text, TALLIED_FIELDS) for text in TALLIED_FILTERS]
     asked += [(text, VALUE_TALLIED_FIELDS) for text in VALUE_TALLIED_FILTERS]
     for text, group_bys in asked:
         cases = _matches(api, text)
-        params: dict[str, Any] = {"group_bys": ",".join(group_bys), "limit": 1000}
-        if text:
-            params["query_filter"] = text
-        r = api.get("/api/v2/cases/count", **params)
-        assert r.status_code == 200, (text, r.text)
-        attributes = r.json()["data"]["attributes"]
-        assert attributes["total"] == len(cases), text
-        for field, group in zip(group_bys, attributes["groups"], strict=True):
-            got = [([v["value"]], v["count"]) for v in group["group_values"]]
-            assert got == _expected(cases, [field]), (text, field)
-        fields = ["status_name", "priority", "project"]
-        r = api.post(AGGREGATE, aggregate_body(fields, 1000, text))
-        assert r.status_code == 200, (text, r.text)
-        attributes = r.json()["data"]["attributes"]
-        assert attributes["total"] == len(cases), text
-        got = [([g["by"][f] for f in fields], g["value"][0]) for g in attributes["groups"]]
-        assert got == _expected(cases, fields), text
+        _check_count(api, text, cases, group_bys)
+        _check_aggregate(api, text, cases, ["status_name", "priority", "project"])
 
 
 def _value_tallies(api: Api) -> list[tuple[Any, ...]]:
