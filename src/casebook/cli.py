@@ -1,5 +1,5 @@
-"""The ``casebook`` command: serve, migrate, and manage orgs, users, keys, projects, case
-types and the connections to Jira and ServiceNow.
+"""The ``casebook`` command: serve, migrate, export, import and back up, and manage orgs,
+users, keys, projects, case types and the connections to Jira and ServiceNow.
 
 Commands call the domain layer directly, not the HTTP API. Every error we raise
 on purpose becomes a one-line message and exit status 1 (see ``main``).
@@ -12,11 +12,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -32,7 +41,7 @@ from casebook.domain import reports as reports_domain
 from casebook.domain import users as users_domain
 from casebook.domain import webhooks as webhooks_domain
 from casebook.egress.guard import check_url
-from casebook.storage import Store, open_store
+from casebook.storage import Store, dump, open_store
 
 
 def _message(exc: CasebookError) -> str:
@@ -158,6 +167,118 @@ def migrate() -> None:
     with _store():
         pass
     typer.echo("casebook: database is up to date")
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[dump.Progress]:
+    """A Rich progress bar on standard error, fed (done, total) by the dump functions."""
+    bar = Progress(
+        TextColumn(f"{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    task = bar.add_task(what, total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total or None)
+
+
+@app.command("export")
+def export_(
+    org: Annotated[
+        str | None, typer.Option("--org", help="Only this organisation (and what it owns).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="The dump file (default: stdout).")
+    ] = None,
+) -> None:
+    """Write a lossless dump (JSON Lines) of the database, or of one organisation: every
+    table but those the triggers rebuild, in a stable order (docs/operations.md)."""
+    settings = _settings()
+    # The key-hashing secret travels only when the database is where the server keeps it.
+    leave_out = frozenset({keys_domain.SECRET_META}) if settings.secret_key else frozenset()
+    with _store(settings) as store:
+        scope = None
+        if org is not None:
+            with store.read() as tx:
+                found = users_domain.get_org(tx, org)
+            scope = (found.id, found.name)
+        # Written beside the file and renamed at the end: no half dump under its name.
+        partial = None if output is None else output.with_name(output.name + ".partial")
+        target = sys.stdout.buffer if partial is None else partial.open("wb")
+        try:
+            with _progress("export") as progress:
+                done = dump.export_dump(
+                    store, target, org=scope, leave_out_meta=leave_out, progress=progress
+                )
+        except BaseException:
+            if partial is not None:
+                target.close()
+                partial.unlink(missing_ok=True)
+            raise
+        if partial is not None and output is not None:
+            target.close()
+            partial.replace(output)
+    where = f" to {output}" if output is not None else ""
+    typer.echo(
+        f"casebook: exported {done.rows} rows of {done.tables} tables ({done.cases} cases){where}",
+        err=True,
+    )
+    if not settings.secret_key:
+        typer.echo(
+            "casebook: the dump holds the server's key-hashing secret (CASEBOOK_SECRET_KEY is"
+            " unset, so the database keeps it): guard the dump as you guard the database",
+            err=True,
+        )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A dump made by casebook export.")],
+) -> None:
+    """Load a dump into an empty database (SQLite or PostgreSQL), in one transaction: a
+    malformed or truncated dump leaves the database empty."""
+    settings = _settings()
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        typer.echo(f"casebook: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    with _store(settings) as store, _progress("import") as progress:
+        done = dump.import_dump(store, dump.read_lines(file), size=size, progress=progress)
+    typer.echo(
+        f"casebook: imported {done.rows} rows of {done.tables} tables ({done.cases} cases;"
+        f" organisations: {', '.join(done.orgs) or '-'})",
+        err=True,
+    )
+    if keys_domain.SECRET_META not in done.meta_names and not settings.secret_key:
+        typer.echo(
+            "casebook: the dump carries no key-hashing secret: set CASEBOOK_SECRET_KEY to the"
+            " source server's before serving, or its API keys will not work",
+            err=True,
+        )
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if present).")],
+) -> None:
+    """Copy the live SQLite database, consistent, while the server keeps serving (SQLite's
+    online backup API). For PostgreSQL use pg_dump, or casebook export."""
+    settings = _settings()
+    if not settings.database_url.is_sqlite:
+        typer.echo(
+            "casebook: backup copies a SQLite database; for PostgreSQL use pg_dump"
+            " (docs/operations.md), or casebook export, which works on both",
+            err=True,
+        )
+        raise typer.Exit(1)
+    with _progress("backup") as progress:
+        dump.backup_sqlite(settings.database_url.sqlite_path, path, progress=progress)
+    typer.echo(f"casebook: backed up the database to {path}", err=True)
 
 
 @orgs_app.command("create")

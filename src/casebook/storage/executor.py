@@ -10,7 +10,7 @@ repositories' declarations and the filter compiled by ``storage.sql_search``
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from casebook.core.errors import ConflictError
@@ -69,6 +69,23 @@ class Executor:
         cur = self._cur
         cur.execute(self._fmt(sql), params)
         return list(cur.fetchall())
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 2000) -> Iterator[list[Row]]:
+        """A query's rows in batches of ``size``, without holding them all: on PostgreSQL
+        through a server-side cursor (call it inside a transaction), on SQLite through a
+        cursor of its own. Run nothing else on the transaction until it is exhausted."""
+        connection = self._cur.connection
+        cur = (
+            connection.cursor(name="casebook_stream")
+            if self.dialect == "postgres"
+            else connection.cursor()
+        )
+        try:
+            cur.execute(self._fmt(sql), params)
+            while rows := cur.fetchmany(size):
+                yield rows
+        finally:
+            cur.close()
 
     def all_planned_each_time(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """``all`` for search statements: never a prepared statement on PostgreSQL.
