@@ -60,6 +60,10 @@ RUNTIME = frozenset({"leases"})
 """Which process runs the delivery worker now: expires within seconds, means nothing on
 another database, and would make two dumps of a live server differ."""
 
+SERVER_WIDE = frozenset({"casebook_meta"})
+"""Dumped whole with ``--org`` too: server settings (the key-hashing secret, when the
+database keeps it, which the organisation's keys need)."""
+
 BATCH = 1000
 """Rows per read and per insert statement batch."""
 
@@ -138,7 +142,9 @@ def export_dump(
             conditions: list[str] = []
             values: list[Any] = []
             scope = _org_scope(table)
-            if org is not None and scope is not None:
+            if org is not None and table.name not in SERVER_WIDE:
+                if scope is None:  # pragma: no cover - tests/storage/test_dump.py
+                    raise DumpError(f"{table.name}: no way to tell an organisation's rows")
                 conditions.append(scope)
                 values.append(org[0])
             if table.name == "casebook_meta" and leave_out_meta:
