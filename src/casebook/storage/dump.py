@@ -369,16 +369,15 @@ def _import_table(
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise lines.error(f"table {name}: expected its row count")
     check = _checker(table, columns, lines)
-    insert = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     batch: list[list[Any]] = []
     first = lines.number + 1
     for _ in range(count):
         batch.append(check(lines.next()))
         if len(batch) == BATCH:
-            _insert(sql, insert, batch, first, lines.number)
+            _insert(sql, name, columns, batch, first, lines.number)
             batch = []
             first = lines.number + 1
-    _insert(sql, insert, batch, first, lines.number)
+    _insert(sql, name, columns, batch, first, lines.number)
     if name == "orgs":
         done.orgs = [str(r[0]) for r in sql.all("SELECT name FROM orgs ORDER BY name")]
     if name == "casebook_meta":
@@ -388,11 +387,13 @@ def _import_table(
     return count
 
 
-def _insert(sql: Executor, insert: str, batch: list[list[Any]], first: int, last: int) -> None:
+def _insert(
+    sql: Executor, table: str, columns: list[str], batch: list[list[Any]], first: int, last: int
+) -> None:
     if not batch:
         return
     try:
-        sql.execute_many(insert, batch)
+        sql.copy_in(table, columns, batch)
     except (sqlite3.DatabaseError, psycopg.DatabaseError) as exc:
         where = f"line {first}" if first == last else f"lines {first}-{last}"
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
