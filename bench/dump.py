@@ -28,7 +28,7 @@ MAX_CASES = 200_000
 
 
 def _store(url: str) -> Store:
-    store = open_store(DatabaseUrl.parse(url))
+    store = open_store(DatabaseUrl.parse(url), statement_timeout_ms=0)
     store.migrate()
     return store
 

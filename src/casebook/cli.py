@@ -99,13 +99,15 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _store(settings: Settings | None = None) -> Iterator[Store]:
-    """The configured store, migrated, closed on the way out."""
+def _store(settings: Settings | None = None, *, unbounded: bool = False) -> Iterator[Store]:
+    """The configured store, migrated, closed on the way out; ``unbounded``: no statement
+    timeout on PostgreSQL (an export sorts whole tables, an import fills them)."""
     settings = settings or _settings()
     store = open_store(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
         busy_timeout_ms=settings.busy_timeout_ms,
+        statement_timeout_ms=0 if unbounded else 10_000,
     )
     try:
         store.migrate()
@@ -200,7 +202,7 @@ def export_(
     settings = _settings()
     # The key-hashing secret travels only when the database is where the server keeps it.
     leave_out = frozenset({keys_domain.SECRET_META}) if settings.secret_key else frozenset()
-    with _store(settings) as store:
+    with _store(settings, unbounded=True) as store:
         scope = None
         if org is not None:
             with store.read() as tx:
@@ -247,7 +249,7 @@ def import_(
     except OSError as exc:
         typer.echo(f"casebook: cannot read {file}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
-    with _store(settings) as store, _progress("import") as progress:
+    with _store(settings, unbounded=True) as store, _progress("import") as progress:
         done = dump.import_dump(store, dump.read_lines(file), size=size, progress=progress)
     typer.echo(
         f"casebook: imported {done.rows} rows of {done.tables} tables ({done.cases} cases;"

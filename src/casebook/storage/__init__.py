@@ -9,9 +9,14 @@ __all__ = ["DatabaseUrl", "Store", "open_store"]
 
 
 def open_store(
-    url: DatabaseUrl, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 5000
+    url: DatabaseUrl,
+    *,
+    sqlite_synchronous: str = "FULL",
+    busy_timeout_ms: int = 5000,
+    statement_timeout_ms: int = 10_000,
 ) -> Store:
-    """The store for ``url``; nothing is connected until first use."""
+    """The store for ``url``; nothing is connected until first use. ``statement_timeout_ms``
+    bounds each statement on PostgreSQL (0: unbounded, for exports and imports)."""
     if url.is_sqlite:
         from casebook.storage.sqlite import SQLiteStore
 
@@ -22,4 +27,4 @@ def open_store(
         )
     from casebook.storage.postgres import PostgresStore
 
-    return PostgresStore(url)
+    return PostgresStore(url, statement_timeout_ms=statement_timeout_ms)
