@@ -229,7 +229,7 @@ def export_(
         f"casebook: exported {done.rows} rows of {done.tables} tables ({done.cases} cases){where}",
         err=True,
     )
-    if not settings.secret_key:
+    if keys_domain.SECRET_META in done.meta_names:
         typer.echo(
             "casebook: the dump holds the server's key-hashing secret (CASEBOOK_SECRET_KEY is"
             " unset, so the database keeps it): guard the dump as you guard the database",

@@ -118,6 +118,7 @@ class Exported:
     tables: int = 0
     rows: int = 0
     cases: int = 0
+    meta_names: list[str] = field(default_factory=list)
 
 
 def export_dump(
@@ -175,6 +176,8 @@ def export_dump(
             written = 0
             for rows in sql.stream(query, params, BATCH):
                 lines = []
+                if table.name == "casebook_meta":
+                    done.meta_names.extend(str(row[0]) for row in rows)
                 for row in rows:
                     values = list(row)
                     for i in floats:  # 1 and 1.0 alike on both back ends
