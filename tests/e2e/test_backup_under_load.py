@@ -5,7 +5,10 @@ backup began; writes go on during the copy. On PostgreSQL the command points to 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -69,10 +72,6 @@ def test_backup_while_a_client_writes(tmp_path: Path, keys: Keys) -> None:
 
 
 def test_backup_of_postgres_points_to_pg_dump(postgres_url: str, tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, "CASEBOOK_DATABASE_URL": postgres_url}
     done = subprocess.run(
         [sys.executable, "-m", "casebook", "backup", str(tmp_path / "x.db")],
