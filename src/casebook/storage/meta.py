@@ -15,6 +15,10 @@ class Meta(Protocol):
         """Store ``value`` unless ``name`` is set; return the value now stored."""
         ...
 
+    def schema_revision(self) -> str | None:
+        """The migration the schema is at (Alembic's ``alembic_version``), None if unknown."""
+        ...
+
 
 class SqlMeta(Repository):
     """Implements ``Meta``."""
@@ -33,3 +37,7 @@ class SqlMeta(Repository):
         stored = self.get(name)
         assert stored is not None
         return stored
+
+    def schema_revision(self) -> str | None:
+        row = self._sql.one("SELECT version_num FROM alembic_version", ())
+        return None if row is None else str(row[0])

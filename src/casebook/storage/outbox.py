@@ -101,6 +101,10 @@ class Deliveries(Protocol):
         """How many deliveries ``recent`` pages through."""
         ...
 
+    def pending_total(self) -> int:
+        """Deliveries of every organisation still to be sent (or retried)."""
+        ...
+
     def attempts(self, delivery_id: str) -> list[Attempt]: ...
     def attempts_of(self, org_id: str, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
         """The attempts of the organisation's deliveries among ``delivery_ids``, each
@@ -225,6 +229,11 @@ class SqlDeliveries(Repository):
     def count(self, org_id: str, project_id: str, *, state: str | None = None) -> int:
         where, params = _of_project(org_id, project_id, state)
         row = self._sql.one(f"SELECT count(*) FROM deliveries WHERE {where}", params)
+        assert row is not None
+        return int(row[0])
+
+    def pending_total(self) -> int:
+        row = self._sql.one("SELECT count(*) FROM deliveries WHERE state = 'pending'", ())
         assert row is not None
         return int(row[0])
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import perf_counter
 from typing import TypeVar
 
 import psycopg
@@ -29,6 +30,7 @@ from psycopg.pq import TransactionStatus
 
 from casebook.core.errors import UnavailableError
 from casebook.storage.executor import Dialect
+from casebook.storage.timing import db_clock
 from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 
@@ -132,33 +134,45 @@ class PostgresStore:
 
     @contextmanager
     def read(self, *, snapshot: bool = False) -> Iterator[SqlTransaction]:
-        with self._lock:
-            cur = self._cur()
-            conn = cur.connection
-            try:
-                if snapshot:
-                    # One statement opens the snapshot (psycopg's transaction()
-                    # would take two round trips: BEGIN, then SET TRANSACTION).
-                    cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    try:
+        clock = db_clock.get()
+        started = perf_counter()
+        try:
+            with self._lock:
+                cur = self._cur()
+                conn = cur.connection
+                try:
+                    if snapshot:
+                        # One statement opens the snapshot (psycopg's transaction()
+                        # would take two round trips: BEGIN, then SET TRANSACTION).
+                        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        try:
+                            yield SqlTransaction(cur, "postgres", _is_unique_violation)
+                        finally:
+                            if conn.info.transaction_status in _OPEN:
+                                cur.execute("ROLLBACK")  # read only: nothing to keep
+                    else:
                         yield SqlTransaction(cur, "postgres", _is_unique_violation)
-                    finally:
-                        if conn.info.transaction_status in _OPEN:
-                            cur.execute("ROLLBACK")  # read only: nothing to keep
-                else:
-                    yield SqlTransaction(cur, "postgres", _is_unique_violation)
-            except (psycopg.OperationalError, psycopg.errors.QueryCanceled) as exc:
-                raise self._fault(exc) from exc
+                except (psycopg.OperationalError, psycopg.errors.QueryCanceled) as exc:
+                    raise self._fault(exc) from exc
+        finally:
+            if clock is not None:
+                clock.seconds += perf_counter() - started
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
-        with self._lock:
-            cur = self._cur()
-            try:
-                with cur.connection.transaction():
-                    yield SqlTransaction(cur, "postgres", _is_unique_violation)
-            except (psycopg.OperationalError, psycopg.errors.QueryCanceled) as exc:
-                raise self._fault(exc) from exc
+        clock = db_clock.get()
+        started = perf_counter()
+        try:
+            with self._lock:
+                cur = self._cur()
+                try:
+                    with cur.connection.transaction():
+                        yield SqlTransaction(cur, "postgres", _is_unique_violation)
+                except (psycopg.OperationalError, psycopg.errors.QueryCanceled) as exc:
+                    raise self._fault(exc) from exc
+        finally:
+            if clock is not None:
+                clock.seconds += perf_counter() - started
 
     def ping(self) -> None:
         with self.read() as tx:

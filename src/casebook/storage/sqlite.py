@@ -29,10 +29,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import perf_counter
 from typing import Literal
 
 from casebook.core.errors import UnavailableError
 from casebook.storage.executor import Dialect
+from casebook.storage.timing import db_clock
 from casebook.storage.transaction import SqlTransaction
 from casebook.storage.urls import DatabaseUrl
 
@@ -116,63 +118,75 @@ class SQLiteStore:
 
     @contextmanager
     def read(self, *, snapshot: bool = False) -> Iterator[SqlTransaction]:
-        with self._lock:
-            conn = self._connection()
-            try:
-                cur = conn.cursor()
-                if snapshot:
-                    cur.execute("BEGIN")
+        clock = db_clock.get()
+        started = perf_counter()
+        try:
+            with self._lock:
+                conn = self._connection()
                 try:
-                    yield SqlTransaction(cur, "sqlite", _is_unique_violation)
-                finally:
+                    cur = conn.cursor()
                     if snapshot:
-                        conn.rollback()
-            except sqlite3.OperationalError as exc:
-                raise UnavailableError(f"database error: {exc}") from exc
+                        cur.execute("BEGIN")
+                    try:
+                        yield SqlTransaction(cur, "sqlite", _is_unique_violation)
+                    finally:
+                        if snapshot:
+                            conn.rollback()
+                except sqlite3.OperationalError as exc:
+                    raise UnavailableError(f"database error: {exc}") from exc
+        finally:
+            if clock is not None:
+                clock.seconds += perf_counter() - started
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
-        with self._lock:
-            now = time.monotonic()
-            if now < self._busy_until:
-                raise UnavailableError(
-                    "the database is busy: a write just waited past the busy timeout"
-                )
-            deadline = now + self.busy_timeout_ms / 1000
-            try:
-                fd = self._acquire_writelock(deadline)
-            except UnavailableError:
-                self._busy_until = time.monotonic() + self.retry_after_busy_s
-                raise
-            try:
-                conn = self._connection()
-                cur = conn.cursor()
-                # BEGIN IMMEDIATE may wait only for what is left of the one deadline.
-                left_ms = int((deadline - time.monotonic()) * 1000)
-                shortened = left_ms < self.busy_timeout_ms - 20  # waited for the flock
-                if shortened:
-                    cur.execute(f"PRAGMA busy_timeout={max(left_ms, 0)}")
+        clock = db_clock.get()
+        started = perf_counter()
+        try:
+            with self._lock:
+                now = time.monotonic()
+                if now < self._busy_until:
+                    raise UnavailableError(
+                        "the database is busy: a write just waited past the busy timeout"
+                    )
+                deadline = now + self.busy_timeout_ms / 1000
                 try:
-                    cur.execute("BEGIN IMMEDIATE")
-                except sqlite3.OperationalError as exc:
+                    fd = self._acquire_writelock(deadline)
+                except UnavailableError:
                     self._busy_until = time.monotonic() + self.retry_after_busy_s
-                    raise UnavailableError(f"the database is busy: {exc}") from exc
-                finally:
-                    if shortened:
-                        cur.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-                try:
-                    yield SqlTransaction(cur, "sqlite", _is_unique_violation)
-                    cur.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    if conn.in_transaction:
-                        conn.rollback()
-                    raise UnavailableError(f"database error: {exc}") from exc
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.rollback()
                     raise
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                try:
+                    conn = self._connection()
+                    cur = conn.cursor()
+                    # BEGIN IMMEDIATE may wait only for what is left of the one deadline.
+                    left_ms = int((deadline - time.monotonic()) * 1000)
+                    shortened = left_ms < self.busy_timeout_ms - 20  # waited for the flock
+                    if shortened:
+                        cur.execute(f"PRAGMA busy_timeout={max(left_ms, 0)}")
+                    try:
+                        cur.execute("BEGIN IMMEDIATE")
+                    except sqlite3.OperationalError as exc:
+                        self._busy_until = time.monotonic() + self.retry_after_busy_s
+                        raise UnavailableError(f"the database is busy: {exc}") from exc
+                    finally:
+                        if shortened:
+                            cur.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+                    try:
+                        yield SqlTransaction(cur, "sqlite", _is_unique_violation)
+                        cur.execute("COMMIT")
+                    except sqlite3.OperationalError as exc:
+                        if conn.in_transaction:
+                            conn.rollback()
+                        raise UnavailableError(f"database error: {exc}") from exc
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.rollback()
+                        raise
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            if clock is not None:
+                clock.seconds += perf_counter() - started
 
     def ping(self) -> None:
         with self.read() as tx:
