@@ -11,6 +11,7 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Literal
 
 from casebook.core.errors import InvalidRequestError
 from casebook.core.faults import Faults
@@ -153,7 +154,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "The sender of email deliveries, `addr@example.com` or `Name <addr@example.com>`."
         " Unset: `casebook@<this machine's host name>`.",
     ),
+    SettingSpec(
+        "CASEBOOK_LOG_FORMAT",
+        "",
+        "Request logs (one line per request, on standard error): `json` or `text`. Unset:"
+        " text when standard error is a terminal, JSON otherwise. `serve --log-format` sets it.",
+    ),
+    SettingSpec(
+        "CASEBOOK_METRICS",
+        "1",
+        "`1`: count requests for `GET /metrics` (Prometheus, admins' keys; see"
+        " docs/operations.md). `0`: no metrics, and no `/metrics`.",
+    ),
 )
+
+LogFormat = Literal["json", "text"]
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 
@@ -182,6 +197,8 @@ class Settings:
     smtp_username: str
     smtp_password: str = field(repr=False)
     smtp_from: str
+    log_format: LogFormat | None  # None: decide by whether standard error is a terminal
+    metrics: bool
 
     @property
     def smtp(self) -> SmtpSettings | None:
@@ -248,6 +265,17 @@ def _flag(value: str, name: str) -> bool:
 
 
 _ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+
+
+def _log_format(value: str) -> LogFormat | None:
+    folded = value.strip().lower()
+    if folded == "":
+        return None
+    if folded == "json":
+        return "json"
+    if folded == "text":
+        return "text"
+    raise InvalidRequestError(f"CASEBOOK_LOG_FORMAT must be json or text, got {value!r}")
 
 
 def _smtp_from(value: str) -> str:
@@ -366,6 +394,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         smtp_username=smtp.username,
         smtp_password=smtp.password,
         smtp_from=smtp.sender,
+        log_format=_log_format(get("CASEBOOK_LOG_FORMAT")),
+        metrics=_flag(get("CASEBOOK_METRICS"), "CASEBOOK_METRICS"),
     )
 
 

@@ -4,39 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from casebook.config import Settings, load_settings
-from casebook.core.errors import CasebookError
+from casebook.core.entities import Scope
 from casebook.domain.keys import Authenticator, load_secret
 from casebook.egress.jira import JiraClient
 from casebook.egress.servicenow import ServiceNowClient
 from casebook.http import openapi
-from casebook.http.endpoint import Context, json
-from casebook.http.errors import error_response, internal_error
+from casebook.http.endpoint import Context, endpoint
+from casebook.http.observe import Metrics, Observer, configure_logging
+from casebook.http.probes import head_revision, healthz, metrics_handler, readyz
 from casebook.http.registry import OPERATIONS
 from casebook.http.routing import CasebookApp, api_routes, route, style_for_paths
 from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
 from casebook.storage.faults import FaultInjectingStore
 from casebook.worker.runner import running
-
-
-async def healthz(request: Request) -> Response:
-    """200 once the database answers; 503 while it does not. No credentials needed."""
-    ctx: Context = request.app.state.ctx
-    try:
-        ctx.store.ping()
-    except CasebookError as exc:
-        return error_response(exc, "jsonapi")
-    except Exception as exc:
-        return internal_error(exc, "jsonapi")
-    return json({"status": "ok"})
 
 
 async def openapi_json(request: Request) -> Response:
@@ -91,14 +82,24 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
         ),
     )
     style_for = style_for_paths(OPERATIONS)
+    routes: list[BaseRoute] = [
+        *api_routes(OPERATIONS, style_for),
+        route("/healthz", style_for, GET=healthz),
+        route("/readyz", style_for, GET=readyz),
+        route("/api/v2/openapi.json", style_for, GET=openapi_json),
+    ]
+    metrics = Metrics(store) if settings.metrics else None
+    if metrics is not None:
+        # An admin's keys (any scope that may read cases): the counters describe every org.
+        scrape = endpoint(
+            metrics_handler(metrics), style="jsonapi", scope=Scope.CASES_READ, admin=True
+        )
+        routes.append(route("/metrics", style_for, names={"GET": "metrics"}, GET=scrape))
     return CasebookApp(
-        [
-            *api_routes(OPERATIONS, style_for),
-            route("/healthz", style_for, GET=healthz),
-            route("/api/v2/openapi.json", style_for, GET=openapi_json),
-        ],
+        routes,
         style_for,
         lifespan=(_with_worker(store, secret, settings) if worker else None),
+        observer=Observer(metrics),
         ctx=ctx,
     )
 
@@ -106,6 +107,10 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
 def app_from_environment() -> CasebookApp:
     """Factory for ``uvicorn --factory``: each worker process builds its own app and store."""
     settings = load_settings(os.environ)
+    configure_logging(settings.log_format)
+    # /readyz compares with the migrations' head, which loads Alembic (~0.3 s): do it now,
+    # beside the first requests, rather than in the first probe (probes time out at 1 s).
+    threading.Thread(target=head_revision, name="casebook-schema-head", daemon=True).start()
     store = open_store(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,

@@ -32,6 +32,7 @@ from casebook.domain.access import require_admin, require_scope
 from casebook.domain.integrations import JiraConnector, ServiceNowConnector
 from casebook.domain.keys import Authenticator
 from casebook.http.errors import JSONAPI, Style, error_response, internal_error
+from casebook.http.observe import ACTOR, REJECTED
 from casebook.ratelimit import Decision, RateLimiter
 from casebook.storage.base import Store
 
@@ -132,6 +133,7 @@ def endpoint(
             if ctx.faults and ctx.faults.fire("request_503"):
                 raise UnavailableError("injected fault: request refused before any work")
             actor = identify(request, ctx)
+            request.scope[ACTOR] = actor
             limit = ctx.settings.rate_limit
             if ctx.limiter is not None and limit is not None:
                 decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
@@ -148,6 +150,12 @@ def endpoint(
                 require_admin(actor)
             response = await handler(request, ctx, actor)
         except CasebookError as exc:
+            if isinstance(exc, AuthenticationError):
+                request.scope[REJECTED] = "auth_failure"
+            elif isinstance(exc, RateLimitedError):
+                request.scope[REJECTED] = (
+                    "auth_throttled" if exc.name == "auth_failures" else "rate_limit"
+                )
             response = error_response(exc, style)
         except Exception as exc:
             response = internal_error(exc, style)

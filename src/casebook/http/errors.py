@@ -9,13 +9,21 @@ Two body styles, as Datadog's own services answer:
   ``{"errors": ["..."]}``.
 
 Bad keys always answer exactly ``{"errors": ["Forbidden"]}``, whatever was wrong
-with them. Anything unexpected is a 500 whose body says nothing of the cause;
-the traceback goes to the log.
+with them.
+
+A JSON:API error item names the request it answers in ``meta.request_id`` (the
+spec's ``JSONAPIErrorItem.meta`` is an open object), so a user can quote it; the
+legacy string arrays have no member to carry it, and every answer has the
+``X-Request-Id`` header anyway (``http.observe``).
+
+Anything unexpected is a 500 whose body says nothing of the cause; the traceback
+goes to the log.
 """
 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import msgspec
@@ -48,6 +56,9 @@ _STATUS: list[tuple[type[errors.CasebookError], int, str]] = [
     (errors.ExternalServiceError, 502, "Bad Gateway"),
 ]
 
+current_request_id: ContextVar[str | None] = ContextVar("casebook_request_id", default=None)
+"""The id of the request being served (set by ``http.observe``), for error bodies."""
+
 FORBIDDEN_BODY = b'{"errors":["Forbidden"]}'
 
 
@@ -71,8 +82,15 @@ def _jsonapi_item(exc: errors.CasebookError, status: int, title: str) -> dict[st
         item = {"title": title, "detail": exc.message}
     else:
         item = {"status": str(status), "title": title, "detail": exc.message}
-    if exc.meta is not None:
-        item["meta"] = exc.meta
+    return _with_request_id(item, exc.meta)
+
+
+def _with_request_id(item: dict[str, Any], meta: dict[str, str] | None) -> dict[str, Any]:
+    request_id = current_request_id.get()
+    if request_id is not None:
+        item["meta"] = {**meta, "request_id": request_id} if meta else {"request_id": request_id}
+    elif meta is not None:
+        item["meta"] = meta
     return item
 
 
@@ -112,9 +130,8 @@ def http_error(status: int, title: str, detail: str, style: Style, **headers: st
     if style == "legacy":
         body = msgspec.json.encode({"errors": [detail]})
         return Response(body, status, headers=headers, media_type=JSON)
-    body = msgspec.json.encode(
-        {"errors": [{"status": str(status), "title": title, "detail": detail}]}
-    )
+    item = _with_request_id({"status": str(status), "title": title, "detail": detail}, None)
+    body = msgspec.json.encode({"errors": [item]})
     return Response(body, status, headers=headers, media_type=JSONAPI)
 
 

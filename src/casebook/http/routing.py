@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from casebook.http.endpoint import Endpoint
 from casebook.http.errors import Style, http_error
+from casebook.http.observe import OPERATION, Observer
 from casebook.http.registry import PATH_PARAMS, Operation, case_id_pattern
 
 StyleFor = Callable[[str], Style]
@@ -73,9 +74,13 @@ def api_routes(operations: Iterable[Operation], style_for: StyleFor) -> list[Rou
     # Registered before the routes compile their paths.
     register_url_convertor("caseref", case_ref_convertor())
     table: dict[str, dict[str, Endpoint]] = {}
+    names: dict[str, dict[str, str]] = {}
     for op in operations:
         table.setdefault(_router_path(op), {})[op.method] = op.endpoint()
-    routes = [route(path, style_for, **handlers) for path, handlers in table.items()]
+        names.setdefault(_router_path(op), {})[op.method] = op.operation_id
+    routes = [
+        route(path, style_for, names=names[path], **handlers) for path, handlers in table.items()
+    ]
     for i, later in enumerate(routes):
         # A literal path must not be hidden by an earlier one with a parameter there
         # (``/types/custom_attributes`` behind ``/types/{case_type_id}``).
@@ -86,10 +91,14 @@ def api_routes(operations: Iterable[Operation], style_for: StyleFor) -> list[Rou
 
 
 class _Dispatch:
-    """An ASGI app for one path: the handler of the request's method, or 405."""
+    """An ASGI app for one path: the handler of the request's method, or 405. It names the
+    operation in the scope (``casebook.operation``) for the request's log line and metrics."""
 
-    def __init__(self, table: dict[str, Endpoint], style_for: StyleFor) -> None:
+    def __init__(
+        self, table: dict[str, Endpoint], style_for: StyleFor, names: dict[str, str]
+    ) -> None:
         self.table = table
+        self.names = names
         self.allow = ", ".join(sorted(table))
         self.style_for = style_for
 
@@ -105,17 +114,26 @@ class _Dispatch:
                 Allow=self.allow,
             )
         else:
+            scope[OPERATION] = self.names[request.method]
             response = await handler(request)
         await response(scope, receive, send)
 
 
-def route(path: str, style_for: StyleFor, **handlers: Endpoint) -> Route:
-    """``route("/x", style_for, GET=list_x, POST=create_x)``; other methods get 405."""
+def route(
+    path: str, style_for: StyleFor, *, names: dict[str, str] | None = None, **handlers: Endpoint
+) -> Route:
+    """``route("/x", style_for, GET=list_x, POST=create_x)``; other methods get 405.
+
+    ``names``: each method's operation id (default: the handler's name)."""
     table = {method.upper(): handler for method, handler in handlers.items()}
+    named = {method.upper(): name for method, name in (names or {}).items()}
+    for method, handler in table.items():
+        named.setdefault(method, handler.__name__)
     if "GET" in table:
         table.setdefault("HEAD", table["GET"])
+        named.setdefault("HEAD", named["GET"])
     # An ASGI app (not a function) as endpoint: Starlette then passes every method through.
-    return Route(path, _Dispatch(table, style_for))
+    return Route(path, _Dispatch(table, style_for, named))
 
 
 class CasebookApp:
@@ -126,11 +144,13 @@ class CasebookApp:
         routes: list[BaseRoute],
         style_for: StyleFor,
         lifespan: Any = None,
+        observer: Observer | None = None,
         **state: Any,
     ) -> None:
         self.router = Router(routes=routes, default=self._not_found, lifespan=lifespan)
         self.state = State(state)
         self.style_for = style_for
+        self.observer = observer
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,6 +161,12 @@ class CasebookApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope["type"] == "http" and self.observer is not None:
+            await self.observer.serve(self._serve, scope, receive, send)
+        else:
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
             if (
