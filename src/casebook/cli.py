@@ -7,8 +7,10 @@ on purpose becomes a one-line message and exit status 1 (see ``main``).
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -122,16 +124,54 @@ def _when(us: int | None) -> str:
     return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+class LogFormatChoice(enum.StrEnum):
+    json = "json"
+    text = "text"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    log_format: Annotated[
+        LogFormatChoice | None,
+        typer.Option(
+            help="Request log lines on standard error: json or text"
+            " (unset: CASEBOOK_LOG_FORMAT, else text on a terminal and json otherwise)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, make sure someone can log in, and serve the API."""
+    if log_format is not None:
+        os.environ["CASEBOOK_LOG_FORMAT"] = log_format.value  # the workers read it
+    settings = _settings()
+    with _metrics_directory(settings, workers):
+        _serve(settings, host, port, workers)
+
+
+@contextmanager
+def _metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
+    """Several workers count into files of a private directory (prometheus-client's
+    multiprocess mode), made here before any worker imports the library and removed
+    when ``serve`` ends; one worker counts in memory. A PROMETHEUS_MULTIPROC_DIR set
+    from outside is never used: files left there by an earlier run would be counted."""
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if not settings.metrics or workers <= 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="casebook-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from casebook.http.serve import run as serve_api
 
-    settings = _settings()
     with _store(settings) as store:
         result = users_domain.bootstrap(
             store, settings.secret_key, api_key=settings.api_key, app_key=settings.app_key
