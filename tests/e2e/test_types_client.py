@@ -66,6 +66,7 @@ from casebook.core.entities import (
     STANDARD_CASE_TYPE_ID,
 )
 from tests.e2e.conftest import make_client
+from tests.support.errors import as_recorded
 from tests.support.official import new_project_and_case, parsed
 from tests.support.server import Keys, ServerProcess
 
@@ -121,7 +122,7 @@ def error_of(exc: ApiException) -> dict[str, Any]:
     body = exc.body
     errors = (json.loads(body) if isinstance(body, str | bytes) else body)["errors"]
     assert len(errors) == 1, errors
-    return dict(errors[0])
+    return dict(as_recorded(errors[0]))
 
 
 def refused(status: int, call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

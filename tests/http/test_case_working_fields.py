@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_resolved_reason(api: Api, case: dict) -> None:
     assert r.json()["data"]["attributes"]["resolved_reason"] == "FALSE_POSITIVE"
     bad = api.case_action("SEC-1", "resolved_reason", {"security_resolved_reason": "BORED"})
     assert bad.status_code == 400
-    assert bad.json()["errors"][0] == {
+    assert as_recorded(bad.json()["errors"][0]) == {
         "title": "Generic Error",
         "detail": "invalid security_resolved_reason BORED."
         " Must be one of FALSE_POSITIVE, TRUE_POSITIVE, BENIGN_POSITIVE",

@@ -9,6 +9,7 @@ import pytest
 from casebook.domain import cases as cases_domain
 from casebook.domain.keys import Authenticator, load_secret
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 STANDARD = "00000000-0000-0000-0000-000000000001"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -247,7 +248,7 @@ def test_create_errors_say_what_is_wrong(
     r = api.post("/api/v2/cases", {"data": data})
     assert r.status_code == status
     assert r.headers["content-type"] == "application/vnd.api+json"
-    assert r.json() == {"errors": [error]}
+    assert as_recorded(r.json()) == {"errors": [error]}
     # A refused create takes no number: the next case is still SEC-1.
     assert api.create_case(project["id"])["attributes"]["key"] == "SEC-1"
 
@@ -370,7 +371,7 @@ def test_bad_status_is_400(api: Api, project: dict, attributes: dict, error: dic
     case = api.create_case(project["id"])
     r = api.case_action(case["id"], "status", attributes)
     assert r.status_code == 400
-    assert r.json() == {"errors": [error]}
+    assert as_recorded(r.json()) == {"errors": [error]}
 
 
 def test_priority_change(api: Api, project: dict) -> None:
@@ -442,7 +443,7 @@ def test_empty_commands_check_the_type(api: Api, project: dict, action: str) -> 
     case = api.create_case(project["id"])
     r = api.post(f"/api/v2/cases/{case['id']}/{action}", {"data": {"type": "project"}})
     assert r.status_code == 400
-    assert r.json() == {
+    assert as_recorded(r.json()) == {
         "errors": [
             {
                 "status": "400",
@@ -455,7 +456,7 @@ def test_empty_commands_check_the_type(api: Api, project: dict, action: str) -> 
         "/api/v2/cases/67d80aa3-36ff-44b9-a694-c501a7591737/" + action, {"data": {"type": "case"}}
     )
     assert missing.status_code == 404
-    assert missing.json()["errors"][0] == {
+    assert as_recorded(missing.json()["errors"][0]) == {
         "code": "resource_not_found",
         "title": "case not found",
         "detail": "case '67d80aa3-36ff-44b9-a694-c501a7591737' not found",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_comment_errors(api: Api, case: dict) -> None:
     assert wrong_type.json()["errors"][0]["detail"] == 'got type "project" expected one of "case"'
     missing = api.comment("67d80aa3-36ff-44b9-a694-c501a7591737", "Hello world !")
     assert missing.status_code == 404
-    assert missing.json() == {
+    assert as_recorded(missing.json()) == {
         "errors": [
             {
                 "code": "resource_not_found",
@@ -111,7 +112,7 @@ def test_edit_and_delete_a_comment(api: Api, case: dict) -> None:
 def test_cell_id_errors_as_recorded(api: Api, case: dict) -> None:
     r = api.delete("/api/v2/cases/SEC-1/comment/not-a-uuid")
     assert r.status_code == 400
-    assert r.json() == {
+    assert as_recorded(r.json()) == {
         "errors": [
             {
                 "status": "400",
@@ -122,7 +123,7 @@ def test_cell_id_errors_as_recorded(api: Api, case: dict) -> None:
     }
     r = api.delete(f"/api/v2/cases/{case['id']}/comment/23fca2aa-4967-4936-bdd7-9157d9e456d7")
     assert r.status_code == 404
-    assert r.json()["errors"][0] == {
+    assert as_recorded(r.json()["errors"][0]) == {
         "code": "resource_not_found",
         "title": "failed to get timeline cell: timeline cell not found",
         "detail": "timeline cell '23fca2aa-4967-4936-bdd7-9157d9e456d7' not found",

@@ -11,6 +11,7 @@ import pytest
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.http.test_case_types import TYPES, make_type
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 STANDARD = f"{TYPES}/{STANDARD_CASE_TYPE_ID}/custom_attributes"
 
@@ -111,7 +112,7 @@ def test_config_errors_as_recorded(api: Api) -> None:
     assert r.json()["errors"][0]["title"] == "case_type not found"
     r = api.delete(f"{STANDARD}/not-an-uuid")
     assert r.status_code == 400
-    assert r.json()["errors"][0] == {
+    assert as_recorded(r.json()["errors"][0]) == {
         "status": "400",
         "title": "Invalid Parameter",
         "detail": 'invalid parameter "CustomAttributeId" in "path"; expected type "uuid"',
@@ -192,7 +193,7 @@ def test_unknown_keys_answer_as_recorded(api: Api) -> None:
     case = api.create_case(api.create_project()["id"])
     r = set_value(api, case["id"], "invalid_key", "TEXT", ["Abba", "The Cure"], is_multi=True)
     assert r.status_code == 404
-    error = r.json()["errors"][0]
+    error = as_recorded(r.json()["errors"][0])
     assert error["code"] == "resource_not_found"
     assert error["meta"] == {"key": "invalid_key"}
     assert (

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from casebook.cli import app as cli_app
 from tests.http.test_projects import NOTIFICATION_DEFAULTS
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 PROJECTS = "/api/v2/cases/projects"
 
@@ -44,7 +45,7 @@ def test_recorded_errors(api: Api) -> None:
     project = api.create_project("SEC")
     r = api.patch(f"{PROJECTS}/{project['id']}", {"data": {"type": "invalid_type"}})
     assert r.status_code == 400
-    assert r.json() == {
+    assert as_recorded(r.json()) == {
         "errors": [
             {
                 "status": "400",

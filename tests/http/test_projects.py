@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from casebook.cli import app as cli_app
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 NOTIFICATION_DEFAULTS = {
     "enabled": True,
@@ -72,7 +73,7 @@ def test_bad_keys_are_400(api: Api, key: str, detail: str) -> None:
         {"data": {"type": "project", "attributes": {"key": key, "name": "x"}}},
     )
     assert r.status_code == 400
-    assert r.json() == {"errors": [{"title": "Generic Error", "detail": detail}]}
+    assert as_recorded(r.json()) == {"errors": [{"title": "Generic Error", "detail": detail}]}
 
 
 def test_longest_key_is_fine(api: Api) -> None:
@@ -86,7 +87,7 @@ def test_duplicate_key_is_409(api: Api) -> None:
         {"data": {"type": "project", "attributes": {"key": "SEC", "name": "again"}}},
     )
     assert r.status_code == 409
-    assert r.json() == {
+    assert as_recorded(r.json()) == {
         "errors": [
             {"status": "409", "title": "Conflict", "detail": "project key SEC is already in use"}
         ]

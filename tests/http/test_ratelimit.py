@@ -12,6 +12,7 @@ from casebook.domain import users as users_domain
 from casebook.http.app import create_app
 from casebook.storage import open_store
 from tests.support.api import Api
+from tests.support.errors import as_recorded
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_limit_per_key_with_headers(limited) -> None:
     assert ok["X-RateLimit-Remaining"] == "4"
     assert 1 <= int(ok["X-RateLimit-Reset"]) <= 10
     refused = seen[-1]
-    assert refused.json() == {
+    assert as_recorded(refused.json()) == {
         "errors": [
             {
                 "status": "429",
