@@ -107,7 +107,7 @@ def test_one_json_line_per_request_with_its_fields_and_no_key(api: Api) -> None:
     users_domain.add_user(api.store, org_name="default", email=email)
     reader = api.as_keys(api.keys_for("default", email))
     bad = {"DD-API-KEY": "f" * 32, "DD-APPLICATION-KEY": "e" * 40}
-    with access_lines() as lines:
+    with access_lines() as log:
         sent = [
             api.get(f"/api/v2/cases/{case['id']}"),
             reader.client.get(
@@ -119,17 +119,10 @@ def test_one_json_line_per_request_with_its_fields_and_no_key(api: Api) -> None:
             api.client.get("/no/such/path"),
             api.post("/api/v2/cases", {"data": {"type": "case"}}),
         ]
-    assert len(lines) == len(sent)
-    entries = [json.loads(line) for line in lines]
-    for line in lines:
-        for secret in (
-            api.keys.api_key,
-            api.keys.app_key,
-            reader.keys.api_key,
-            reader.keys.app_key,
-            *bad.values(),
-        ):
-            assert secret not in line
+    entries = log.entries()
+    assert len(entries) == len(sent)
+    keys = (api.keys.api_key, api.keys.app_key, reader.keys.api_key, reader.keys.app_key)
+    log.assert_none_carries((*keys, *bad.values()))
     for entry, r in zip(entries, sent, strict=True):
         assert set(ACCESS_FIELDS) | {"time"} <= set(entry), entry
         assert entry["request_id"] == r.headers["X-Request-Id"]
@@ -193,7 +186,7 @@ def test_the_official_client_still_reads_errors(live_server: Any) -> None:
 @pytest.fixture
 def limited(database_url: str) -> Iterator[Api]:
     """An app whose rate limits are tiny: 3 requests per key, 2 failed logins per address."""
-    env = {**TEST_ENV, "CASEBOOK_RATE_LIMIT": "3/60s", "CASEBOOK_AUTH_FAILURE_LIMIT": "2/60s"}
+    env = {**TEST_ENV, "CASEBOOK_RATE_LIMIT": "3/3600s", "CASEBOOK_AUTH_FAILURE_LIMIT": "2/3600s"}
     settings = load_settings({"CASEBOOK_DATABASE_URL": database_url, **env})
     store = open_store(settings.database_url)
     try:

@@ -44,6 +44,7 @@ from casebook.storage import Store, open_store
 from casebook.storage.outbox import Attempt, Delivery
 from tests.conftest import TEMPLATE, TEST_ENV
 from tests.support.api import Api, case_body
+from tests.support.logs import Captured, access_lines
 from tests.support.server import ServerProcess
 from tests.support.tracker import FakeTracker
 
@@ -82,6 +83,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("security counts")
         for nodeid, name, value in _COUNTS:
             terminalreporter.write_line(f"{nodeid}: {name} = {value}")
+
+
+@pytest.fixture
+def access_log() -> Iterator[Captured]:
+    """The request log lines of the test's in-process apps, in JSON as ``serve`` writes them."""
+    with access_lines() as captured:
+        yield captured
 
 
 # --- apps with other settings ---------------------------------------------------------

@@ -32,6 +32,7 @@ from tests.security.conftest import (
     unique,
 )
 from tests.support.dump import dump_database
+from tests.support.logs import Captured
 
 ABSENT = object()
 
@@ -118,7 +119,10 @@ def _fingerprint(r: Any) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
 
 
 def test_auth_matrix(
-    orgs: tuple[OrgWorld, OrgWorld], database_url: str, request: pytest.FixtureRequest
+    orgs: tuple[OrgWorld, OrgWorld],
+    database_url: str,
+    request: pytest.FixtureRequest,
+    access_log: Captured,
 ) -> None:
     a, b = orgs
     client = a.admin.client
@@ -182,6 +186,14 @@ def test_auth_matrix(
     assert len(denied_bodies) == 1, denied_bodies
     (status, headers, content) = denied_bodies.pop()
     assert (status, content) == (403, FORBIDDEN_BODY)
+    # The request log has a JSON line for every call, and none of the keys, wherever
+    # they were offered (headers, query strings, cookies).
+    assert len(access_log.entries()) >= cells
+    access_log.assert_none_carries(
+        choice.value
+        for choice in (*api_keys, *app_keys)
+        if isinstance(choice.value, str) and len(choice.value) >= 16
+    )
     assert dict(headers)["content-type"] == "application/json"
     expected_cells = len(OPERATIONS) * (len(api_keys) * len(app_keys) + 5)
     assert cells == expected_cells

@@ -14,6 +14,7 @@ import pytest
 
 from tests.security.conftest import OPERATIONS, OrgWorld, delivery_secrets, report_count
 from tests.support.dump import dump_database
+from tests.support.logs import Captured
 from tests.support.tracker import JIRA_AUTH, SERVICENOW_AUTH, Answer, FakeTracker
 
 
@@ -47,6 +48,7 @@ def test_no_answer_carries_a_credential(
     tracker: FakeTracker,
     database_url: str,
     request: pytest.FixtureRequest,
+    access_log: Captured,
 ) -> None:
     a, _ = orgs
     client, headers = a.admin.client, a.admin.headers
@@ -92,4 +94,7 @@ def test_no_answer_carries_a_credential(
         for row in rows:
             for secret in SECRETS:
                 assert not any(secret in cell for cell in row), (table, row)
+    # Nor does the request log (one JSON line per call), nor does it carry the caller's keys.
+    assert len(access_log.entries()) >= checked
+    access_log.assert_none_carries([*SHOWN_NEVER, a.admin.keys.api_key, a.admin.keys.app_key])
     report_count(request, "secret_checks", checked)
