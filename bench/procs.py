@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -19,6 +20,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -85,6 +87,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.log = b""
+        self._output: IO[bytes] | None = None
         # Other processes whose CPU a request costs (the database server's), if any.
         self.related: Callable[[], list[int]] = list
 
@@ -95,18 +98,22 @@ class Server:
     def start(self, timeout: float = 60.0) -> float:
         """Start and wait until /healthz answers 200; return the seconds that took."""
         self.started_at = time.perf_counter()
+        # To a file, not a pipe: casebook logs a line per request, and a pipe nobody reads
+        # while the load runs would fill up and stall the server.
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by stop()
         self.proc = subprocess.Popen(
             self.argv,
             env=self.env,
             cwd=REPO,
-            stdout=subprocess.PIPE,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = self.started_at + timeout
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read() if self.proc.stdout else b""
+                self._output.seek(0)
+                out = self._output.read()
                 raise RuntimeError(f"{self.argv} exited early:\n{out.decode(errors='replace')}")
             try:
                 with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as r:  # noqa: S310
@@ -134,9 +141,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=20)
-        if self.proc.stdout:
-            self.log = self.proc.stdout.read()
-            self.proc.stdout.close()
+        if self._output is not None:
+            self._output.seek(0)
+            self.log = self._output.read()
+            self._output.close()
+            self._output = None
         self.proc = None
 
 

@@ -900,19 +900,23 @@ def running_server(database_url: str, api_key: str, app_key: str) -> Iterator[in
         "CASEBOOK_RATE_LIMIT": "off",
     }
     cmd = [sys.executable, "-m", "casebook", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # Standard error to a file, not a pipe: the server logs a line per request there, and a
+    # pipe nobody reads would fill up and stall it.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed below
     proc = subprocess.Popen(
         cmd,
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                errors.seek(0)
+                err = errors.read().decode(errors="replace")
                 raise RuntimeError(f"casebook serve exited:\n{err}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -934,8 +938,7 @@ def running_server(database_url: str, api_key: str, app_key: str) -> Iterator[in
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=20)
-        if proc.stderr:
-            proc.stderr.close()
+        errors.close()
 
 
 @dataclass

@@ -7,11 +7,13 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx2 as httpx
 
@@ -60,6 +62,9 @@ class ServerProcess:
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        # The server's output (its request log included) goes to a file, not a pipe: a
+        # pipe nobody reads while the server runs fills up and then blocks the server.
+        self._log: IO[bytes] | None = None
         self.output = b""
 
     @property
@@ -79,11 +84,12 @@ class ServerProcess:
             "--workers",
             str(self.workers),
         ]
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by stop()
         self.proc = subprocess.Popen(
             cmd,
             env=self.env,
             cwd=REPO,
-            stdout=subprocess.PIPE,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -95,7 +101,7 @@ class ServerProcess:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read() if self.proc.stdout else b""
+                out = self._read_output()
                 raise RuntimeError(f"casebook serve exited early:\n{out.decode(errors='replace')}")
             try:
                 if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
@@ -121,10 +127,17 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=15)
-        if self.proc.stdout:
-            self.output = self.proc.stdout.read()
-            self.proc.stdout.close()
+        self.output = self._read_output()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         self.proc = None
+
+    def _read_output(self) -> bytes:
+        if self._log is None:
+            return b""
+        self._log.seek(0)
+        return self._log.read()
 
 
 @contextmanager
