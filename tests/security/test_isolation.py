@@ -73,7 +73,9 @@ def _populate(org: OrgWorld, n: int, words: list[str], rng: random.Random) -> li
 
 
 def _normalised(r: Any, ref: str) -> tuple[int, str, str]:
-    return r.status_code, r.headers["content-type"], r.text.replace(ref, "<ref>")
+    """The answer, but for the reference aimed at and the request's own id (in ``meta``)."""
+    text = r.text.replace(ref, "<ref>").replace(r.headers["x-request-id"], "<request id>")
+    return r.status_code, r.headers["content-type"], text
 
 
 def _same_404(theirs: Any, ref: str, absent: Any, missing: str, *context: Any) -> None:

@@ -32,6 +32,7 @@ from tests.security.conftest import (
     read_response,
     report_count,
 )
+from tests.support.errors import as_recorded
 
 
 def _routes() -> dict[str, set[str]]:
@@ -328,7 +329,8 @@ def test_comment_ids_that_are_not_uuids_are_400(orgs: tuple[OrgWorld, OrgWorld])
             r = a.admin.client.request(
                 method, f"{case}/comment/{cell_id}", headers=a.admin.headers, json=body
             )
-            assert (r.status_code, r.json()) == (400, expected), (method, cell_id, r.text)
+            answer = (r.status_code, as_recorded(r.json()))
+            assert answer == (400, expected), (method, cell_id, r.text)
     # The other ids of working a case, likewise.
     for method, path, name in (
         ("POST", f"{case}/watchers/not-a-uuid", "UserUUID"),
