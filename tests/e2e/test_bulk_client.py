@@ -54,6 +54,7 @@ from datadog_api_client.v2.models import (
 
 from casebook.core.entities import STANDARD_CASE_TYPE_ID
 from tests.e2e.conftest import TIMEOUT, make_client
+from tests.support.errors import as_recorded
 from tests.support.official import parsed
 from tests.support.postgres import PostgresCluster
 from tests.support.server import Keys, ServerProcess, new_keys, running_server
@@ -108,7 +109,7 @@ def refused(status: int, call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]
     body = caught.value.body
     errors = (json.loads(body) if isinstance(body, str | bytes) else body)["errors"]
     assert len(errors) == 1, errors
-    return dict(errors[0])
+    return dict(as_recorded(errors[0]))
 
 
 def test_bulk_update_cases_with_the_official_client(
