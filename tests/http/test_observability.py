@@ -26,6 +26,7 @@ from casebook.http.app import create_app
 from casebook.http.observe import ACCESS_FIELDS
 from casebook.storage import open_store
 from casebook.storage.migrate import MIGRATIONS_DIR, head_revision
+from casebook.storage.revision import code_head
 from casebook.storage.urls import DatabaseUrl
 from tests.conftest import TEST_ENV
 from tests.support.api import Api
@@ -66,6 +67,11 @@ def _requests(samples: dict[Any, float]) -> dict[tuple[str, str], float]:
 
 
 # --- readiness -------------------------------------------------------------------------
+
+
+def test_the_code_head_is_alembics() -> None:
+    """``/readyz`` reads the head from the migration files, without loading Alembic."""
+    assert code_head() == head_revision()
 
 
 def test_ready_only_at_the_migration_head(api: Api, database_url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -21,7 +20,7 @@ from casebook.egress.servicenow import ServiceNowClient
 from casebook.http import openapi
 from casebook.http.endpoint import Context, endpoint
 from casebook.http.observe import Metrics, Observer, configure_logging
-from casebook.http.probes import head_revision, healthz, metrics_handler, readyz
+from casebook.http.probes import healthz, metrics_handler, readyz
 from casebook.http.registry import OPERATIONS
 from casebook.http.routing import CasebookApp, api_routes, route, style_for_paths
 from casebook.ratelimit import RateLimiter, table_path
@@ -108,9 +107,6 @@ def app_from_environment() -> CasebookApp:
     """Factory for ``uvicorn --factory``: each worker process builds its own app and store."""
     settings = load_settings(os.environ)
     configure_logging(settings.log_format)
-    # /readyz compares with the migrations' head, which loads Alembic (~0.3 s): do it now,
-    # beside the first requests, rather than in the first probe (probes time out at 1 s).
-    threading.Thread(target=head_revision, name="casebook-schema-head", daemon=True).start()
     store = open_store(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,

@@ -11,8 +11,6 @@ The probes need no credentials: they say nothing an outsider could use.
 
 from __future__ import annotations
 
-import functools
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +19,7 @@ from casebook.core.errors import CasebookError
 from casebook.http.endpoint import Context, Handler, json
 from casebook.http.errors import error_response, internal_error
 from casebook.http.observe import Metrics
+from casebook.storage.revision import code_head
 
 _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -35,14 +34,6 @@ async def healthz(request: Request) -> Response:
     except Exception as exc:
         return internal_error(exc, "jsonapi")
     return json({"status": "ok"})
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest migration this code carries (read once: it loads Alembic)."""
-    from casebook.storage import migrate
-
-    return migrate.head_revision()
 
 
 def _not_ready(reason: str) -> Response:
@@ -64,7 +55,7 @@ async def readyz(request: Request) -> Response:
     except Exception:
         # The database answers but has no alembic_version table: it was never migrated.
         found = None
-    head = head_revision()
+    head = code_head()
     if found is None:
         return _not_ready(
             f"the database has no schema version (not migrated): run `casebook migrate` ({head})"
