@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -161,12 +162,33 @@ def _metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
     if not settings.metrics or workers <= 1:
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="casebook-metrics-") as directory:
+    _remove_orphaned_metrics_directories()
+    prefix = f"{_METRICS_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
         try:
             yield
         finally:
             os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+_METRICS_PREFIX = "casebook-metrics-"
+
+
+def _remove_orphaned_metrics_directories() -> None:
+    """Remove the metrics directories of earlier ``serve`` processes of this user that were
+    killed (SIGKILL leaves no chance to clean up); the directory names the process."""
+    folder = Path(tempfile.gettempdir())
+    for entry in folder.glob(f"{_METRICS_PREFIX}*-*"):
+        pid = entry.name.removeprefix(_METRICS_PREFIX).split("-", 1)[0]
+        try:
+            if not pid.isdigit() or entry.lstat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue  # alive (another user's process with that id, say), or already gone
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:

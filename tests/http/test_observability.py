@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -289,9 +290,19 @@ def test_workers_report_as_one(tmp_path: Path) -> None:
     scratch.mkdir()
     env = {"CASEBOOK_LOG_FORMAT": "json", "TMPDIR": str(scratch)}
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    # A directory left by a killed serve is removed; one of a live process is not.
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    orphan = scratch / f"casebook-metrics-{ended.pid}-left"
+    alive = scratch / f"casebook-metrics-{os.getpid()}-mine"
+    orphan.mkdir()
+    alive.mkdir()
     sent = 0
     with running_server(url, keys, workers=2, env=env) as server:
-        assert len(list(scratch.iterdir())) == 1  # the private multiprocess directory
+        assert not orphan.exists() and alive.exists()
+        alive.rmdir()
+        (own,) = scratch.iterdir()  # the private multiprocess directory
+        assert own.name.startswith(f"casebook-metrics-{server.proc.pid}-")  # type: ignore[union-attr]
         # Separate connections, so both workers answer some.
         for i in range(24):
             with httpx.Client(base_url=server.base_url, headers=keys.headers) as client:
