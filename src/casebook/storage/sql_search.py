@@ -1006,19 +1006,30 @@ class SearchPlanner:
             relation = tallies.VALUE_TALLIES
             scope += ["c.source = ?", "c.key = ?"]
             params += list(values_of)
+        where, where_params = self._tallied_where(scope, params, self.query)
+        return relation, [], where, where_params
+
+    def _tallied_where(
+        self, scope: list[str], params: list[object], query: Query | None
+    ) -> tuple[str, list[object]]:
+        """``scope`` and the tallies' conditions, deleted projects left out, then ``query``
+        compiled over ``c`` (the tallies' columns are named as the cases')."""
+        scope, params = list(scope), list(params)
         if self.exclude_deleted_projects:
             scope.append(_DELETED_PROJECTS)
             params.append(self.org_id)
-        compiler = _Compiler(
-            self.dialect,
-            self.org_id,
-            self.actor_user_id,
-            fetch=self._lookup,
-            priority_rank=self.priority_rank,
-        )
-        condition = compiler.compile(self.query)
-        scope.append(f"({condition.sql})")
-        return relation, [], " AND ".join(scope), [*params, *condition.params]
+        if query is not None:
+            compiler = _Compiler(
+                self.dialect,
+                self.org_id,
+                self.actor_user_id,
+                fetch=self._lookup,
+                priority_rank=self.priority_rank,
+            )
+            condition = compiler.compile(query)
+            scope.append(f"({condition.sql})")
+            params += condition.params
+        return " AND ".join(scope), params
 
     def value_tallied(self) -> tuple[str, list[object], str, list[object]] | None:
         """As ``tallied``, over the value tallies of one attribute or custom attribute term
@@ -1045,21 +1056,9 @@ class SearchPlanner:
         if term.value is not None:
             scope.append("c.value = ?")
             params.append(term.value)
-        if self.exclude_deleted_projects:
-            scope.append(_DELETED_PROJECTS)
-            params.append(self.org_id)
-        if others:
-            compiler = _Compiler(
-                self.dialect,
-                self.org_id,
-                self.actor_user_id,
-                fetch=self._lookup,
-                priority_rank=self.priority_rank,
-            )
-            condition = compiler.compile(And(tuple(others)) if len(others) > 1 else others[0])
-            scope.append(f"({condition.sql})")
-            params += condition.params
-        return tallies.VALUE_TALLIES, [], " AND ".join(scope), params
+        rest = None if not others else And(tuple(others)) if len(others) > 1 else others[0]
+        where, where_params = self._tallied_where(scope, params, rest)
+        return tallies.VALUE_TALLIES, [], where, where_params
 
     def _others(self, drive: _Drive) -> bool:
         """Whether terms other than the drive's (and the default scope) remain to be tested."""
