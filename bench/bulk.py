@@ -39,6 +39,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.seed import seed
+from bench.stats import percentile
 
 BULK = 100
 TARGET = 10.0  # a bulk of BULK cases, over a single change (medians)
@@ -52,8 +53,7 @@ class Timing:
     samples: list[float] = field(default_factory=list)  # seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.samples, p)
 
     @property
     def median(self) -> float:

@@ -29,6 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.search import console, database, mix_arguments, running_server, seed
+from bench.stats import percentile
 from casebook.core.clock import now_us
 from casebook.domain import users as users_domain
 from casebook.search.grouping import parse_group_by
@@ -95,8 +96,7 @@ class Timing:
     total: int = 0
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.samples, p)
 
 
 def measure(

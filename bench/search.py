@@ -59,6 +59,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.stats import percentile
 from casebook.core.clock import new_id, now_us
 from casebook.core.entities import (
     RESOLVED_REASONS,
@@ -949,8 +950,7 @@ class Timing:
     returned: int = 0
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.samples, p)
 
 
 def measure(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from casebook.core.entities import PRIORITY_RANK, Priority, Status
 from casebook.search.grouping import GroupBy, GroupField
@@ -108,6 +108,10 @@ def number_text(number: float) -> str:
     return repr(number)
 
 
+Found = tuple[str, list[object], str, list[object]]
+"""What a count reads: (FROM clause naming its rows ``c``, its parameters, WHERE clause,
+its parameters)."""
+
 Groups = list[tuple[tuple[str, ...], int]]
 """Groups of cases: (one value per field, how many cases), largest first."""
 
@@ -122,37 +126,33 @@ class GroupCounter:
     cut in SQL.
     """
 
-    def __init__(
-        self,
-        planner: SearchPlanner,
-        fetch: Fetch,
-        *,
-        over: Literal["cases", "tallies", "values"] = "cases",
-    ) -> None:
-        """``over``: what the counts read: the matching cases, or, when the planner says
-        they hold the query's terms, the case tallies or the value tallies."""
+    def __init__(self, planner: SearchPlanner, fetch: Fetch, *, tallied: Found | None = None):
+        """Counts over the matching cases (planned on first use: a count the tallies
+        answer never plans the read of the cases), or, with ``tallied`` (the planner's
+        ``tallied`` or ``value_tallied``), over those tallies."""
         self.planner = planner
         self.fetch = fetch
         self.dialect: Dialect = planner.dialect
-        found: tuple[str, list[object], str, list[object]] | None
-        if over == "cases":
-            found = planner.matches()
-        else:
-            found = planner.tallied() if over == "tallies" else planner.value_tallied()
-        assert found is not None, "the query names what the tallies do not hold"
-        self._source, self._source_params, self._where, self._where_params = found
+        self._found = tallied
         # Each row counts one case, or (the tallies) ``c.n`` cases.
-        tallied = over != "cases"
         self._one = "c.n" if tallied else "1"
         self._count = "coalesce(sum(c.n), 0)" if tallied else "count(*)"
         self._kinds: dict[str, set[str]] = {}
         self._tallies: GroupCounter | None = None
         self._value_tallies: GroupCounter | None = None
-        if over == "cases":
-            if planner.tallied() is not None:
-                self._tallies = GroupCounter(planner, fetch, over="tallies")
-            elif planner.value_tallied() is not None:
-                self._value_tallies = GroupCounter(planner, fetch, over="values")
+        if tallied is None:
+            if (cases := planner.tallied()) is not None:
+                self._tallies = GroupCounter(planner, fetch, tallied=cases)
+            elif (values := planner.value_tallied()) is not None:
+                self._value_tallies = GroupCounter(planner, fetch, tallied=values)
+
+    @property
+    def found(self) -> Found:
+        """(FROM clause naming the rows ``c``, its parameters, WHERE clause, its
+        parameters): the tallies given, or the matching cases (``planner.matches``)."""
+        if self._found is None:
+            self._found = self.planner.matches()
+        return self._found
 
     def _over(self, groups: Sequence[GroupBy]) -> GroupCounter:
         """The counter that counts by ``groups`` the cheapest way: the tallies when they
@@ -295,7 +295,7 @@ class GroupCounter:
         outputs = [part.outputs[0] for part in parts]
         grouped = [sql for part in parts for sql in part.group_by]
 
-        def rows(found: tuple[str, list[object], str, list[object]], extra: list[str]) -> Any:
+        def rows(found: Found, extra: list[str]) -> Any:
             relation, _, where, params = found
             keys = [*grouped, *extra]
             group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
@@ -312,13 +312,7 @@ class GroupCounter:
 
         assert self._tallies is not None
         tallies = self._tallies
-        source_of_all: tuple[str, list[object], str, list[object]] = (
-            tallies._source,
-            [],
-            tallies._where,
-            tallies._where_params,
-        )
-        for row in rows(source_of_all, []):
+        for row in rows(tallies.found, []):
             add(row[:-1], ("", 0, 0.0), int(row[-1]))
         for row in rows(holding, []):
             add(row[:-1], ("", 0, 0.0), -int(row[-1]))
@@ -414,10 +408,8 @@ class GroupCounter:
 
     def _from(self, joins: str, join_params: list[object]) -> tuple[str, list[object]]:
         """The matches joined to ``joins``, with the condition: FROM's text and parameters."""
-        return (
-            f"{self._source}{joins} WHERE {self._where}",
-            [*self._source_params, *join_params, *self._where_params],
-        )
+        source, source_params, where, where_params = self.found
+        return f"{source}{joins} WHERE {where}", [*source_params, *join_params, *where_params]
 
     def _all_groups(self, groups: Sequence[GroupBy]) -> Groups:
         statement = self.all_groups_statement(groups)
