@@ -1,0 +1,113 @@
+// casebook's own script: the CSRF header on htmx requests, keyboard shortcuts, and the
+// board's drag and drop. No inline script anywhere: the Content-Security-Policy forbids it.
+(function () {
+  "use strict";
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrf();
+  });
+
+  // A comment box empties once its comment is added.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful) {
+      form.reset();
+    }
+  });
+
+  // --- keyboard: / search, c new case, j/k move through the list, Enter opens, ? help ---
+  var selected = -1;
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr[data-row], li.card"));
+  }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    selected = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach(function (row, i) { row.classList.toggle("selected", i === selected); });
+    var row = all[selected];
+    if (row.tabIndex < 0 && row.tagName === "TR") row.tabIndex = -1;
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function typing(target) {
+    var tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var dialog = document.getElementById("shortcuts");
+    if (event.key === "/") {
+      var search = document.getElementById("search");
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+    } else if (event.key === "c") {
+      var link = document.getElementById("new-case");
+      event.preventDefault();
+      window.location.href = link ? link.getAttribute("href") : "/cases/new";
+    } else if (event.key === "j") {
+      event.preventDefault(); select(selected + 1);
+    } else if (event.key === "k") {
+      event.preventDefault(); select(selected - 1);
+    } else if (event.key === "Enter") {
+      var all = rows();
+      var current = all.indexOf(document.activeElement);
+      if (current >= 0) {
+        var open = all[current].querySelector("a[href]");
+        if (open) { event.preventDefault(); window.location.href = open.getAttribute("href"); }
+      }
+    } else if (event.key === "?" && dialog && !dialog.open) {
+      event.preventDefault(); dialog.showModal();
+    }
+  });
+
+  // A live refresh replaces the list: keep the selection where it was.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (selected >= 0) {
+      var all = rows();
+      if (all[selected]) all[selected].classList.add("selected");
+    }
+  });
+
+  // --- the board: drag a card to another column --------------------------------------
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest("li.card");
+    if (!card) return;
+    event.dataTransfer.setData("text/plain", card.dataset.key);
+    event.dataTransfer.effectAllowed = "move";
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var column = event.target.closest && event.target.closest("section.column");
+    if (column) { event.preventDefault(); column.classList.add("over"); }
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    var column = event.target.closest && event.target.closest("section.column");
+    if (column) column.classList.remove("over");
+  });
+
+  document.addEventListener("drop", function (event) {
+    var column = event.target.closest && event.target.closest("section.column");
+    if (!column) return;
+    event.preventDefault();
+    column.classList.remove("over");
+    var key = event.dataTransfer.getData("text/plain");
+    var board = document.getElementById("board");
+    if (!key || !board || !window.htmx) return;
+    window.htmx.ajax("POST", "/board/move", {
+      source: board,
+      target: "#board",
+      swap: "outerHTML",
+      values: { key: key, status: column.dataset.status, project: board.dataset.project || "" },
+    });
+  });
+})();
