@@ -1,0 +1,101 @@
+"""Fixtures of the web UI's tests: signed-in test clients, and (for the browser tests) a
+real ``casebook serve`` process and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from casebook.config import Settings
+from casebook.domain import sessions
+from casebook.domain import users as users_domain
+from casebook.http.app import create_app
+from casebook.storage import Store
+
+PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium")
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Ui:
+    """A browser-like client signed in as one user: ``csrf`` is its session's token."""
+
+    client: TestClient
+    csrf: str
+    email: str
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, str], *, htmx: bool = True, **kwargs: Any) -> Any:
+        """A change as htmx sends it (CSRF token in a header), or as a plain form (in a field)."""
+        if htmx:
+            headers = {"HX-Request": "true", "X-CSRF-Token": self.csrf}
+            return self.client.post(path, data=data, headers=headers, **kwargs)
+        return self.client.post(
+            path, data={**data, "csrf_token": self.csrf}, follow_redirects=False, **kwargs
+        )
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF_META.search(html) or _CSRF_FIELD.search(html)
+    assert found is not None, "no CSRF token on the page"
+    return found[1]
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
+    """Post the sign-in form as a browser would (after loading it); the response."""
+    form = client.get("/signin")
+    return client.post(
+        "/signin",
+        data={"csrf_token": csrf_of(form.text), "email": email, "password": password},
+        follow_redirects=False,
+    )
+
+
+def add_user(
+    store: Store, email: str, *, org: str = users_domain.DEFAULT_ORG, name: str | None = None
+) -> None:
+    """An active user with a password (and the organisation, if new)."""
+    if org not in {o.name for o in users_domain.list_orgs(store)}:
+        users_domain.create_org(store, org)
+    users_domain.add_user(store, org_name=org, email=email, name=name, admin=False)
+    sessions.set_password(store, org_name=org, email=email, password=PASSWORD)
+
+
+def signed_in(settings: Settings, store: Store, email: str, **client_args: Any) -> Ui:
+    client = TestClient(create_app(settings, store), **client_args)
+    response = sign_in(client, email)
+    assert response.status_code == 303, response.text
+    return Ui(client, csrf_of(client.get("/").text), email)
+
+
+@pytest.fixture
+def admin_ui(settings: Settings, store: Store) -> Iterator[Ui]:
+    """The bootstrap admin of ``default``, signed in, and nothing else in the database."""
+    users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
+    sessions.set_password(
+        store, org_name="default", email=users_domain.BOOTSTRAP_ADMIN_EMAIL, password=PASSWORD
+    )
+    ui = signed_in(settings, store, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+    with ui.client:
+        yield ui
+
+
+# --- the browser tests ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium (Playwright's own download cannot be reached from these machines;
+    ``scripts/test`` installs the package)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test does)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
