@@ -82,7 +82,9 @@ def test_wrong_password_and_unknown_email_look_alike_and_count(
     unknown = sign_in(client, "nobody@example.com")
     assert wrong.status_code == unknown.status_code == 401
     assert "Wrong email or password." in wrong.text and "Wrong email or password." in unknown.text
-    assert "set-cookie" not in wrong.headers or "casebook_session" not in wrong.headers["set-cookie"]
+    assert (
+        "set-cookie" not in wrong.headers or "casebook_session" not in wrong.headers["set-cookie"]
+    )
     assert sign_in(client, "ann@example.com").status_code == 429  # even the right password
 
 
@@ -234,25 +236,22 @@ def test_another_organisations_case_is_not_found(
     assert "Ours" in admin_ui.get("/cases/SEC-1").text
 
 
-@pytest.mark.parametrize("payload", XSS)
-def test_stored_markup_renders_inert(admin_ui: Ui, store: Store, payload: str) -> None:
+def test_stored_markup_renders_inert(admin_ui: Ui) -> None:
+    payload = " ".join(XSS)
     _project(admin_ui, "XSS", payload)
     response = admin_ui.post(
-        "/cases/new",
-        {"project": "XSS", "title": payload, "description": payload},
-        htmx=False,
+        "/cases/new", {"project": "XSS", "title": payload, "description": payload}, htmx=False
     )
     assert response.status_code == 303
     admin_ui.post("/cases/XSS-1/comments", {"comment": payload})
     for path in ("/", "/cases/XSS-1", "/board", "/projects"):
         html = admin_ui.get(path).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
         for needle in ("<script>alert", "<img src=x", "<svg/onload", 'href="javascript:'):
             assert needle not in html, (path, needle)
 
 
-def test_the_first_start_prints_a_password_that_signs_in(
-    settings: Settings, store: Store
-) -> None:
+def test_the_first_start_prints_a_password_that_signs_in(settings: Settings, store: Store) -> None:
     """``serve``'s bootstrap gives the admin a password (cli.py); the domain half of it."""
     users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
     password = sessions.new_password()

@@ -308,13 +308,15 @@ def _case_values(visit: Visit, case: Case, **extra: Any) -> dict[str, Any]:
     entries, count = comments.timeline(
         store, case.key, actor=actor, page_size=TIMELINE_SIZE, ascending=True
     )
+    people = _assignees(visit)
     return dict(
+        names={u.id: u.name or u.email for u in people},
         case=case,
         timeline=entries,
         timeline_count=count,
         statuses=STATUSES,
         priorities=PRIORITIES,
-        users=_assignees(visit),
+        users=people,
         watchers=watchers.list_watchers(store, case.key, actor=actor),
         **extra,
     )
