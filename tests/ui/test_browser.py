@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from casebook.domain import users as users_domain
 from casebook.storage import open_store
@@ -225,3 +226,38 @@ def test_stored_xss_fires_nothing(page: Page, site: tuple[str, Keys], dialogs: l
     page.goto(base + "/cases/XSS-1")
     expect(page.locator('a[href^="javascript:"]')).to_have_count(0)
     assert dialogs == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # pages, not storage
+def test_no_serious_accessibility_violations(browser: Browser, site: tuple[str, Keys]) -> None:
+    """axe-core on every page: no serious or critical violation. (axe evaluates code in
+    the page, which casebook's CSP forbids, so this context bypasses the CSP.)"""
+    base, keys = site
+    project = _api(base, keys, "POST", "/api/v2/cases/projects",
+                   {"data": {"type": "project", "attributes": {"key": "SEC", "name": "Security"}}})  # fmt: skip
+    _api(base, keys, "POST", "/api/v2/cases", {"data": {"type": "case", "attributes": {"title": "Phishing",
+         "description": "Seen **twice**"},
+         "relationships": {"project": {"data": {"id": project["data"]["id"], "type": "project"}}}}})  # fmt: skip
+    _api(base, keys, "POST", "/api/v2/cases/SEC-1/comment",
+         {"data": {"type": "case", "attributes": {"comment": "Looking"}}})  # fmt: skip
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+    page.goto(base + "/signin")
+    found["/signin"] = _serious(axe.run(page).response)
+    _sign_in(page, base)
+    for path in ("/", "/?q=status:bogus", "/cases/new", "/cases/SEC-1", "/board?project=SEC",
+                 "/projects"):  # fmt: skip
+        page.goto(base + path)
+        found[path] = _serious(axe.run(page).response)
+    context.close()
+    assert found == {path: [] for path in found}
+
+
+def _serious(response: dict[str, Any]) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
