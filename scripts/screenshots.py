@@ -31,15 +31,22 @@ from casebook.storage.urls import DatabaseUrl  # noqa: E402
 OUT = REPO / "docs" / "screenshots"
 PASSWORD = "screenshots only"  # noqa: S105 -- a throwaway database's
 CASES = [
-    ("Suspicious login from two countries", "P1", "IN_PROGRESS",
-     "Okta reports sign-ins for **j.doe** from Lisbon and Manila 12 minutes apart.\n\n"
-     "- VPN egress ruled out\n- MFA push accepted on the second"),
+    (
+        "Suspicious login from two countries",
+        "P1",
+        "IN_PROGRESS",
+        "Okta reports sign-ins for **j.doe** from Lisbon and Manila 12 minutes apart.\n\n"
+        "- VPN egress ruled out\n- MFA push accepted on the second",
+    ),
     ("Phishing report: fake invoice from a supplier", "P2", "OPEN", "Forwarded by finance."),
     ("Lost laptop (asset 4471)", "P3", "OPEN", "Disk encrypted; remote wipe requested."),
     ("Malware alert on build host ci-7", "P1", "OPEN", "EDR quarantined `xmrig`."),
     ("Expired TLS certificate on status page", "P4", "CLOSED", "Renewed."),
     ("Access review for the payments database", "P3", "IN_PROGRESS", "Quarterly review."),
-]  # fmt: skip
+]
+
+
+COMMENT = "Reset the password and revoked sessions; watching for new sign-ins."
 
 
 def _api(base: str, headers: dict[str, str], path: str, body: dict[str, Any]) -> Any:
@@ -62,25 +69,54 @@ def main() -> None:
             store, org_name="default", email=users_domain.BOOTSTRAP_ADMIN_EMAIL, password=PASSWORD
         )
         store.close()
-        env = {"CASEBOOK_DATABASE_URL": url, "CASEBOOK_API_KEY": keys[0],
-               "CASEBOOK_APP_KEY": keys[1], "CASEBOOK_RATE_LIMIT": "off"}  # fmt: skip
+        env = {
+            "CASEBOOK_DATABASE_URL": url,
+            "CASEBOOK_API_KEY": keys[0],
+            "CASEBOOK_APP_KEY": keys[1],
+            "CASEBOOK_RATE_LIMIT": "off",
+        }
         server = procs.casebook_serve(1, procs.free_port(), env)
         server.start()
         try:
             base = server.base_url
-            project = _api(base, headers, "/api/v2/cases/projects",
-                           {"data": {"type": "project", "attributes": {"key": "SEC", "name": "Security"}}})  # fmt: skip
+            project = _api(
+                base,
+                headers,
+                "/api/v2/cases/projects",
+                {"data": {"type": "project", "attributes": {"key": "SEC", "name": "Security"}}},
+            )
             pid = project["data"]["id"]
             for title, priority, status, description in CASES:
-                case = _api(base, headers, "/api/v2/cases", {"data": {"type": "case",
-                            "attributes": {"title": title, "priority": priority, "description": description},
-                            "relationships": {"project": {"data": {"id": pid, "type": "project"}}}}})  # fmt: skip
+                case = _api(
+                    base,
+                    headers,
+                    "/api/v2/cases",
+                    {
+                        "data": {
+                            "type": "case",
+                            "attributes": {
+                                "title": title,
+                                "priority": priority,
+                                "description": description,
+                            },
+                            "relationships": {"project": {"data": {"id": pid, "type": "project"}}},
+                        }
+                    },
+                )
                 key = case["data"]["attributes"]["key"]
                 if status != "OPEN":
-                    _api(base, headers, f"/api/v2/cases/{key}/status",
-                         {"data": {"type": "case", "attributes": {"status": status}}})  # fmt: skip
-            _api(base, headers, "/api/v2/cases/SEC-1/comment",
-                 {"data": {"type": "case", "attributes": {"comment": "Reset the password and revoked sessions; watching for new sign-ins."}}})  # fmt: skip
+                    _api(
+                        base,
+                        headers,
+                        f"/api/v2/cases/{key}/status",
+                        {"data": {"type": "case", "attributes": {"status": status}}},
+                    )
+            _api(
+                base,
+                headers,
+                "/api/v2/cases/SEC-1/comment",
+                {"data": {"type": "case", "attributes": {"comment": COMMENT}}},
+            )
             OUT.mkdir(parents=True, exist_ok=True)
             with sync_playwright() as p:
                 browser = p.chromium.launch(

@@ -98,11 +98,18 @@ def _verify(hashed: str, password: str) -> bool:
 
 
 def sign_in(
-    store: Store, secret: bytes, *, email: str, password: str, previous: str | None = None
+    store: Store,
+    secret: bytes,
+    *,
+    email: str,
+    password: str,
+    idle_us: int,
+    previous: str | None = None,
 ) -> SignedIn:
     """A new session for the user with this email and password (the oldest such user,
-    should several organisations have one), ending the ``previous`` token's session;
-    AuthenticationError otherwise, the same for an unknown email and a wrong password."""
+    should several organisations have one), ending the ``previous`` token's session and
+    every session idle longer than ``idle_us``; AuthenticationError otherwise, the same
+    for an unknown email and a wrong password."""
     try:
         folded = normalise_email(email)
     except InvalidValueError:
@@ -126,6 +133,7 @@ def sign_in(
     with store.write() as tx:
         if previous:
             tx.sessions.delete(digest(secret, previous))
+        tx.sessions.delete_idle(at - idle_us)  # the sessions nobody came back to
         tx.sessions.insert(row)
         stored = tx.sessions.get(row.token_hash)
     assert stored is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,7 @@ async def signin(request: Request) -> Response:
                 ctx.secret,
                 email=email,
                 password=form.get("password", ""),
+                idle_us=ctx.settings.session_idle_minutes * 60_000_000,
                 previous=request.cookies.get(SESSION_COOKIE),
             )
         except AuthenticationError:
@@ -165,6 +167,15 @@ def _project_keys(visit: Visit) -> list[Any]:
     return sorted(projects.list_projects(visit.ctx.store, actor=visit.actor), key=lambda p: p.key)
 
 
+_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}")
+
+
+def _project_param(raw: str | None) -> str:
+    """A project key from the URL or a form, or "" (all projects) for anything else."""
+    key = (raw or "").strip().upper()
+    return key if _PROJECT_KEY.fullmatch(key) else ""
+
+
 def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 7 else default
@@ -175,7 +186,7 @@ async def case_list(visit: Visit) -> Response:
     are those the page shows already (the digest of their versions)."""
     request = visit.request
     q = request.query_params.get("q", "")
-    project = request.query_params.get("project", "").strip().upper()
+    project = _project_param(request.query_params.get("project"))
     sort = request.query_params.get("sort", "created_at")
     if sort not in CASE_SORTS:
         sort = "created_at"
@@ -244,7 +255,7 @@ def _assignees(visit: Visit) -> list[Any]:
 
 
 async def new_case_page(visit: Visit) -> Response:
-    project = visit.request.query_params.get("project", "").upper()
+    project = _project_param(visit.request.query_params.get("project"))
     return _new_case_form(visit, {"project": project, "priority": "NOT_DEFINED"}, {})
 
 
@@ -467,11 +478,7 @@ def _board_values(visit: Visit, project: str) -> dict[str, Any]:
 
 
 async def board(visit: Visit) -> Response:
-    project = visit.request.query_params.get("project", "").strip().upper()
-    try:
-        values = _board_values(visit, project)
-    except InvalidQueryError:
-        values = _board_values(visit, "")
+    values = _board_values(visit, _project_param(visit.request.query_params.get("project")))
     live = visit.request.query_params.get("live")
     if live is not None and hmac.compare_digest(live, values["digest"]):
         return Response(status_code=204)
@@ -482,7 +489,7 @@ async def board(visit: Visit) -> Response:
 
 async def board_move(visit: Visit) -> Response:
     """Move a card to another column (its case to that status); the board anew."""
-    project = visit.form.get("project", "").strip().upper()
+    project = _project_param(visit.form.get("project"))
     error = ""
     try:
         cases.update_status(

@@ -20,6 +20,41 @@
     }
   });
 
+  // A refused or failed request says so (htmx swaps nothing for an error status).
+  document.addEventListener("htmx:responseError", function (event) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    flash.textContent = status === 404
+      ? "Not found: it may have been deleted, or moved out of your reach. Reload the page."
+      : "That did not work (" + status + "). Reload the page and try again.";
+    flash.hidden = false;
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (flash) { flash.textContent = "casebook cannot be reached; retrying."; flash.hidden = false; }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var flash = document.getElementById("flash");
+    var config = event.detail.requestConfig;
+    if (flash && event.detail.successful && config && config.verb !== "get") flash.hidden = true;
+  });
+
+  // After a card moves, focus stays on it (the board is drawn anew).
+  var moved = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("li.card form")) {
+      moved = form.querySelector('input[name="key"]').value;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!moved || !document.getElementById("board")) return;
+    var card = document.querySelector('li.card[data-key="' + moved + '"]');
+    moved = null;
+    if (card) card.focus();
+  });
+
   // --- keyboard: / search, c new case, j/k move through the list, Enter opens, ? help ---
   var selected = -1;
 
