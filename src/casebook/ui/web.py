@@ -184,6 +184,8 @@ def page(handler: PageHandler, *, touch: bool = True) -> Callable[[Request], Awa
         except CasebookError as exc:
             if isinstance(exc, CsrfError):
                 request.scope[REJECTED] = "csrf"
+            elif isinstance(exc, RateLimitedError):
+                request.scope[REJECTED] = "rate_limit"
             response = error_page(exc, request)
         except Exception as exc:
             log.error("unexpected error", exc_info=exc)
