@@ -184,6 +184,14 @@ def test_board_keyboard_and_live_list(
          "relationships": {"project": {"data": {"id": project_id, "type": "project"}}}}})  # fmt: skip
     expect(page.get_by_role("cell", name="Made by a script")).to_be_visible(timeout=LIVE_MS)
 
+    # Bulk: tick two cases, set their priority at once.
+    page.get_by_label("Select SEC-1").check()
+    page.get_by_label("Select SEC-2").check()
+    page.get_by_label("With the selected cases").select_option(label="Set priority P1")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.get_by_role("status")).to_have_text("Changed 2 cases.")
+    expect(page.get_by_role("row", name=re.compile("SEC-2 .* P1"))).to_be_visible()
+
     page.goto(base + "/board?project=SEC")
     open_column = page.get_by_role("region", name="Open")
     in_progress = page.get_by_role("region", name="In progress")

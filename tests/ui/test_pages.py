@@ -290,3 +290,35 @@ def test_projects_page_lists_and_validates(admin_ui: Ui) -> None:
     assert "Security" in page
     taken = admin_ui.post("/projects", {"key": "SEC", "name": "Again"}, htmx=False)
     assert taken.status_code == 422 and 'class="field-error"' in taken.text
+
+
+def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    for title in ("One", "Two", "Three"):
+        _case(admin_ui, title)
+    page = admin_ui.get("/?project=SEC").text
+    assert 'aria-label="Select SEC-1"' in page and "Save view" in page
+    response = admin_ui.client.post(
+        "/cases/bulk",
+        data={"case": ["SEC-1", "SEC-3"], "action": "status:CLOSED", "project": "SEC"},
+        headers={"HX-Request": "true", "HX-Target": "results", "X-CSRF-Token": admin_ui.csrf},
+    )
+    assert response.status_code == 200 and "Changed 2 cases." in response.text
+    assert 'id="results"' in response.text and "<html" not in response.text
+    closed = admin_ui.get("/", params={"q": "status:closed"}).text
+    assert "One" in closed and "Three" in closed and "Two" not in closed
+    assert "Select cases first." in admin_ui.post("/cases/bulk", {"action": "priority:P1"}).text
+    assert (
+        "Changed 1 case."
+        in admin_ui.post("/cases/bulk", {"case": "SEC-2", "action": "assign:me"}).text
+    )
+
+    saved = admin_ui.post(
+        "/views", {"project": "SEC", "q": "status:closed", "name": "Closed ones"}, htmx=False
+    )
+    assert saved.status_code == 303
+    listed = admin_ui.get(saved.headers["location"]).text
+    assert "Closed ones" in listed and 'value="status:closed"' in listed
+    assert "Three" in listed and "Two" not in listed
+    bad = admin_ui.post("/views", {"project": "SEC", "q": "status:nope", "name": "Bad"}, htmx=False)
+    assert bad.status_code == 422 and "invalid status" in bad.text

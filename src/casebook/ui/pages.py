@@ -28,7 +28,7 @@ from casebook.core.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from casebook.domain import cases, comments, projects, sessions, users, watchers
+from casebook.domain import bulk, cases, comments, projects, sessions, users, views, watchers
 from casebook.http.endpoint import Context, failure_bucket
 from casebook.http.observe import REJECTED
 from casebook.search.parser import parse
@@ -176,32 +176,52 @@ def _project_param(raw: str | None) -> str:
     return key if _PROJECT_KEY.fullmatch(key) else ""
 
 
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else default
+BULK_ACTIONS = [
+    ("status:IN_PROGRESS", "Move to In progress"),
+    ("status:CLOSED", "Close"),
+    ("status:OPEN", "Reopen"),
+    *((f"priority:{p}", f"Set priority {p}") for p in ("P1", "P2", "P3", "P4", "P5")),
+    ("assign:me", "Assign to me"),
+    ("unassign:", "Unassign"),
+]
 
 
 async def case_list(visit: Visit) -> Response:
     """The cases page, or (htmx) its results region; with ``live``, 204 while the results
-    are those the page shows already (the digest of their versions)."""
+    are those the page shows already (the digest of their versions). ``view``: a saved
+    view of the project, whose query fills the search box."""
+    return _case_list(visit, visit.request.query_params)
+
+
+def _case_list(visit: Visit, params_in: Any, notice: str = "", status: int = 200) -> Response:
     request = visit.request
-    q = request.query_params.get("q", "")
-    project = _project_param(request.query_params.get("project"))
-    sort = request.query_params.get("sort", "created_at")
+    q = params_in.get("q", "")
+    project = _project_param(params_in.get("project"))
+    sort = params_in.get("sort", "created_at")
     if sort not in CASE_SORTS:
         sort = "created_at"
-    ascending = request.query_params.get("dir") == "asc"
-    number = max(_int_param(request, "page", 1), 1)
+    ascending = params_in.get("dir") == "asc"
+    raw_page = params_in.get("page", "")
+    number = max(int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1, 1)
+    known = _project_keys(visit)
+    chosen = next((p for p in known if p.key == project), None)
+    saved = (
+        []
+        if chosen is None
+        else views.list_views(visit.ctx.store, actor=visit.actor, project_id=chosen.id)
+    )
+    view = next((v for v in saved if v.id == params_in.get("view")), None)
+    if view is not None and "q" not in params_in:
+        q = view.query
     error: SearchError | None = None
     found: list[Case] = []
     total = 0
     try:
         parse(q, now_us=now_us())  # the user's own text first, so positions are theirs
-        query = (
-            f"({q}) project:{project}"
-            if project and q.strip()
-            else (f"project:{project}" if project else q)
-        )
+        if project and q.strip():
+            query = f"({q}) project:{project}"
+        else:
+            query = f"project:{project}" if project else q
         result = cases.search_cases(
             visit.ctx.store,
             actor=visit.actor,
@@ -234,10 +254,58 @@ async def case_list(visit: Visit) -> Response:
         digest=digest,
         params=params,
         urlencode=urlencode,
+        bulk_actions=BULK_ACTIONS,
+        notice=notice,
+        views=saved,
+        view=view,
     )
     if visit.htmx and request.headers.get("hx-target") == "results":
-        return visit.render("_results.html", **values)
-    return visit.render("cases.html", projects=_project_keys(visit), **values)
+        return visit.render("_results.html", status, **values)
+    return visit.render("cases.html", status, projects=known, **values)
+
+
+async def bulk_change(visit: Visit) -> Response:
+    """Apply one action to the selected cases (one transaction, ``domain.bulk``); the
+    results region anew, with what happened."""
+    keys = visit.values("case")
+    kind, _, value = visit.form.get("action", "").partition(":")
+    payload = {"status": {"status": value}, "priority": {"priority": value}}.get(kind, {})
+    if kind == "assign":
+        payload = {"assignee_id": visit.actor.user_id}
+    if not keys:
+        notice = "Select cases first."
+    else:
+        try:
+            bulk.bulk_update_cases(
+                visit.ctx.store, actor=visit.actor, case_ids=keys, action=kind, payload=payload
+            )
+            notice = f"Changed {len(keys)} case{'' if len(keys) == 1 else 's'}."
+        except CasebookError as exc:
+            if isinstance(exc, NotFoundError):
+                raise
+            notice = str(exc)
+    return _case_list(visit, visit.form, notice)
+
+
+async def save_view(visit: Visit) -> Response:
+    """Save the search as a view of the project; its list."""
+    project = _project_param(visit.form.get("project"))
+    chosen = next((p for p in _project_keys(visit) if p.key == project), None)
+    if chosen is None:
+        return _case_list(visit, visit.form, "Choose a project to save a view in.", 422)
+    try:
+        view = views.create_view(
+            visit.ctx.store,
+            actor=visit.actor,
+            project_id=chosen.id,
+            name=visit.form.get("name", ""),
+            query=visit.form.get("q", ""),
+        )
+    except CasebookError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        return _case_list(visit, visit.form, str(exc), 422)
+    return RedirectResponse(f"/?{urlencode({'project': project, 'view': view.id})}", 303)
 
 
 def _assignees(visit: Visit) -> list[Any]:

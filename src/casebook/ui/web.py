@@ -64,6 +64,11 @@ class Visit:
     ctx: Context
     session: sessions.Session
     form: dict[str, str] = field(default_factory=dict)
+    fields: list[tuple[str, str]] = field(default_factory=list)  # every field, in order
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a field the form repeats (checkboxes)."""
+        return [value for key, value in self.fields if key == name]
 
     @property
     def actor(self) -> Actor:
@@ -97,8 +102,8 @@ def with_headers(response: Response) -> Response:
     return response
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form (what forms and htmx send), each field's first value."""
+async def read_fields(request: Request) -> list[tuple[str, str]]:
+    """An urlencoded form (what forms and htmx send): its fields, in order."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise PayloadTooLargeError(f"a form is at most {MAX_FORM_BYTES} bytes")
@@ -109,10 +114,16 @@ async def read_form(request: Request) -> dict[str, str]:
             raise PayloadTooLargeError(f"a form is at most {MAX_FORM_BYTES} bytes")
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if body and media != "application/x-www-form-urlencoded":
-        return {}
+        return []
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return [(name, value.replace("\x00", "")) for name, value in pairs]
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form, each field's first value."""
     form: dict[str, str] = {}
-    for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
-        form.setdefault(name, value.replace("\x00", ""))
+    for name, value in await read_fields(request):
+        form.setdefault(name, value)
     return form
 
 
@@ -177,10 +188,13 @@ def page(handler: PageHandler, *, touch: bool = True) -> Callable[[Request], Awa
                         name="ui",
                     )
             form: dict[str, str] = {}
+            fields: list[tuple[str, str]] = []
             if request.method == "POST":
-                form = await read_form(request)
+                fields = await read_fields(request)
+                for name, value in fields:
+                    form.setdefault(name, value)
                 check_csrf(session.csrf, request, form)
-            response = await handler(Visit(request, ctx, session, form))
+            response = await handler(Visit(request, ctx, session, form, fields))
         except CasebookError as exc:
             if isinstance(exc, CsrfError):
                 request.scope[REJECTED] = "csrf"

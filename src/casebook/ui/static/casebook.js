@@ -75,7 +75,8 @@
 
   function typing(target) {
     var tag = target.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+    if (tag === "INPUT") return target.type !== "checkbox";
+    return tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
   }
 
   document.addEventListener("keydown", function (event) {
@@ -104,12 +105,23 @@
     }
   });
 
-  // A live refresh replaces the list: keep the selection where it was.
+  // A live refresh replaces the list: keep the selected row and the ticked cases.
+  var ticked = {};
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches('input[type="checkbox"][name="case"]')) ticked[box.value] = box.checked;
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "bulk") ticked = {};  // applied: start anew
+  });
   document.addEventListener("htmx:afterSettle", function () {
     if (selected >= 0) {
       var all = rows();
       if (all[selected]) all[selected].classList.add("selected");
     }
+    document.querySelectorAll('input[type="checkbox"][name="case"]').forEach(function (box) {
+      if (ticked[box.value]) box.checked = true;
+    });
   });
 
   // --- the board: drag a card to another column --------------------------------------
