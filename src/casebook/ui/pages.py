@@ -535,7 +535,9 @@ def _board_values(visit: Visit, project: str) -> dict[str, Any]:
             actor=visit.actor,
             query=query,
             page_size=BOARD_COLUMN_SIZE,
-            sort_field="priority",
+            # The work to do, most urgent first; the closed column (the largest, in time)
+            # newest first, which is also the cheap order to read.
+            sort_field="created_at" if status is Status.CLOSED else "priority",
         )
         columns.append((status, label, found.items, found.total))
         versions.extend(found.items)
