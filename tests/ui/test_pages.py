@@ -175,6 +175,11 @@ def test_work_a_case_through_the_pages(admin_ui: Ui) -> None:
     _project(admin_ui)
     form = admin_ui.post("/cases/new", {"project": "SEC", "title": "  "}, htmx=False)
     assert form.status_code == 422 and 'id="title-error"' in form.text
+    stranger = "00000000-0000-4000-8000-000000000042"
+    form = admin_ui.post(
+        "/cases/new", {"project": "SEC", "title": "x", "assignee": stranger}, htmx=False
+    )
+    assert form.status_code == 422 and 'id="assignee-error"' in form.text
     key = _case(admin_ui, description="**bold** text", priority="P2")
     assert key == "SEC-1"
     page = admin_ui.get("/cases/SEC-1").text

@@ -26,7 +26,9 @@ from casebook.core.errors import (
     CasebookError,
     InvalidQueryError,
     NotFoundError,
+    ProjectNotFoundError,
     RateLimitedError,
+    UserNotFoundError,
 )
 from casebook.domain import bulk, cases, comments, projects, sessions, users, views, watchers
 from casebook.http.endpoint import Context, failure_bucket
@@ -65,14 +67,19 @@ def _safe_next(target: str | None) -> str:
 
 
 def _signin_form(
-    request: Request, *, error: str = "", email: str = "", status: int = 200
+    request: Request,
+    *,
+    error: str = "",
+    email: str = "",
+    status: int = 200,
+    next_path: str | None = None,
 ) -> Response:
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     html = env.get_template("signin.html").render(
         csrf=token,
         error=error,
         email=email,
-        next=_safe_next(request.query_params.get("next")),
+        next=_safe_next(next_path or request.query_params.get("next")),
         actor=None,
         path="/signin",
     )
@@ -121,7 +128,13 @@ async def signin(request: Request) -> Response:
             request.scope[REJECTED] = "auth_failure"
             if ctx.limiter is not None and limit is not None:
                 ctx.limiter.hit(failure_bucket(request), limit)
-            return _signin_form(request, error="Wrong email or password.", email=email, status=401)
+            return _signin_form(
+                request,
+                error="Wrong email or password.",
+                email=email,
+                status=401,
+                next_path=form.get("next"),
+            )
     except CasebookError as exc:
         return error_page(exc, request)
     response = RedirectResponse(_safe_next(form.get("next")), 303)
@@ -342,6 +355,11 @@ def _new_case_form(
 
 
 def _field_of(exc: CasebookError) -> str:
+    """The form field a refusal of ``create_case`` is about (``form`` for none)."""
+    if isinstance(exc, UserNotFoundError):
+        return "assignee"
+    if isinstance(exc, ProjectNotFoundError):
+        return "project"
     message = str(exc).lower()
     for name in ("title", "description", "priority", "project", "assignee"):
         if name in message:
