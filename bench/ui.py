@@ -56,7 +56,7 @@ def _sign_in(client: httpx.Client) -> None:
 
 
 def _time(client: httpx.Client, path: str, rounds: int, status: int) -> list[float]:
-    for _ in range(10):
+    for _ in range(min(rounds, 10)):
         client.get(path)
     samples = []
     for _ in range(rounds):
@@ -67,7 +67,9 @@ def _time(client: httpx.Client, path: str, rounds: int, status: int) -> list[flo
     return samples
 
 
-def measure(port: int, key: str, rounds: int) -> tuple[list[tuple[str, list[float], bool]], int]:
+def measure(
+    port: int, key: str, rounds: int, settle_seconds: float = SETTLE_SECONDS
+) -> tuple[list[tuple[str, list[float], bool]], int]:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         _sign_in(client)
         page = client.get(f"/cases/{key}").text
@@ -122,13 +124,16 @@ def render(
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(
         prog="python -m bench.ui", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--cases", type=int, default=10_000, help="cases seeded")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests of each page")
+    parser.add_argument(
+        "--settle", type=float, default=SETTLE_SECONDS, help="seconds of warm-up before timing"
+    )
     args = parser.parse_args(argv)
     keys = (secrets.token_hex(16), secrets.token_hex(20))
     with (
@@ -158,10 +163,14 @@ def main(argv: list[str] | None = None) -> None:
         try:
             print("measuring", file=sys.stderr)
             middle = seeded.cases[len(seeded.cases) // 2][1]
-            results, weight = measure(server.port, middle, args.rounds)
+            results, weight = measure(server.port, middle, args.rounds, args.settle)
         finally:
             server.stop()
-    print(render(args.backend, args.cases, results, weight))
+    return render(args.backend, args.cases, results, weight)
+
+
+def main(argv: list[str] | None = None) -> None:
+    print(run(argv))
 
 
 if __name__ == "__main__":
