@@ -60,6 +60,14 @@ def _api(base: str, keys: Keys, method: str, path: str, body: dict[str, Any]) ->
     return response.json()
 
 
+def _settled(page: Page) -> None:
+    """Wait until htmx has no request in flight and has wired up what it swapped in (a
+    control swapped in answers events only once htmx has processed it, as it settles)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+    )
+
+
 def _sign_in(page: Page, base: str) -> None:
     page.goto(base + "/")
     expect(page).to_have_url(re.compile(r"/signin"))
@@ -106,24 +114,32 @@ def test_sign_in_and_work_a_case(page: Page, site: tuple[str, Keys], dialogs: li
     page.get_by_label("Status").select_option("IN_PROGRESS")
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline).to_contain_text("In Progress")
+    _settled(page)
     page.get_by_label("Priority").select_option("P1")
     expect(timeline).to_contain_text("P1")
+    _settled(page)
     page.get_by_label("Assignee").select_option("")
     expect(timeline).to_contain_text("assignee")
+    _settled(page)
 
     page.get_by_role("button", name="Edit title").click()
+    _settled(page)
     page.get_by_label("Title").fill("Suspicious login from abroad")
     page.get_by_role("button", name="Save title").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("from abroad")
+    _settled(page)
 
     page.get_by_label("Comment", exact=True).fill("Looking into it, *now*")
     page.get_by_role("button", name="Add comment").click()
     expect(timeline.locator(".comment em")).to_have_text("now")
     expect(page.get_by_label("Comment", exact=True)).to_have_value("")
+    _settled(page)
     timeline.get_by_role("button", name="Edit comment").click()
+    _settled(page)
     page.get_by_role("textbox", name="Edit comment").fill("Escalated to the SOC")
     page.get_by_role("button", name="Save comment").click()
     expect(timeline).to_contain_text("Escalated to the SOC")
+    _settled(page)
     timeline.get_by_role("button", name="Delete comment").click()
     expect(timeline).to_contain_text("Comment deleted.")
 
@@ -204,6 +220,7 @@ def test_board_keyboard_and_live_list(
     card.get_by_text("Move to…").press("Enter")
     card.get_by_role("button", name="In progress").press("Enter")
     expect(in_progress.get_by_role("listitem", name=re.compile("SEC-1 "))).to_be_visible()
+    _settled(page)
 
     # Drag a card to another column.
     open_column.get_by_role("listitem", name=re.compile("SEC-2 ")).drag_to(closed)

@@ -12,6 +12,30 @@
     event.detail.headers["X-CSRF-Token"] = csrf();
   });
 
+  // A live refresh that was asked for before a change of one's own finished must not draw
+  // the page as it was before that change (the next refresh brings the news).
+  var changing = 0;
+  var changedAt = 0;
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr) xhr.casebookSentAt = performance.now();
+    var config = event.detail.requestConfig;
+    if (config && config.verb !== "get") changing += 1;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.verb !== "get") {
+      changing = Math.max(0, changing - 1);
+      changedAt = performance.now();
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var xhr = event.detail.xhr;
+    if (!config || config.verb !== "get" || !/\/live(\/|\?|$)/.test(config.path || "")) return;
+    if (changing > 0 || (xhr && xhr.casebookSentAt < changedAt)) event.detail.shouldSwap = false;
+  });
+
   // A comment box empties once its comment is added.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
