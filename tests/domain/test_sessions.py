@@ -9,7 +9,7 @@ from casebook.core.errors import AuthenticationError, InvalidValueError, UserNot
 from casebook.domain import sessions
 from casebook.domain import users as users_domain
 from casebook.storage import Store
-from tests.ui.conftest import PASSWORD, give_password
+from tests.support.ui import PASSWORD, give_password
 
 SECRET = b"s" * 32
 IDLE = 60_000_000

@@ -17,9 +17,9 @@ from playwright.sync_api import Browser, Dialog, Page, expect
 from casebook.domain import users as users_domain
 from casebook.storage import open_store
 from casebook.storage.urls import DatabaseUrl
+from tests.security.test_ui import XSS
 from tests.support.server import Keys, ServerProcess
-from tests.ui.conftest import PASSWORD, give_password
-from tests.ui.test_pages import XSS
+from tests.support.ui import PASSWORD, give_password
 
 LIVE_MS = 5000  # the issue: a change made elsewhere shows within 5 s
 
