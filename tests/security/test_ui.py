@@ -237,3 +237,34 @@ def test_stored_markup_renders_inert(admin_ui: Ui) -> None:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
         for needle in ("<script>alert", "<img src=x", "<svg/onload", 'href="javascript:'):
             assert needle not in html, (path, needle)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/cases/SEC-1?x=1", "/cases/SEC-1?x=1"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("", "/"),
+    ],
+)
+def test_sign_in_goes_back_only_to_this_site(
+    client: TestClient, store: Store, given: str, expected: str
+) -> None:
+    add_user(store, "ann@example.com")
+    form = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    response = client.post(
+        "/signin",
+        data={
+            "csrf_token": token[1],
+            "email": "ann@example.com",
+            "password": PASSWORD,
+            "next": given,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == expected

@@ -61,7 +61,14 @@ BOARD_COLUMNS = [
 # --- sign-in ------------------------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
     """Where to go after signing in: a path of this site only."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()  # browsers drop tabs and newlines: "/\t/evil.example"
+        or len(target) > 2000
+    ):
         return "/"
     return target
 
