@@ -50,6 +50,13 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start servers (``slow``) run first, so that under ``pytest -n`` the last
+    minutes are short tests spread over every worker, not one long test on one of them.
+    The order is the same in every worker, as pytest-xdist requires."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def no_internal_errors() -> Iterator[None]:
     """Fail any test during which an in-process app answered 500 (an unexpected error)."""
