@@ -226,6 +226,38 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 @app.command()
+def emulate(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8126,
+    seed: Annotated[
+        Path | None,
+        typer.Option(help="A state document (YAML or JSON) every new organisation starts with."),
+    ] = None,
+    ids_seed: Annotated[
+        int | None, typer.Option(help="Make ids from a generator seeded with this number.")
+    ] = None,
+    persist: Annotated[
+        Path | None,
+        typer.Option(help="Keep the organisations in this directory (default: memory only)."),
+    ] = None,
+) -> None:
+    """Serve the API as a stand-in for Datadog's in tests and CI: any keys work, each API
+    key its own organisation, in memory; deliveries land in an outbox (docs/emulator.md)."""
+    from casebook import emulator
+    from casebook.emulator.server import run
+
+    document = None if seed is None else emulator.read_document(seed)
+    emulated = emulator.build(seed=document, ids_seed=ids_seed, persist=persist)
+    typer.echo(f"casebook {__version__} emulating on http://{host}:{port} (any keys work)")
+    sys.stdout.flush()
+    try:
+        run(emulated, host=host, port=port)
+    except OSError as exc:
+        typer.echo(f"casebook: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version."""
     with _store():

@@ -114,6 +114,11 @@ class MemoryStore:
             self._conn.backup(conn)
         return MemoryStore(conn)
 
+    def restore(self, snapshot: MemoryStore) -> None:
+        """Put back what ``snapshot`` (a ``copy()`` of this store) holds."""
+        with self._lock:
+            snapshot._conn.backup(self._conn)
+
     def save(self, path: Path) -> None:
         """Write the database to the file at ``path`` (replaced whole)."""
         path.parent.mkdir(parents=True, exist_ok=True)
