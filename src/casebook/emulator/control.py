@@ -165,6 +165,10 @@ def paths() -> dict[str, Any]:
     }
 
 
+class _NoKeysError(Exception):
+    """A control-plane request that names no organisation."""
+
+
 class ControlPlane:
     """The ASGI app of ``/_casebook/*``."""
 
@@ -212,6 +216,12 @@ class ControlPlane:
             response = await handler(request, await self._tenants(request, every), every)
         except CasebookError as exc:
             response = error_response(exc, "jsonapi")
+        except _NoKeysError:
+            detail = (
+                "the control plane acts on the organisation of the DD-API-KEY and "
+                "DD-APPLICATION-KEY presented (or on every one with ?all=true)"
+            )
+            response = http_error(403, "Forbidden", detail, "jsonapi")
         await response(scope, receive, send)
 
     async def _tenants(self, request: Request, every: bool) -> list[Tenant]:
@@ -220,12 +230,7 @@ class ControlPlane:
         api_key = request.headers.get("dd-api-key")
         app_key = request.headers.get("dd-application-key")
         if not well_formed(api_key) or not well_formed(app_key):
-            from casebook.core.errors import AuthenticationError
-
-            raise AuthenticationError(
-                "the control plane acts on the organisation of the DD-API-KEY and "
-                "DD-APPLICATION-KEY presented (or on every one with ?all=true)"
-            )
+            raise _NoKeysError
         assert api_key is not None and app_key is not None
         return [await asyncio.to_thread(self.tenants.tenant, api_key, app_key)]
 

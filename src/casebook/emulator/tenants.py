@@ -93,6 +93,7 @@ def emulator_settings() -> Settings:
         metrics=False,
         allow_private_webhooks=True,
         delivery_worker=False,
+        auth_cache_seconds=0.0,  # a revoked key fails at once
     )
 
 

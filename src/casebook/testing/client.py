@@ -53,7 +53,7 @@ class CasebookOrg:
         """A ``datadog_api_client.Configuration`` pointed at this organisation."""
         from datadog_api_client import Configuration
 
-        return Configuration(
+        return Configuration(  # type: ignore[no-untyped-call]
             host=self.base_url,
             api_key={"apiKeyAuth": self.api_key, "appKeyAuth": self.app_key},
         )
