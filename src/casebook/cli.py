@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -44,7 +44,10 @@ from casebook.domain import reports as reports_domain
 from casebook.domain import users as users_domain
 from casebook.domain import webhooks as webhooks_domain
 from casebook.egress.guard import check_url
-from casebook.storage import Store, dump, open_store
+from casebook.storage import Store, open_store
+
+if TYPE_CHECKING:  # dump loads psycopg and SQLAlchemy: only the commands that use it do
+    from casebook.storage import dump
 
 
 def _message(exc: CasebookError) -> str:
@@ -307,6 +310,8 @@ def export_(
         target = sys.stdout.buffer if partial is None else partial.open("wb")
         try:
             with _progress("export") as progress:
+                from casebook.storage import dump
+
                 done = dump.export_dump(
                     store, target, org=scope, leave_out_meta=leave_out, progress=progress
                 )
@@ -344,6 +349,8 @@ def import_(
         typer.echo(f"casebook: cannot read {file}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
     with _store(settings, unbounded=True) as store, _progress("import") as progress:
+        from casebook.storage import dump
+
         done = dump.import_dump(store, dump.read_lines(file), size=size, progress=progress)
     typer.echo(
         f"casebook: imported {done.rows} rows of {done.tables} tables ({done.cases} cases;"
@@ -373,6 +380,8 @@ def backup(
         )
         raise typer.Exit(1)
     with _progress("backup") as progress:
+        from casebook.storage import dump
+
         dump.backup_sqlite(settings.database_url.sqlite_path, path, progress=progress)
     typer.echo(f"casebook: backed up the database to {path}", err=True)
 
