@@ -75,9 +75,8 @@ def main() -> None:
                 assert c.post("/_casebook/reset").status_code == 200
                 assert c.get("/api/v2/cases/projects").json()["data"] == []
                 resets.append(time.perf_counter() - started)
-                print(
-                    f"  seeded {args.cases} cases in {seeding:.1f} s; reset {resets[-1] * 1000:.1f} ms"
-                )
+                reset_ms = resets[-1] * 1000
+                print(f"  seeded {args.cases} cases in {seeding:.1f} s; reset {reset_ms:.1f} ms")
             print(
                 f"reset at {args.cases} cases, with the next request: "
                 f"median {statistics.median(resets) * 1000:.1f} ms"
