@@ -3,7 +3,18 @@ fixture gives each test a fresh organisation, under xdist too."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
+
+
+def doc_example() -> str:
+    """The example test of docs/emulator.md (its first Python block that defines a test)."""
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    return next(block for block in blocks if "def test_" in block)
 
 EXAMPLE = """
 from datadog_api_client import ApiClient
@@ -78,12 +89,12 @@ def test_clock_and_faults(casebook):
 @pytest.mark.slow  # three interpreters start (~5 s)
 @pytest.mark.parametrize("workers", [["-n", "2"]])
 def test_the_plugin_under_xdist(pytester: pytest.Pytester, workers: list[str]) -> None:
-    pytester.makepyfile(test_integration=EXAMPLE)
+    pytester.makepyfile(test_integration=EXAMPLE, test_doc=doc_example())
     result = pytester.runpytest_subprocess(*workers, "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_the_plugin_in_process(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_integration=EXAMPLE)
+    pytester.makepyfile(test_integration=EXAMPLE, test_doc=doc_example())
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
