@@ -233,3 +233,30 @@ def test_openapi_document_describes_the_control_plane(emulator: TestClient) -> N
     document = emulator.get("/api/v2/openapi.json").json()
     assert document["paths"]["/_casebook/reset"]["post"]["x-casebook-emulator"] is True
     assert "/api/v2/cases" in document["paths"]
+
+
+def test_jira_and_servicenow_calls_land_in_the_outbox(emulator: TestClient) -> None:
+    emulator.post("/_casebook/seed", headers=keys("a"), json={"projects": WEBHOOK_SEED["projects"]})
+    case = _create_case(emulator, "a")
+    jira = {
+        "data": {"type": "issues", "attributes": {"project_id": "SEC", "issue_type_id": "10001"}}
+    }
+    made = emulator.post(
+        f"/api/v2/cases/{case['id']}/relationships/jira_issues", headers=keys("a"), json=jira
+    )
+    assert made.status_code == 202, made.text
+    ticket = {"data": {"type": "tickets", "attributes": {"instance_name": "emulator"}}}
+    made = emulator.post(
+        f"/api/v2/cases/{case['id']}/relationships/servicenow_tickets",
+        headers=keys("a"),
+        json=ticket,
+    )
+    assert made.status_code == 202, made.text
+    calls = emulator.get("/_casebook/outbox", headers=keys("a")).json()["data"]
+    by_channel = {entry["channel"]: entry for entry in calls}
+    assert by_channel["jira"]["request"]["url"] == "https://jira.emulator.invalid/rest/api/2/issue"
+    assert by_channel["jira"]["request"]["body"]["fields"]["summary"] == "Suspicious login"
+    assert by_channel["jira"]["answer"] == {"key": "SEC-1"}
+    assert by_channel["servicenow"]["answer"]["number"] == "INC0000001"
+    linked = emulator.get(f"/api/v2/cases/{case['id']}", headers=keys("a")).json()["data"]
+    assert "SEC-1" in str(linked)

@@ -16,6 +16,7 @@ def doc_example() -> str:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     return next(block for block in blocks if "def test_" in block)
 
+
 EXAMPLE = """
 from datadog_api_client import ApiClient
 from datadog_api_client.v2.api.case_management_api import CaseManagementApi

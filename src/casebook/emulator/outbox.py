@@ -15,14 +15,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from casebook.core.clock import now_us, rfc3339
-from casebook.domain import automation, events
+from casebook.core.clock import new_id, now_us, rfc3339
+from casebook.core.entities import JiraIssueRef, ServiceNowTicketRef
+from casebook.domain import automation, events, integrations
+from casebook.domain.integrations import (
+    JiraCredentials,
+    JiraIssueDraft,
+    ServiceNowCredentials,
+    ServiceNowTicketDraft,
+)
+from casebook.domain.users import DEFAULT_ORG
 from casebook.domain.webhooks import signing_secret
+from casebook.egress import jira, servicenow
 from casebook.emulator.tenants import SECRET, Tenant
 from casebook.storage.outbox import Delivery
 from casebook.worker import send
 
 _BATCH = 100
+JIRA_URL = "https://jira.emulator.invalid"
 
 
 def _decoded(body: bytes, content_type: str) -> Any:
@@ -109,3 +119,89 @@ def close_inactive(tenant: Tenant) -> None:
     moved), and deliver what that causes. Call it inside ``tenant.context()``."""
     automation.close_inactive_cases(tenant.store, proceed=lambda: True)
     deliver(tenant)
+
+
+class RecordingJira:
+    """The organisation's Jira: an issue is made at once, its request kept in the outbox."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+
+    def create_issue(self, credentials: JiraCredentials, draft: JiraIssueDraft) -> JiraIssueRef:
+        made = sum(1 for entry in self.tenant.outbox if entry["channel"] == "jira") + 1
+        project = draft.project if not draft.project.isdigit() else "EMU"
+        key = f"{project.upper()}-{made}"
+        url = f"{credentials.url}/rest/api/2/issue"
+        self.tenant.outbox.append(
+            _external("jira", url, {"fields": jira.issue_fields(draft)}, {"key": key})
+        )
+        return JiraIssueRef(
+            issue_id=str(10_000 + made),
+            issue_key=key,
+            issue_url=f"{credentials.url}/browse/{key}",
+            project_key=project.upper(),
+        )
+
+
+class RecordingServiceNow:
+    """The organisation's ServiceNow: an incident is made at once, kept in the outbox."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+
+    def create_incident(
+        self, credentials: ServiceNowCredentials, draft: ServiceNowTicketDraft
+    ) -> ServiceNowTicketRef:
+        made = sum(1 for entry in self.tenant.outbox if entry["channel"] == "servicenow") + 1
+        sys_id = new_id().replace("-", "")
+        number = f"INC{made:07d}"
+        url = f"{credentials.url}/api/now/table/incident"
+        record = servicenow.incident_record(draft)
+        self.tenant.outbox.append(
+            _external("servicenow", url, record, {"sys_id": sys_id, "number": number})
+        )
+        return ServiceNowTicketRef(
+            sys_target_link=f"{credentials.url}/nav_to.do?uri=incident.do?sys_id={sys_id}",
+            sys_id=sys_id,
+            number=number,
+        )
+
+
+def _external(channel: str, url: str, body: Any, answer: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "channel": channel,
+        "at": rfc3339(now_us()),
+        "request": {"method": "POST", "url": url, "body": body},
+        "answer": answer,
+    }
+
+
+def connect(tenant: Tenant, *, stored: bool) -> None:
+    """Connect a new organisation to a Jira and a ServiceNow that only the outbox sees, so
+    the API's Jira and ServiceNow operations work from the start (``stored``: the
+    connections are to be stored too, not read back from a persisted database)."""
+    ctx = tenant.app.state.ctx
+    ctx.jira = RecordingJira(tenant)
+    ctx.service_now = RecordingServiceNow(tenant)
+    if not stored:
+        return
+    secret = SECRET.encode()
+    integrations.set_jira_connection(
+        tenant.store,
+        DEFAULT_ORG,
+        server_secret=secret,
+        check_url=lambda url: None,
+        url=JIRA_URL,
+        email="emulator@casebook.local",
+        token="emulator",  # noqa: S106 -- not a secret: nothing is ever sent there
+    )
+    integrations.set_service_now_connection(
+        tenant.store,
+        DEFAULT_ORG,
+        server_secret=secret,
+        check_url=lambda url: None,
+        instance="emulator",
+        user="emulator",
+        password="emulator",  # noqa: S106 -- not a secret: nothing is ever sent there
+    )

@@ -266,6 +266,9 @@ class Tenants:
         with tenant.context():
             tenant.app = self._app(store)
             users_domain.bootstrap(store, SECRET, api_key=api_key, app_key=app_key)
+            from casebook.emulator.outbox import connect  # it needs Tenant: imported late
+
+            connect(tenant, stored=not loaded)
         tenant.app_keys.add(app_key)
         if self.on_create is not None and not loaded:
             self.on_create(tenant)
