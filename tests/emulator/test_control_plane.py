@@ -260,3 +260,25 @@ def test_jira_and_servicenow_calls_land_in_the_outbox(emulator: TestClient) -> N
     assert by_channel["servicenow"]["answer"]["number"] == "INC0000001"
     linked = emulator.get(f"/api/v2/cases/{case['id']}", headers=keys("a")).json()["data"]
     assert "SEC-1" in str(linked)
+
+
+def test_a_seeded_users_app_key_acts_as_that_user(emulator: TestClient) -> None:
+    seeded = emulator.post(
+        "/_casebook/seed",
+        headers=keys("a"),
+        json={
+            "users": [{"email": "bob@example.com", "name": "Bob", "app_key": "bob-key"}],
+            "projects": WEBHOOK_SEED["projects"],
+        },
+    )
+    assert seeded.status_code == 201, seeded.text
+    bob_id = seeded.json()["data"]["users"][0]["id"]
+    bob = {"DD-API-KEY": "api-a", "DD-APPLICATION-KEY": "bob-key"}
+    made = emulator.post("/api/v2/cases", headers=bob, json=case_body(DDFC, "by Bob"))
+    assert made.json()["data"]["relationships"]["created_by"]["data"]["id"] == bob_id
+    refused = emulator.post(
+        "/_casebook/seed",
+        headers=keys("a"),
+        json={"users": [{"email": "eve@example.com", "app_key": "bob-key"}]},
+    )
+    assert refused.json()["errors"][0]["detail"] == "users[0].app_key: another user holds this key"

@@ -30,10 +30,10 @@ from casebook.domain import users as users_domain
 from casebook.domain import views as views_domain
 from casebook.domain import webhooks as webhooks_domain
 from casebook.domain.keys import role_scopes, user_ref
-from casebook.emulator.tenants import Tenant, parse_instant
+from casebook.emulator.tenants import SECRET, Tenant, parse_instant
 
 SECTIONS: dict[str, frozenset[str]] = {
-    "users": frozenset({"id", "email", "name", "admin"}),
+    "users": frozenset({"id", "email", "name", "admin", "app_key"}),
     "projects": frozenset({"id", "key", "name", "settings"}),
     "case_types": frozenset({"id", "name", "description", "emoji", "statuses"}),
     "custom_attributes": frozenset(
@@ -172,7 +172,9 @@ class _Loader:
 
     # --- running commands -----------------------------------------------------
     @contextmanager
-    def making(self, item: dict[str, Any], path: str, *, at: Any = None) -> Iterator[None]:
+    def making(
+        self, item: dict[str, Any], path: str, *, at: Any = None, at_name: str = "created_at"
+    ) -> Iterator[None]:
         """Run the commands of one object: its fixed id pinned, at its time; errors named
         by ``path``."""
         fixed = item.get("id")
@@ -180,7 +182,7 @@ class _Loader:
             if not isinstance(fixed, str) or parse_uuid(fixed) is None:
                 raise InvalidRequestError(f"{path}.id: expected a UUID, got {fixed!r}")
             self.ids.next = [parse_uuid(fixed) or fixed]
-        self.at = None if at is None else _instant(at, f"{path}.created_at")
+        self.at = None if at is None else _instant(at, f"{path}.{at_name}")
         try:
             yield
         except InvalidRequestError as exc:
@@ -210,6 +212,11 @@ class _Loader:
                 name=item.get("name"),
                 admin=bool(item.get("admin", False)),
             )
+            if item.get("app_key") is not None:
+                key = _text(item, "app_key", path)
+                if not users_domain.add_app_key(self.store, SECRET, user, app_key=key):
+                    raise InvalidRequestError(f"{path}.app_key: another user holds this key")
+                self.tenant.app_keys.add(key)
         self.record("users", {"id": user.id, "email": user.email}, path, item.get("id"))
 
     def projects(self, item: dict[str, Any], path: str) -> None:
@@ -358,7 +365,7 @@ class _Loader:
     def _history(self, case_id: str, entry: dict[str, Any], path: str) -> None:
         who = entry.get("by") or entry.get("author")
         actor = self.admin if who is None else self._actor(str(who), f"{path}.by")
-        with self.making({}, path, at=entry.get("at")):
+        with self.making({}, path, at=entry.get("at"), at_name="at"):
             if entry.get("title") is not None:
                 cases.update_title(self.store, case_id, actor=actor, title=entry["title"])
             if entry.get("description") is not None:
