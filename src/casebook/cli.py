@@ -260,6 +260,38 @@ def emulate(
         raise typer.Exit(1) from None
 
 
+@app.command("apply")
+def apply_(
+    file: Annotated[Path, typer.Argument(help="A state document, YAML or JSON.")],
+    dry_run: Annotated[bool, typer.Option(help="Print the plan and change nothing.")] = False,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+    as_: Annotated[
+        str, typer.Option("--as", help="The admin the changes are made as.")
+    ] = users_domain.BOOTSTRAP_ADMIN_EMAIL,
+) -> None:
+    """Make an organisation's configuration match a state document: print the plan
+    (+ create, ~ change, - delete), then carry it out (docs/emulator.md)."""
+    from casebook import emulator
+    from casebook.emulator import apply as applying
+
+    document = emulator.read_document(file)
+    with _store() as store:
+        actor = applying.admin_actor(store, org, as_)
+        steps = applying.plan(store, actor, document, org)
+        for step in steps:
+            typer.echo(step.line())
+        if document.get("cases"):
+            typer.echo(f"  ({len(document['cases'])} cases: data, not configuration; not applied)")
+        if not steps:
+            typer.echo("casebook: no changes; the organisation matches the file")
+            return
+        if dry_run:
+            typer.echo(f"casebook: {len(steps)} changes planned (dry run: none made)")
+            return
+        applying.apply(steps)
+    typer.echo(f"casebook: applied {len(steps)} changes")
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version."""
