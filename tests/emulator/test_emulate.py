@@ -209,3 +209,26 @@ def test_reset_does_not_grow_with_the_cases(template: MemoryStore) -> None:
         assert client.post("/_casebook/reset", headers=keys("a")).status_code == 200
         assert client.get("/api/v2/cases", headers=keys("a")).json()["data"] == []
         assert time.perf_counter() - started < 0.05 * 4  # 50 ms, with room for a loaded machine
+
+
+def test_advancing_the_clock_closes_inactive_cases(emulator: TestClient) -> None:
+    settings = {"auto_close_inactive_cases": {"enabled": True, "max_inactive_time_in_secs": 86_400}}
+    project = {"key": "OPS", "name": "Ops", "settings": settings}
+    emulator.post("/_casebook/clock", headers=keys("a"), json={"freeze": "2026-03-01T00:00:00Z"})
+    seeded = emulator.post(
+        "/_casebook/seed",
+        headers=keys("a"),
+        json={"projects": [project], "cases": [{"project": "OPS", "title": "quiet"}]},
+    )
+    assert seeded.status_code == 201, seeded.text
+    emulator.post("/_casebook/clock", headers=keys("a"), json={"advance": "PT23H"})
+    assert (
+        emulator.get("/api/v2/cases/OPS-1", headers=keys("a")).json()["data"]["attributes"][
+            "status"
+        ]
+        == "OPEN"
+    )
+    emulator.post("/_casebook/clock", headers=keys("a"), json={"advance": "PT2H"})
+    case = emulator.get("/api/v2/cases/OPS-1", headers=keys("a")).json()["data"]
+    assert case["attributes"]["status"] == "CLOSED"
+    assert case["attributes"]["closed_at"] == "2026-03-02T01:00:00.000000Z"
