@@ -282,3 +282,22 @@ def test_a_seeded_users_app_key_acts_as_that_user(emulator: TestClient) -> None:
         json={"users": [{"email": "eve@example.com", "app_key": "bob-key"}]},
     )
     assert refused.json()["errors"][0]["detail"] == "users[0].app_key: another user holds this key"
+
+
+def test_ids_seed_through_the_clock_and_seed_routes(emulator: TestClient) -> None:
+    made = []
+    for org in ("a", "b"):
+        emulator.post("/_casebook/clock", headers=keys(org), json={"ids_seed": 3})
+        seeded = emulator.post(
+            "/_casebook/seed", headers=keys(org), json={"projects": [{"key": "SEC", "name": "S"}]}
+        )
+        made.append(seeded.json()["data"]["projects"][0]["id"])
+    assert made[0] == made[1]
+    again = emulator.post(
+        "/_casebook/seed",
+        headers=keys("c"),
+        json={"ids_seed": 3, "projects": [{"key": "OPS", "name": "O"}]},
+    )
+    assert again.json()["data"]["projects"][0]["id"] == made[0]
+    refused = emulator.post("/_casebook/clock", headers=keys("a"), json={"ids_seed": "x"})
+    assert refused.status_code == 400

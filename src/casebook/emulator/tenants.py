@@ -233,11 +233,13 @@ class Tenants:
     def tenant(self, api_key: str, app_key: str) -> Tenant:
         """The organisation of ``api_key`` (made now if new), with ``app_key`` one of its
         admin's keys (registered now if the organisation has not seen it)."""
-        with self._lock:
-            tenant = self._tenants.get(api_key)
-            if tenant is None:
-                tenant = self._create(api_key, app_key)
-                self._tenants[api_key] = tenant
+        tenant = self._tenants.get(api_key)
+        if tenant is None:
+            with self._lock:
+                tenant = self._tenants.get(api_key)
+                if tenant is None:
+                    tenant = self._create(api_key, app_key)
+                    self._tenants[api_key] = tenant
         if app_key not in tenant.app_keys:
             with tenant.lock:
                 if app_key not in tenant.app_keys:
