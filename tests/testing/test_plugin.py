@@ -99,3 +99,26 @@ def test_the_plugin_in_process(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_integration=EXAMPLE, test_doc=doc_example())
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+def test_the_plugin_uses_a_running_emulator_when_told(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casebook.emulator import build
+    from casebook.emulator.server import ThreadedEmulator
+
+    emulator = ThreadedEmulator(build()).start()
+    try:
+        monkeypatch.setenv("CASEBOOK_EMULATOR_URL", emulator.base_url + "/")
+        pytester.makepyfile(
+            test_url=f"""
+def test_it(casebook):
+    assert casebook.base_url == {emulator.base_url!r}
+    casebook.seed(projects=[{{"key": "SEC", "name": "Security"}}])
+"""
+        )
+        result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1)
+        assert len(emulator.app.tenants.all()) == 0  # the test's organisation, reset after it
+    finally:
+        emulator.stop()
