@@ -457,6 +457,7 @@ def load(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
     Call it inside ``tenant.context()``."""
     check(document)
     snapshot = tenant.store.copy()
+    app_keys = set(tenant.app_keys)
     loader = _Loader(tenant)
     try:
         with using(loader.now, loader.ids):
@@ -465,6 +466,7 @@ def load(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
                     getattr(loader, section)(item, f"{section}[{i}]")
     except BaseException:
         tenant.store.restore(snapshot)
+        tenant.app_keys = app_keys
         raise
     finally:
         snapshot.close()
