@@ -27,9 +27,9 @@ def read_document(path: Path) -> dict[str, Any]:
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml  # type: ignore[import-untyped]
 
-        from casebook.emulator.control import _plain
+        from casebook.emulator.control import plain
 
-        document = _plain(yaml.safe_load(text))
+        document = plain(yaml.safe_load(text))
     else:
         document = json.loads(text)
     if not isinstance(document, dict):

@@ -62,7 +62,7 @@ async def _body(request: Request) -> Any:
         import yaml  # type: ignore[import-untyped]
 
         try:
-            return _plain(yaml.safe_load(raw))
+            return plain(yaml.safe_load(raw))
         except yaml.YAMLError as exc:
             raise InvalidRequestError(f"malformed YAML: {exc}") from None
     try:
@@ -71,12 +71,12 @@ async def _body(request: Request) -> Any:
         raise InvalidRequestError(f"malformed JSON: {exc}") from None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """YAML's dates and times as the strings JSON would have carried."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return value
