@@ -291,7 +291,7 @@ class ControlPlane:
     async def get_outbox(self, request: Request, tenants: list[Tenant], every: bool) -> Response:
         channel = request.query_params.get("channel")
         entries = [
-            entry
+            _owned(entry, tenant, every)
             for tenant in tenants
             for entry in tenant.outbox
             if channel is None or entry["channel"] == channel
@@ -321,7 +321,7 @@ class ControlPlane:
         operation = request.query_params.get("operation_id")
         method = request.query_params.get("method")
         entries = [
-            entry
+            _owned(entry, tenant, every)
             for tenant in tenants
             for entry in tenant.journal
             if (operation is None or entry["operation_id"] == operation)
@@ -335,6 +335,11 @@ class ControlPlane:
         for tenant in tenants:
             tenant.journal.clear()
         return Response(status_code=204)
+
+
+def _owned(entry: dict[str, Any], tenant: Tenant, every: bool) -> dict[str, Any]:
+    """An entry as ``?all=true`` lists it: with the organisation it belongs to."""
+    return {**entry, "org_id": tenant.org_id()} if every else entry
 
 
 def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
