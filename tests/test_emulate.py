@@ -96,3 +96,10 @@ def test_emulate_refuses_a_bad_seed_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "nope: unknown section" in result.stderr
+    seed.write_text("{not json")
+    result = subprocess.run(
+        [CASEBOOK, "emulate", "--seed", str(seed)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "seed.json: malformed JSON" in result.stderr
+    assert "Traceback" not in result.stderr

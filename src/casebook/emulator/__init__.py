@@ -23,15 +23,24 @@ def read_document(path: Path) -> dict[str, Any]:
 
     from casebook.core.errors import InvalidRequestError
 
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"cannot read {path}: {exc}") from None
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml  # type: ignore[import-untyped]
 
         from casebook.emulator.control import plain
 
-        document = plain(yaml.safe_load(text))
+        try:
+            document = plain(yaml.safe_load(text))
+        except yaml.YAMLError as exc:
+            raise InvalidRequestError(f"{path.name}: malformed YAML: {exc}") from None
     else:
-        document = json.loads(text)
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise InvalidRequestError(f"{path.name}: malformed JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidRequestError(f"{path.name}: a state document is an object of lists")
     return document
