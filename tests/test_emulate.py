@@ -15,6 +15,9 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from typer.testing import CliRunner
+
+from casebook.cli import app
 
 CASEBOOK = str(Path(sys.executable).with_name("casebook"))
 KEYS = {"DD-API-KEY": "ci-job-1", "DD-APPLICATION-KEY": "ci-app"}
@@ -90,16 +93,13 @@ def test_emulate_seeds_new_organisations_and_persists_them(tmp_path: Path) -> No
 
 def test_emulate_refuses_a_bad_seed_file(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
-    seed.write_text('{"projects": [{"key": "X"}], "nope": []}')
-    result = subprocess.run(
-        [CASEBOOK, "emulate", "--seed", str(seed)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 1
-    assert "nope: unknown section" in result.stderr
-    seed.write_text("{not json")
-    result = subprocess.run(
-        [CASEBOOK, "emulate", "--seed", str(seed)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 1
-    assert "seed.json: malformed JSON" in result.stderr
-    assert "Traceback" not in result.stderr
+    runner = CliRunner()
+    for text, message in (
+        ('{"projects": [{"key": "X"}], "nope": []}', "nope: unknown section"),
+        ("{not json", "seed.json: malformed JSON"),
+    ):
+        seed.write_text(text)
+        result = runner.invoke(app, ["emulate", "--seed", str(seed)])
+        assert result.exit_code == 1
+        assert message in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
