@@ -27,6 +27,7 @@ from tests.support.server import Keys, ServerProcess, new_keys, running_server
 from tests.support.tracker import FakeTracker, running_tracker
 
 TEMPLATE = "casebook_template"
+pytest_plugins = ["pytester"]  # tests/testing runs the emulator's pytest plugin in a pytester
 
 # Settings of the in-process apps, besides the database URL. No auth cache: a
 # revoked key fails at once (the cache has its own test). The stand-ins for Jira and
