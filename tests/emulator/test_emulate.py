@@ -80,6 +80,11 @@ def _script(client: TestClient) -> list[bytes]:
     answers.append(client.get("/api/v2/cases?filter=Snapshot", headers=headers).content)
     answers.append(client.get("/api/v2/cases/DDFC-1/timelines", headers=headers).content)
     answers.append(client.get("/api/v2/cases/projects", headers=headers).content)
+    answers.append(client.get("/api/v2/users", headers=headers).content)  # the admin's dates
+    missing = client.get("/api/v2/cases/DDFC-99", headers=headers)
+    assert missing.status_code == 404
+    answers.append(missing.content)  # meta.request_id
+    answers.append(missing.headers["x-request-id"].encode())
     return answers
 
 
@@ -90,6 +95,9 @@ def test_two_runs_with_an_ids_seed_answer_byte_for_byte_alike(template: MemorySt
             runs.append(_script(client))
     assert runs[0] == runs[1]
     assert b'"id":"' in runs[0][2]
+    assert b"2020-01-01T00:00:00" in runs[0][-3]  # the admin, made by the first request
+    assert runs[0][-1].startswith(b"emulator-")
+    assert runs[0][-1].decode() in runs[0][-2].decode()
     with emulator_client(template) as client:  # without a seed, ids differ
         assert _script(client)[2] != runs[0][2]
 

@@ -141,6 +141,9 @@ class EmulatorApp:
 
     async def _serve(self, tenant: Tenant, scope: Scope, receive: Receive, send: Send) -> None:
         app = tenant.app
+        if not any(name == b"x-request-id" for name, _ in scope["headers"]):
+            request_id = tenant.request_id().encode("ascii")
+            scope["headers"] = [*scope["headers"], (b"x-request-id", request_id)]
         operation_id = operation_of(app, scope)
         chunks: list[bytes] = []
 

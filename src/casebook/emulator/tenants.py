@@ -34,6 +34,10 @@ from casebook.http.app import create_app
 from casebook.http.routing import CasebookApp
 from casebook.storage.memory import MemoryStore
 
+BOOTSTRAP_US = 1_577_836_800_000_000
+"""2020-01-01T00:00:00Z: when every organisation and its admin were made, as far as their
+answers say, so that they read the same in every run (the first request makes them)."""
+
 JOURNAL_SIZE = 1_000
 """Requests each organisation's journal keeps (the oldest go first)."""
 OUTBOX_SIZE = 10_000
@@ -182,6 +186,13 @@ class Tenant:
     faults: list[Fault] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    requests_seen: int = 0  # numbers the X-Request-Id of requests that bring none
+
+    def request_id(self) -> str:
+        """The next request's id: ``emulator-<n>``, counted per organisation, so that error
+        bodies (``meta.request_id``) repeat from run to run."""
+        self.requests_seen += 1
+        return f"emulator-{self.requests_seen:08d}"
 
     def context(self) -> Any:
         """``now_us`` and ``new_id`` as this organisation has them, for a block of code."""
@@ -261,7 +272,10 @@ class Tenants:
         tenant = Tenant(api_key=api_key, store=store, app=self.anonymous, clock=Clock(), ids=ids)
         if self.ids_seed is not None:
             tenant.rng = random.Random(self.ids_seed)  # noqa: S311 -- reproducible faults
-        with tenant.context():
+        # The organisation, its admin and its connections: made at BOOTSTRAP_US with ids
+        # drawn from its API key, so they are the same in every run, seeded or not.
+        drawn = Ids(int.from_bytes(hashlib.sha256(api_key.encode()).digest()[:8], "big"))
+        with using(lambda: BOOTSTRAP_US, drawn):
             tenant.app = self._app(store)
             users_domain.bootstrap(store, SECRET, api_key=api_key, app_key=app_key)
             from casebook.emulator.outbox import connect  # it needs Tenant: imported late
@@ -285,6 +299,7 @@ class Tenants:
         """Take the organisation's next ids from a generator seeded with ``seed`` (None:
         random ids again)."""
         tenant.ids = None if seed is None else Ids(seed)
+        tenant.requests_seen = 0
         if seed is not None:
             tenant.rng = random.Random(seed)  # noqa: S311 -- reproducible faults
 
