@@ -188,7 +188,14 @@ def test_faults_as_the_official_clients_retries_see_them(served: ThreadedEmulato
         ]
         assert statuses == [429, 201]
 
-        # A 5xx is retried after the client's backoff (at least 2 s): seen here without retries.
+        # A 5xx is retried (urllib3's backoff makes the first retry at once)...
+        control.delete("/_casebook/requests")
+        control.post("/_casebook/faults", json={"path": "/api/v2/cases", "status": 503, "count": 1})
+        with _official(served, name, enable_retry=True, max_retries=1) as client:
+            assert _create(client).data.attributes.title == "retried"
+        journal = control.get("/_casebook/requests", params={"operation_id": "CreateCase"})
+        assert [e["status"] for e in journal.json()["data"]] == [503, 201]
+        # ...and reaches a caller without retries as it is.
         control.post("/_casebook/faults", json={"path": "/api/v2/cases", "status": 503})
         with _official(served, name) as client, pytest.raises(ApiException) as caught:
             _create(client)
