@@ -27,6 +27,7 @@ from tests.support.server import Keys, ServerProcess, new_keys, running_server
 from tests.support.tracker import FakeTracker, running_tracker
 
 TEMPLATE = "casebook_template"
+pytest_plugins = ["pytester"]  # tests/testing runs the emulator's pytest plugin in a pytester
 
 # Settings of the in-process apps, besides the database URL. No auth cache: a
 # revoked key fails at once (the cache has its own test). The stand-ins for Jira and
@@ -48,6 +49,13 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start servers (``slow``) run first, so that under ``pytest -n`` the last
+    minutes are short tests spread over every worker, not one long test on one of them.
+    The order is the same in every worker, as pytest-xdist requires."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

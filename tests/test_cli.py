@@ -36,6 +36,8 @@ def test_help_on_every_command(run) -> None:
     for args in (
         [],
         ["serve"],
+        ["emulate"],
+        ["apply"],
         ["migrate"],
         ["orgs"],
         ["orgs", "create"],

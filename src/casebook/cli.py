@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -45,7 +45,10 @@ from casebook.domain import sessions as sessions_domain
 from casebook.domain import users as users_domain
 from casebook.domain import webhooks as webhooks_domain
 from casebook.egress.guard import check_url
-from casebook.storage import Store, dump, open_store
+from casebook.storage import Store, open_store
+
+if TYPE_CHECKING:  # dump loads psycopg and SQLAlchemy: only the commands that use it do
+    from casebook.storage import dump
 
 
 def _message(exc: CasebookError) -> str:
@@ -238,6 +241,70 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 @app.command()
+def emulate(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8126,
+    seed: Annotated[
+        Path | None,
+        typer.Option(help="A state document (YAML or JSON) every new organisation starts with."),
+    ] = None,
+    ids_seed: Annotated[
+        int | None, typer.Option(help="Make ids from a generator seeded with this number.")
+    ] = None,
+    persist: Annotated[
+        Path | None,
+        typer.Option(help="Keep the organisations in this directory (default: memory only)."),
+    ] = None,
+) -> None:
+    """Serve the API as a stand-in for Datadog's in tests and CI: any keys work, each API
+    key its own organisation, in memory; deliveries land in an outbox (docs/emulator.md)."""
+    from casebook import emulator
+    from casebook.emulator.server import run
+
+    document = None if seed is None else emulator.read_document(seed)
+    emulated = emulator.build(seed=document, ids_seed=ids_seed, persist=persist)
+    typer.echo(f"casebook {__version__} emulating on http://{host}:{port} (any keys work)")
+    sys.stdout.flush()
+    try:
+        run(emulated, host=host, port=port)
+    except OSError as exc:
+        typer.echo(f"casebook: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("apply")
+def apply_(
+    file: Annotated[Path, typer.Argument(help="A state document, YAML or JSON.")],
+    dry_run: Annotated[bool, typer.Option(help="Print the plan and change nothing.")] = False,
+    org: OrgOption = users_domain.DEFAULT_ORG,
+    as_: Annotated[
+        str, typer.Option("--as", help="The admin the changes are made as.")
+    ] = users_domain.BOOTSTRAP_ADMIN_EMAIL,
+) -> None:
+    """Make an organisation's configuration match a state document: print the plan
+    (+ create, ~ change, - delete), then carry it out (docs/emulator.md)."""
+    from casebook import emulator
+    from casebook.emulator import apply as applying
+
+    document = emulator.read_document(file)
+    with _store() as store:
+        actor = applying.admin_actor(store, org, as_)
+        steps = applying.plan(store, actor, document, org)
+        for step in steps:
+            typer.echo(step.line())
+        if document.get("cases"):
+            typer.echo(f"  ({len(document['cases'])} cases: data, not configuration; not applied)")
+        if not steps:
+            typer.echo("casebook: no changes; the organisation matches the file")
+            return
+        if dry_run:
+            typer.echo(f"casebook: {len(steps)} changes planned (dry run: none made)")
+            return
+        applying.apply(steps)
+    typer.echo(f"casebook: applied {len(steps)} changes")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version."""
     with _store():
@@ -287,6 +354,8 @@ def export_(
         target = sys.stdout.buffer if partial is None else partial.open("wb")
         try:
             with _progress("export") as progress:
+                from casebook.storage import dump
+
                 done = dump.export_dump(
                     store, target, org=scope, leave_out_meta=leave_out, progress=progress
                 )
@@ -324,6 +393,8 @@ def import_(
         typer.echo(f"casebook: cannot read {file}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
     with _store(settings, unbounded=True) as store, _progress("import") as progress:
+        from casebook.storage import dump
+
         done = dump.import_dump(store, dump.read_lines(file), size=size, progress=progress)
     typer.echo(
         f"casebook: imported {done.rows} rows of {done.tables} tables ({done.cases} cases;"
@@ -353,6 +424,8 @@ def backup(
         )
         raise typer.Exit(1)
     with _progress("backup") as progress:
+        from casebook.storage import dump
+
         dump.backup_sqlite(settings.database_url.sqlite_path, path, progress=progress)
     typer.echo(f"casebook: backed up the database to {path}", err=True)
 

@@ -31,6 +31,8 @@ from casebook.http.registry import CASE_SIBLINGS
 from tests.security.conftest import config_body, report_count
 from tests.support.api import Api, case_body
 
+pytestmark = pytest.mark.slow  # minutes per back end: scheduled first
+
 schemathesis = pytest.importorskip("schemathesis", reason="dev dependency schemathesis==4.32.5")
 from schemathesis.engine import events, from_schema  # noqa: E402
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 CASE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9})-([0-9]{1,18})")
 """A case key as typed: a project key, a dash and the case's number (``SEC-12``, ``sec-012``)."""
@@ -12,9 +15,30 @@ CASE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9})-([0-9]{1,18})")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
+_clock: ContextVar[Callable[[], int] | None] = ContextVar("casebook_clock", default=None)
+_ids: ContextVar[Callable[[], str] | None] = ContextVar("casebook_ids", default=None)
+
+
 def now_us() -> int:
-    """Microseconds since the Unix epoch, UTC."""
-    return time.time_ns() // 1000
+    """Microseconds since the Unix epoch, UTC (or the time ``using`` set for this context)."""
+    clock = _clock.get()
+    return time.time_ns() // 1000 if clock is None else clock()
+
+
+@contextmanager
+def using(
+    clock: Callable[[], int] | None = None, ids: Callable[[], str] | None = None
+) -> Iterator[None]:
+    """Take ``now_us`` from ``clock`` and ``new_id`` from ``ids`` in this context (and the
+    threads it starts with a copy of it): the emulator's frozen clocks and seeded ids, one
+    organisation per request. None keeps the real one."""
+    clock_token = _clock.set(clock)
+    ids_token = _ids.set(ids)
+    try:
+        yield
+    finally:
+        _ids.reset(ids_token)
+        _clock.reset(clock_token)
 
 
 def rfc3339(us: int) -> str:
@@ -24,8 +48,10 @@ def rfc3339(us: int) -> str:
 
 
 def new_id() -> str:
-    """A random (version 4) UUID, lower-case, as Datadog's case ids are."""
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, lower-case, as Datadog's case ids are (or the next of the
+    generator ``using`` set for this context)."""
+    ids = _ids.get()
+    return str(uuid.uuid4()) if ids is None else ids()
 
 
 def parse_uuid(value: str) -> str | None:

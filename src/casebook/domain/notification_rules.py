@@ -187,6 +187,19 @@ def _check_recipients(
     return [_check_recipient(r, f"recipients[{i}]", stored) for i, r in enumerate(given)]
 
 
+def normalised(
+    store: Store,
+    *,
+    actor: Actor,
+    triggers: Sequence[RuleTrigger],
+    recipients: Sequence[RuleRecipient],
+) -> tuple[list[RuleTrigger], list[RuleRecipient]]:
+    """The triggers and recipients as a rule made of them would keep them (``casebook
+    apply`` compares a file's rules with the stored ones this way)."""
+    with store.read() as tx:
+        return _check_triggers(tx, actor, triggers), _check_recipients(recipients)
+
+
 def _rule(tx: Transaction, actor: Actor, project_id: str, rule_id: str) -> NotificationRule:
     project = access_project(tx, actor.org_id, project_id)
     canonical = parse_uuid(rule_id)

@@ -12,6 +12,7 @@ exactly what the user's unscoped application key would give.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -32,8 +33,13 @@ TOUCH_EVERY_US = 60 * 1_000_000
 """A session's last use is written at most once a minute: pages do not write on every read."""
 
 _hasher = PasswordHasher()
-# Verified when no user has the email, so a wrong email costs what a wrong password does.
-_DUMMY = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified when no user has the email, so a wrong email costs what a wrong password
+    does; made on first use (a hash costs ~0.3 s, too much for every process's start)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +130,7 @@ def sign_in(
             user = candidate
             break
     if not candidates:
-        _verify(_DUMMY, password)
+        _verify(_dummy(), password)
     if user is None:
         raise AuthenticationError("wrong email or password")
     token = secrets.token_urlsafe(32)

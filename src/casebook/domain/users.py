@@ -59,6 +59,9 @@ def _check_title(title: str | None) -> str | None:
     return title
 
 
+_KEY = re.compile(r"[\x21-\x7e]{1,256}")
+
+
 # --- organisations ------------------------------------------------------------
 def ensure_org(tx: Transaction, name: str) -> Org:
     org = tx.orgs.by_name(name)
@@ -196,6 +199,32 @@ def bootstrap(store: Store, secret_setting: str, *, api_key: str, app_key: str) 
             return Bootstrap(None)
         admin = _insert_bootstrap_admin(tx, org.id)
         return Bootstrap(issue_keys(tx, secret, admin, scopes=None))
+
+
+def add_admin_app_key(store: Store, secret_setting: str, *, app_key: str) -> None:
+    """Give the default organisation's admin the application key ``app_key`` unless some
+    user holds it already (the emulator: any key a caller presents works)."""
+    with store.read() as tx:
+        org = tx.orgs.by_name(DEFAULT_ORG)
+        admin = None if org is None else tx.users.by_email(org.id, BOOTSTRAP_ADMIN_EMAIL)
+    if admin is None:
+        raise UserNotFoundError(BOOTSTRAP_ADMIN_EMAIL)
+    add_app_key(store, secret_setting, admin, app_key=app_key)
+
+
+def add_app_key(store: Store, secret_setting: str, user: User, *, app_key: str) -> bool:
+    """Give ``user`` the application key ``app_key`` (chosen by the caller: the emulator's
+    fixtures) unless some user holds it already; whether it was added."""
+    if not _KEY.fullmatch(app_key):
+        raise InvalidValueError("invalid application key: 1 to 256 printable ASCII characters")
+    secret = load_secret(store, secret_setting)
+    with store.write() as tx:
+        if tx.keys.find_app_key(digest(secret, app_key)) is not None:
+            return False
+        tx.keys.insert_app_key(
+            new_id(), user.org_id, user.id, digest(secret, app_key), app_key[-4:], None, now_us()
+        )
+        return True
 
 
 def _insert_bootstrap_admin(tx: Transaction, org_id: str) -> User:

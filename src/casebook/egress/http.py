@@ -16,7 +16,6 @@ import base64
 import time
 from typing import Any
 
-import httpx2 as httpx
 import msgspec
 
 from casebook import __version__
@@ -62,6 +61,8 @@ def post_json(
         check_url(url, allow_private=allow_private)
     except UnsafeUrlError as exc:
         raise ExternalServiceError(system, f"the connection's {exc.message}") from None
+    import httpx2 as httpx  # here: the HTTP client costs every process ~50 ms to load
+
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     deadline = time.monotonic() + timeout
     try:

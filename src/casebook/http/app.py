@@ -19,7 +19,7 @@ from casebook.egress.jira import JiraClient
 from casebook.egress.servicenow import ServiceNowClient
 from casebook.http import openapi
 from casebook.http.endpoint import Context, endpoint
-from casebook.http.observe import Metrics, Observer, configure_logging
+from casebook.http.observe import Observer, configure_logging
 from casebook.http.probes import healthz, metrics_handler, readyz
 from casebook.http.registry import OPERATIONS
 from casebook.http.routing import CasebookApp, api_routes, route, style_for_paths
@@ -89,7 +89,11 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
         route("/api/v2/openapi.json", style_for, GET=openapi_json),
         *ui_routes(style_for),  # the web UI, the second mount (docs/ui.md)
     ]
-    metrics = Metrics(store) if settings.metrics else None
+    metrics = None
+    if settings.metrics:
+        from casebook.http.metrics import Metrics  # prometheus-client: loaded only when used
+
+        metrics = Metrics(store)
     if metrics is not None:
         # An admin's keys (any scope that may read cases): the counters describe every org.
         scrape = endpoint(

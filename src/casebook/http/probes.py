@@ -11,6 +11,8 @@ The probes need no credentials: they say nothing an outsider could use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,8 +20,10 @@ from casebook.core.entities import Actor
 from casebook.core.errors import CasebookError
 from casebook.http.endpoint import Context, Handler, json
 from casebook.http.errors import error_response, internal_error
-from casebook.http.observe import Metrics
 from casebook.storage.revision import code_head
+
+if TYPE_CHECKING:
+    from casebook.http.metrics import Metrics
 
 _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

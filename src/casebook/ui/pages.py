@@ -34,7 +34,7 @@ from casebook.domain import bulk, cases, comments, projects, sessions, users, vi
 from casebook.http.endpoint import Context, failure_bucket
 from casebook.http.observe import REJECTED
 from casebook.search.parser import parse
-from casebook.ui.render import env
+from casebook.ui.render import GLOBALS, template
 from casebook.ui.web import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -82,7 +82,7 @@ def _signin_form(
     next_path: str | None = None,
 ) -> Response:
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    html = env.get_template("signin.html").render(
+    html = template("signin.html").render(
         csrf=token,
         error=error,
         email=email,
@@ -635,4 +635,4 @@ def actor_label(actor: Actor) -> str:
     return actor.user.name or actor.user.email
 
 
-env.globals["actor_label"] = actor_label
+GLOBALS["actor_label"] = actor_label

@@ -28,7 +28,7 @@ from casebook.domain import sessions
 from casebook.http.endpoint import Context
 from casebook.http.errors import status_for
 from casebook.http.observe import ACTOR, REJECTED
-from casebook.ui.render import env
+from casebook.ui.render import template
 
 log = logging.getLogger("casebook.http")
 
@@ -79,7 +79,7 @@ class Visit:
         return self.request.headers.get("hx-request") == "true"
 
     def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = env.get_template(name).render(
+        html = template(name).render(
             actor=self.actor,
             org_name=self.session.org_name,
             csrf=self.session.csrf,
@@ -137,7 +137,7 @@ def error_page(exc: CasebookError, request: Request) -> Response:
     status, title = status_for(exc)
     if isinstance(exc, CsrfError):
         status, title = 403, "Forbidden"
-    html = env.get_template("error.html").render(
+    html = template("error.html").render(
         status=status, title=title, message=str(exc), actor=None, path=request.url.path
     )
     return with_headers(HTMLResponse(html, status))

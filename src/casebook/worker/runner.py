@@ -17,8 +17,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-
-import httpx2 as httpx
+from typing import TYPE_CHECKING
 
 from casebook.config import SmtpSettings
 from casebook.core.clock import now_us
@@ -27,6 +26,9 @@ from casebook.domain.webhooks import signing_secret
 from casebook.storage.base import Store
 from casebook.storage.outbox import Delivery
 from casebook.worker import send
+
+if TYPE_CHECKING:
+    import httpx2 as httpx
 
 LEASE = "delivery-worker"
 LEASE_SECONDS = 10.0
@@ -143,6 +145,8 @@ class DeliveryWorker:
         return len(due)
 
     async def run(self, stop: asyncio.Event) -> None:
+        import httpx2 as httpx  # loaded by the worker that runs, not by every process
+
         closing = asyncio.create_task(self._close_inactive(stop))
         async with httpx.AsyncClient(follow_redirects=False) as client:
             await self._loop(stop, client)

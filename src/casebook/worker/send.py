@@ -37,15 +37,15 @@ import time
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import aiosmtplib
-import httpx2 as httpx
 
 from casebook.config import SmtpSettings
 from casebook.core.errors import UnsafeUrlError
 from casebook.egress.guard import check_url
+
+if TYPE_CHECKING:  # the clients are loaded by the first attempt, not by every process
+    import httpx2 as httpx
 
 SIGNATURE_HEADER = "X-Casebook-Signature"
 DELIVERY_HEADER = "X-Casebook-Delivery"
@@ -193,6 +193,8 @@ async def attempt(
     allow_private: bool,
 ) -> Outcome:
     """One attempt of one delivery."""
+    import httpx2 as httpx
+
     try:
         url, headers, body = request_of(
             channel, target, event, secret=secret, delivery_id=delivery_id
@@ -328,6 +330,8 @@ def _untrusted(exc: BaseException) -> bool:
 async def _smtp_attempt(
     smtp: SmtpSettings, target: dict[str, Any], event: dict[str, Any], delivery_id: str
 ) -> Outcome:
+    import aiosmtplib
+
     to = str(target.get("to", ""))
     try:
         message = email_message(event, to=to, sender=smtp.sender, delivery_id=delivery_id)
