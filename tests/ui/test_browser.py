@@ -21,6 +21,8 @@ from tests.security.test_ui import XSS
 from tests.support.server import Keys, ServerProcess
 from tests.support.ui import PASSWORD, give_password
 
+pytestmark = pytest.mark.slow  # a server process and a browser per test
+
 LIVE_MS = 5000  # the issue: a change made elsewhere shows within 5 s
 
 
