@@ -42,6 +42,7 @@ def test_help_on_every_command(run) -> None:
         ["orgs"],
         ["orgs", "create"],
         ["users", "create"],
+        ["users", "set-password"],
         ["keys"],
         ["keys", "create"],
         ["keys", "list"],
@@ -313,3 +314,33 @@ def test_integration_urls_are_checked_when_set(run, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1 and "invalid Jira API token" in result.output
     monkeypatch.setenv("CASEBOOK_ALLOW_PRIVATE_WEBHOOKS", "1")
     assert jira("http://127.0.0.1:8080")[0] == 0
+
+
+def test_set_password_reads_standard_input_and_signs_in(run, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert run("orgs", "create", "acme")[0] == 0
+    assert run("users", "create", "--org", "acme", "--email", "ann@example.com")[0] == 0
+    args = ["users", "set-password", "--org", "acme", "--email", "ann@example.com"]
+    result = runner.invoke(app, args, input="short\n")
+    assert result.exit_code == 1 and "8 to 1024 characters" in result.output
+    result = runner.invoke(app, args, input="a long passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert "set the password of ann@example.com" in result.output
+    missing = runner.invoke(app, [*args[:-1], "nobody@example.com"], input="a long passphrase\n")
+    assert missing.exit_code == 1
+    settings = load_settings(
+        {**TEST_ENV, "CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    )
+    store = open_store(settings.database_url)
+    try:
+        client = TestClient(create_app(settings, store))
+        form = client.get("/signin").text
+        token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        signed = client.post(
+            "/signin",
+            data={"csrf_token": token, "email": "ann@example.com", "password": "a long passphrase"},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+    finally:
+        store.close()

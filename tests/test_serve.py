@@ -75,6 +75,23 @@ def test_fresh_database_prints_working_keys_once(tmp_path: Path) -> None:
         r = httpx.get(f"http://127.0.0.1:{port}/api/v2/cases/projects", headers=headers)
         assert r.status_code == 200
         assert r.json() == {"data": []}
+        # The web UI answers at / and the printed password signs the admin in.
+        password = re.search(r"Password:\s+(\S+)", output)
+        assert password, output
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as web:
+            assert web.get("/").headers["location"] == "/signin"
+            form = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/signin").text)
+            assert form is not None
+            signed = web.post(
+                "/signin",
+                data={
+                    "csrf_token": form[1],
+                    "email": "admin@casebook.local",
+                    "password": password[1],
+                },
+            )
+            assert signed.status_code == 303
+            assert "Sign out" in web.get("/").text
     finally:
         _stop(proc)
     assert (tmp_path / "casebook.db").exists()

@@ -41,6 +41,7 @@ from casebook.domain import integrations as integrations_domain
 from casebook.domain import keys as keys_domain
 from casebook.domain import projects as projects_domain
 from casebook.domain import reports as reports_domain
+from casebook.domain import sessions as sessions_domain
 from casebook.domain import users as users_domain
 from casebook.domain import webhooks as webhooks_domain
 from casebook.egress.guard import check_url
@@ -201,13 +202,24 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         result = users_domain.bootstrap(
             store, settings.secret_key, api_key=settings.api_key, app_key=settings.app_key
         )
+        password = None
+        if result.created_keys is not None:
+            # The new admin can sign in to the web UI at once (docs/ui.md).
+            password = sessions_domain.new_password()
+            sessions_domain.set_password(
+                store,
+                org_name=users_domain.DEFAULT_ORG,
+                email=users_domain.BOOTSTRAP_ADMIN_EMAIL,
+                password=password,
+            )
     if result.created_keys is not None:
         typer.echo(
             "casebook: created the admin user "
             f"{users_domain.BOOTSTRAP_ADMIN_EMAIL} of the 'default' organisation.\n"
-            "Its keys are shown this once; keep them:\n"
+            "Its keys and web UI password are shown this once; keep them:\n"
             f"  DD-API-KEY:         {result.created_keys.api_key}\n"
-            f"  DD-APPLICATION-KEY: {result.created_keys.app_key}"
+            f"  DD-APPLICATION-KEY: {result.created_keys.app_key}\n"
+            f"  Password:           {password}  (sign in at http://{host}:{port}/)"
         )
     typer.echo(f"casebook {__version__} listening on http://{host}:{port}")
     sys.stdout.flush()
@@ -446,6 +458,27 @@ def users_create(
     with _store() as store:
         user = users_domain.add_user(store, org_name=org, email=email, name=name, admin=admin)
     typer.echo(f"created user {user.email} ({user.id})")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    org: OrgOption,
+    email: Annotated[str, typer.Option(help="The user's email, their login.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's password for the web UI (argon2id); their signed-in browsers are signed out.
+
+    The password is read from the first line of standard input when it is not a terminal
+    (or with --password-stdin), else typed twice at a hidden prompt."""
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _store() as store:
+        user = sessions_domain.set_password(store, org_name=org, email=email, password=password)
+    typer.echo(f"set the password of {user.email} ({user.id})")
 
 
 @keys_app.command("create")

@@ -161,6 +161,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         " text when standard error is a terminal, JSON otherwise. `serve --log-format` sets it.",
     ),
     SettingSpec(
+        "CASEBOOK_SESSION_IDLE_MINUTES",
+        "720",
+        "The web UI: a signed-in browser unused for this many minutes is signed out"
+        " (its session is ended on the server).",
+    ),
+    SettingSpec(
         "CASEBOOK_METRICS",
         "1",
         "`1`: count requests for `GET /metrics` (Prometheus, admins' keys; see"
@@ -199,6 +205,7 @@ class Settings:
     smtp_from: str
     log_format: LogFormat | None  # None: decide by whether standard error is a terminal
     metrics: bool
+    session_idle_minutes: int
 
     @property
     def smtp(self) -> SmtpSettings | None:
@@ -396,6 +403,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         smtp_from=smtp.sender,
         log_format=_log_format(get("CASEBOOK_LOG_FORMAT")),
         metrics=_flag(get("CASEBOOK_METRICS"), "CASEBOOK_METRICS"),
+        session_idle_minutes=max(_int(environ, "CASEBOOK_SESSION_IDLE_MINUTES"), 1),
     )
 
 

@@ -26,6 +26,7 @@ from casebook.http.routing import CasebookApp, api_routes, route, style_for_path
 from casebook.ratelimit import RateLimiter, table_path
 from casebook.storage import Store, open_store
 from casebook.storage.faults import FaultInjectingStore
+from casebook.ui.app import ui_routes
 from casebook.worker.runner import running
 
 
@@ -52,8 +53,8 @@ def _with_worker(
 
 
 def create_app(settings: Settings, store: Store, *, worker: bool = False) -> CasebookApp:
-    """The API over ``store``, which must be migrated already; with ``worker``, the
-    delivery worker runs for as long as the app does (its lifespan)."""
+    """The API, and the web UI at ``/``, over ``store``, which must be migrated already;
+    with ``worker``, the delivery worker runs for as long as the app does (its lifespan)."""
     openapi.document_bytes()  # build (and so check) every schema before serving
     if settings.faults:
         store = FaultInjectingStore(store, settings.faults)
@@ -86,6 +87,7 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
         route("/healthz", style_for, GET=healthz),
         route("/readyz", style_for, GET=readyz),
         route("/api/v2/openapi.json", style_for, GET=openapi_json),
+        *ui_routes(style_for),  # the web UI, the second mount (docs/ui.md)
     ]
     metrics = None
     if settings.metrics:

@@ -69,7 +69,7 @@ def _limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
-def _failure_bucket(request: Request) -> str:
+def failure_bucket(request: Request) -> str:
     client = request.scope.get("client")
     return f"authfail:{client[0] if client else 'unknown'}"
 
@@ -96,7 +96,7 @@ def keys_caller(request: Request, ctx: Context) -> Actor:
     limiter = ctx.limiter
 
     def refuse_if_throttled() -> None:
-        seen = limiter.hit(_failure_bucket(request), limit, cost=0)
+        seen = limiter.hit(failure_bucket(request), limit, cost=0)
         if not seen.allowed:
             raise RateLimitedError(
                 "too many failed authentications from this address",
@@ -109,7 +109,7 @@ def keys_caller(request: Request, ctx: Context) -> Actor:
     try:
         return ctx.auth.authenticate(api_key, app_key, before_lookup=refuse_if_throttled)
     except AuthenticationError:
-        limiter.hit(_failure_bucket(request), limit)
+        limiter.hit(failure_bucket(request), limit)
         raise
 
 

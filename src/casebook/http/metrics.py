@@ -116,7 +116,8 @@ class Metrics:
         self.rejections = Counter(
             "casebook_rejections",
             "Requests refused before any work: rate_limit (the key's limit),"
-            " auth_failure (bad keys), auth_throttled (too many bad keys from the address).",
+            " auth_failure (bad keys or password), auth_throttled (too many from the address),"
+            " csrf (a web UI change without its session's token).",
             ("reason",),
             registry=own,
         )

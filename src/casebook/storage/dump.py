@@ -56,9 +56,10 @@ DERIVED = frozenset(
 """Kept by triggers on ``cases``: an import rebuilds them (the full-text indexes too, which
 ``schema.py`` does not declare)."""
 
-RUNTIME = frozenset({"leases"})
+RUNTIME = frozenset({"leases", "ui_sessions"})
 """Which process runs the delivery worker now: expires within seconds, means nothing on
-another database, and would make two dumps of a live server differ."""
+another database, and would make two dumps of a live server differ. The web UI's
+sessions likewise: signed-in browsers, not data (a restored server signs people in anew)."""
 
 SERVER_WIDE = frozenset({"casebook_meta"})
 """Dumped whole with ``--org`` too: server settings (the key-hashing secret, when the

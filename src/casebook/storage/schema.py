@@ -657,6 +657,30 @@ maintenance_windows = Table(
 # The windows not over yet, which the worker asks for at each event.
 Index("ix_maintenance_windows_end", maintenance_windows.c.org_id, maintenance_windows.c.end_at)
 
+# Migration 0013: the web UI's sign-in. A user's password (argon2id, ``domain/sessions.py``)
+# and the server-side sessions, each known by a digest of its cookie's token only, so a
+# copy of the database does not yield a usable session; signing out deletes the row.
+user_passwords = Table(
+    "user_passwords",
+    metadata,
+    Column("user_id", Text, ForeignKey("users.id"), primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+)
+
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("org_id", Text, ForeignKey("orgs.id"), nullable=False),
+    Column("user_id", Text, ForeignKey("users.id"), nullable=False),
+    Column("csrf", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("seen_at", BigInteger, nullable=False),
+)
+Index("ix_ui_sessions_user", ui_sessions.c.user_id)
+
 # Migration 0011: how many cases each combination of the case's own facets holds, for
 # exact counts that read a few thousand rows instead of every match (storage/tallies.py).
 # Triggers on ``cases`` append a +1 and a -1 to the deltas for each change of a facet

@@ -43,6 +43,7 @@ from casebook.storage.rules import (
     SqlAutomationRules,
     SqlNotificationRules,
 )
+from casebook.storage.sessions import Passwords, Sessions, SqlPasswords, SqlSessions
 from casebook.storage.users import SqlUsers, Users
 from casebook.storage.views import SqlViews, Views
 from casebook.storage.watchers import SqlWatchers, Watchers
@@ -98,6 +99,10 @@ class Transaction(Protocol):
     def automation_rules(self) -> AutomationRules: ...
     @property
     def maintenance_windows(self) -> MaintenanceWindows: ...
+    @property
+    def passwords(self) -> Passwords: ...
+    @property
+    def sessions(self) -> Sessions: ...
 
 
 class _Repository(Generic[R]):
@@ -150,3 +155,5 @@ class SqlTransaction:
     notification_rules = _Repository(SqlNotificationRules)
     automation_rules = _Repository(SqlAutomationRules)
     maintenance_windows = _Repository(SqlMaintenanceWindows)
+    passwords = _Repository(SqlPasswords)
+    sessions = _Repository(SqlSessions)

@@ -1,4 +1,4 @@
--- revision 0012
+-- revision 0013
 -- written by python -m casebook.storage.memory
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -412,6 +412,26 @@ CREATE TABLE case_value_deltas (
 	n BIGINT NOT NULL, 
 	PRIMARY KEY (id)
 );
+CREATE TABLE user_passwords (
+	user_id TEXT NOT NULL, 
+	org_id TEXT NOT NULL, 
+	hash TEXT NOT NULL, 
+	changed_at BIGINT NOT NULL, 
+	PRIMARY KEY (user_id), 
+	FOREIGN KEY(org_id) REFERENCES orgs (id), 
+	FOREIGN KEY(user_id) REFERENCES users (id)
+);
+CREATE TABLE ui_sessions (
+	token_hash TEXT NOT NULL, 
+	org_id TEXT NOT NULL, 
+	user_id TEXT NOT NULL, 
+	csrf TEXT NOT NULL, 
+	created_at BIGINT NOT NULL, 
+	seen_at BIGINT NOT NULL, 
+	PRIMARY KEY (token_hash), 
+	FOREIGN KEY(org_id) REFERENCES orgs (id), 
+	FOREIGN KEY(user_id) REFERENCES users (id)
+);
 CREATE INDEX ix_cases_org_assignee ON cases (org_id, assignee_id);
 CREATE INDEX ix_cases_org_created ON cases (org_id, created_at);
 CREATE INDEX ix_cases_org_status_created ON cases (org_id, status, created_at);
@@ -448,6 +468,7 @@ CREATE INDEX ix_case_tallies_org ON case_tallies (org_id, status, priority_rank,
 CREATE UNIQUE INDEX ux_case_value_tallies_bucket ON case_value_tallies (bucket);
 CREATE INDEX ix_case_value_tallies_value ON case_value_tallies (org_id, "key", source, value, num, status, priority_rank, project_id, type_id, status_name, archived_at, n);
 CREATE INDEX ix_cases_open_project ON cases (org_id, project_id, created_at, seq) WHERE archived_at IS NULL AND status <> 'CLOSED';
+CREATE INDEX ix_ui_sessions_user ON ui_sessions (user_id);
 CREATE TRIGGER cases_fts_ai AFTER INSERT ON cases BEGIN
         INSERT INTO cases_fts(rowid, title, description)
         VALUES (new.seq, new.title, new.description);
@@ -637,4 +658,4 @@ CREATE TRIGGER case_value_tallies_ad AFTER DELETE ON cases BEGIN
         ELSE json_array(json_extract(a.value, '$.value')) END) AS e
     WHERE a.type = 'object') AS v;
     END;
-INSERT INTO alembic_version (version_num) VALUES ('0012');
+INSERT INTO alembic_version (version_num) VALUES ('0013');

@@ -1,0 +1,132 @@
+"""The web UI's pages through the test client, on both back ends: working a case, search,
+saved views and bulk changes, projects. (Their protections: ``tests/security/test_ui.py``.)"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from casebook.config import Settings
+from casebook.domain import sessions
+from casebook.domain import users as users_domain
+from casebook.http.app import create_app
+from casebook.storage import Store
+from tests.support.ui import Ui, csrf_of, sign_in
+
+
+def _project(ui: Ui, key: str = "SEC", name: str = "Security") -> None:
+    assert ui.post("/projects", {"key": key, "name": name}, htmx=False).status_code == 303
+
+
+def _case(ui: Ui, title: str = "Suspicious login", **fields: str) -> str:
+    response = ui.post("/cases/new", {"project": "SEC", "title": title, **fields}, htmx=False)
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"]).rsplit("/", 1)[1]
+
+
+def test_work_a_case_through_the_pages(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    form = admin_ui.post("/cases/new", {"project": "SEC", "title": "  "}, htmx=False)
+    assert form.status_code == 422 and 'id="title-error"' in form.text
+    stranger = "00000000-0000-4000-8000-000000000042"
+    form = admin_ui.post(
+        "/cases/new", {"project": "SEC", "title": "x", "assignee": stranger}, htmx=False
+    )
+    assert form.status_code == 422 and 'id="assignee-error"' in form.text
+    key = _case(admin_ui, description="**bold** text", priority="P2")
+    assert key == "SEC-1"
+    page = admin_ui.get("/cases/SEC-1").text
+    assert "<strong>bold</strong>" in page and 'aria-label="Timeline"' in page
+    version = re.search(r"/cases/SEC-1/live\?v=(\d+)", page)
+    assert version is not None
+    assert admin_ui.get(f"/cases/SEC-1/live?v={version[1]}").status_code == 204
+    main = admin_ui.post("/cases/SEC-1/status", {"status": "IN_PROGRESS"}).text
+    assert '<option value="IN_PROGRESS" selected>' in main
+    main = admin_ui.post("/cases/SEC-1/priority", {"priority": "P1"}).text
+    assert '<option value="P1" selected>' in main
+    main = admin_ui.post("/cases/SEC-1/title", {"title": "Renamed"}).text
+    assert '<span id="case-title">Renamed</span>' in main
+    main = admin_ui.post("/cases/SEC-1/comments", {"comment": "Looking *now*"}).text
+    assert "<em>now</em>" in main
+    cell = re.search(r'id="comment-([0-9a-f-]+)"', main)
+    assert cell is not None
+    main = admin_ui.post(f"/cases/SEC-1/comments/{cell[1]}", {"comment": "Edited"}).text
+    assert "Edited" in main and "Looking" not in main
+    main = admin_ui.post(f"/cases/SEC-1/comments/{cell[1]}/delete", {}).text
+    assert "Comment deleted." in main
+    assert admin_ui.get(f"/cases/SEC-1/live?v={version[1]}").status_code == 200
+    board = admin_ui.post("/board/move", {"key": "SEC-1", "status": "CLOSED", "project": "SEC"})
+    closed = board.text.split('id="col-CLOSED"', 1)[1]
+    assert "SEC-1" in closed
+    assert admin_ui.get("/cases/sec-001", follow_redirects=False).headers["location"] == (
+        "/cases/SEC-1"
+    )
+
+
+def test_search_keeps_the_query_and_shows_errors_in_place(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    _case(admin_ui, "First", priority="P1")
+    _case(admin_ui, "Second", priority="P3")
+    page = admin_ui.get("/", params={"q": "priority:P1"}).text
+    assert "First" in page and "Second" not in page
+    assert 'value="priority:P1"' in page
+    bad = admin_ui.get("/", params={"q": "title:x status:bogus"}).text
+    assert 'role="alert"' in bad and "At position 15" in bad
+    assert "<mark>status:bogus</mark>" in bad or "<mark>" in bad
+    ordered = admin_ui.get("/", params={"sort": "priority", "dir": "desc"}).text
+    assert ordered.index("First") < ordered.index("Second")
+    filtered = admin_ui.get("/", params={"project": "NOPE"}).text
+    assert "No cases match" in filtered
+
+
+def test_the_first_start_prints_a_password_that_signs_in(settings: Settings, store: Store) -> None:
+    """``serve``'s bootstrap gives the admin a password (cli.py); the domain half of it."""
+    users_domain.bootstrap(store, settings.secret_key, api_key="", app_key="")
+    password = sessions.new_password()
+    sessions.set_password(
+        store, org_name="default", email=users_domain.BOOTSTRAP_ADMIN_EMAIL, password=password
+    )
+    client = TestClient(create_app(settings, store))
+    assert sign_in(client, users_domain.BOOTSTRAP_ADMIN_EMAIL, password).status_code == 303
+    assert csrf_of(client.get("/").text)
+
+
+def test_projects_page_lists_and_validates(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    page = admin_ui.get("/projects").text
+    assert "Security" in page
+    taken = admin_ui.post("/projects", {"key": "SEC", "name": "Again"}, htmx=False)
+    assert taken.status_code == 422 and 'class="field-error"' in taken.text
+
+
+def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    for title in ("One", "Two", "Three"):
+        _case(admin_ui, title)
+    page = admin_ui.get("/?project=SEC").text
+    assert 'aria-label="Select SEC-1"' in page and "Save view" in page
+    response = admin_ui.client.post(
+        "/cases/bulk",
+        data={"case": ["SEC-1", "SEC-3"], "action": "status:CLOSED", "project": "SEC"},
+        headers={"HX-Request": "true", "HX-Target": "results", "X-CSRF-Token": admin_ui.csrf},
+    )
+    assert response.status_code == 200 and "Changed 2 cases." in response.text
+    assert 'id="results"' in response.text and "<html" not in response.text
+    closed = admin_ui.get("/", params={"q": "status:closed"}).text
+    assert "One" in closed and "Three" in closed and "Two" not in closed
+    assert "Select cases first." in admin_ui.post("/cases/bulk", {"action": "priority:P1"}).text
+    assert (
+        "Changed 1 case."
+        in admin_ui.post("/cases/bulk", {"case": "SEC-2", "action": "assign:me"}).text
+    )
+
+    saved = admin_ui.post(
+        "/views", {"project": "SEC", "q": "status:closed", "name": "Closed ones"}, htmx=False
+    )
+    assert saved.status_code == 303
+    listed = admin_ui.get(saved.headers["location"]).text
+    assert "Closed ones" in listed and 'value="status:closed"' in listed
+    assert "Three" in listed and "Two" not in listed
+    bad = admin_ui.post("/views", {"project": "SEC", "q": "status:nope", "name": "Bad"}, htmx=False)
+    assert bad.status_code == 422 and "invalid status" in bad.text
