@@ -111,7 +111,9 @@ def test_fresh_database_prints_working_keys_once(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_readme_python_example_runs(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
-    example = re.search(r"```python\n(.*?)```", readme, flags=re.S)
+    # The official client against `casebook serve` (the emulator's example has its own test).
+    examples = [m for m in re.finditer(r"```python\n(.*?)```", readme, flags=re.S)]
+    example = next((m for m in examples if "http://127.0.0.1:8080" in m[1]), None)
     assert example is not None
     port = free_port()
     proc = _serve(tmp_path, port)

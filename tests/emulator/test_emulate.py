@@ -247,3 +247,9 @@ def test_advancing_the_clock_closes_inactive_cases(emulator: TestClient) -> None
     case = emulator.get("/api/v2/cases/OPS-1", headers=keys("a")).json()["data"]
     assert case["attributes"]["status"] == "CLOSED"
     assert case["attributes"]["closed_at"] == "2026-03-02T01:00:00.000000Z"
+
+
+def test_the_emulator_serves_the_api_and_no_pages(emulator: TestClient) -> None:
+    assert emulator.get("/", headers=keys("a")).status_code == 404
+    assert emulator.get("/signin").status_code == 404
+    assert emulator.get("/api/v2/cases/projects", headers=keys("a")).status_code == 200

@@ -232,7 +232,7 @@ class Tenants:
         self.anonymous = self._app(self.template.copy())  # answers keyless requests: 403
 
     def _app(self, store: MemoryStore) -> CasebookApp:
-        return create_app(self.settings, store)
+        return create_app(self.settings, store, ui=False)  # an API stand-in: no pages
 
     def get(self, api_key: str) -> Tenant | None:
         return self._tenants.get(api_key)

@@ -52,9 +52,12 @@ def _with_worker(
     return lifespan
 
 
-def create_app(settings: Settings, store: Store, *, worker: bool = False) -> CasebookApp:
-    """The API, and the web UI at ``/``, over ``store``, which must be migrated already;
-    with ``worker``, the delivery worker runs for as long as the app does (its lifespan)."""
+def create_app(
+    settings: Settings, store: Store, *, worker: bool = False, ui: bool = True
+) -> CasebookApp:
+    """The API, and with ``ui`` the web UI at ``/``, over ``store``, which must be migrated
+    already; with ``worker``, the delivery worker runs for as long as the app does (its
+    lifespan)."""
     openapi.document_bytes()  # build (and so check) every schema before serving
     if settings.faults:
         store = FaultInjectingStore(store, settings.faults)
@@ -87,8 +90,9 @@ def create_app(settings: Settings, store: Store, *, worker: bool = False) -> Cas
         route("/healthz", style_for, GET=healthz),
         route("/readyz", style_for, GET=readyz),
         route("/api/v2/openapi.json", style_for, GET=openapi_json),
-        *ui_routes(style_for),  # the web UI, the second mount (docs/ui.md)
     ]
+    if ui:
+        routes.extend(ui_routes(style_for))  # the web UI, the second mount (docs/ui.md)
     metrics = None
     if settings.metrics:
         from casebook.http.metrics import Metrics  # prometheus-client: loaded only when used
