@@ -8,7 +8,8 @@ import re
 from starlette.testclient import TestClient
 
 from casebook.config import Settings
-from casebook.domain import sessions
+from casebook.core.entities import Actor
+from casebook.domain import case_types, cases, keys, projects, sessions
 from casebook.domain import users as users_domain
 from casebook.http.app import create_app
 from casebook.storage import Store
@@ -130,3 +131,53 @@ def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
     assert "Three" in listed and "Two" not in listed
     bad = admin_ui.post("/views", {"project": "SEC", "q": "status:nope", "name": "Bad"}, htmx=False)
     assert bad.status_code == 422 and "invalid status" in bad.text
+
+
+def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, store: Store) -> None:
+    with store.read() as tx:
+        org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
+        assert org is not None
+        admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+        assert admin is not None
+    actor = Actor(user=keys.user_ref(admin), org_id=org.id, is_admin=True)
+    incident = case_types.create_type(
+        store,
+        actor=actor,
+        name="Security Incident",
+        emoji="🚨",
+        statuses=[
+            case_types.StatusIn("Triage", "SG_OPEN"),
+            case_types.StatusIn("Containment", "SG_IN_PROGRESS"),
+            case_types.StatusIn("Resolved", "SG_CLOSED"),
+        ],
+    )
+    case_types.create_config(
+        store,
+        incident.id,
+        actor=actor,
+        key="region",
+        display_name="Region",
+        type="TEXT",
+        is_multi=True,
+    )
+    _project(admin_ui)
+    project = next(p for p in projects.list_projects(store, actor=actor) if p.key == "SEC")
+    cases.create_case(
+        store,
+        actor=actor,
+        project_id=project.id,
+        title="Exfiltration",
+        type_id=incident.id,
+        custom_attributes={"region": {"type": "TEXT", "is_multi": True, "value": ["eu", "us"]}},
+    )
+    page = admin_ui.get("/cases/SEC-1").text
+    assert '<select id="c-status" name="status_name"' in page
+    assert '<option value="Triage" selected>Triage</option>' in page
+    assert '<option value="Containment">Containment</option>' in page
+    assert "🚨 Security Incident" in page
+    assert '<dd class="custom-attr" data-key="region">eu, us</dd>' in page
+    main = admin_ui.post("/cases/SEC-1/status", {"status_name": "containment"}).text
+    assert '<option value="Containment" selected>Containment</option>' in main
+    assert cases.get_case(store, "SEC-1", actor=actor).status.value == "IN_PROGRESS"
+    refused = admin_ui.post("/cases/SEC-1/status", {"status_name": "Nope"}).text
+    assert 'role="alert"' in refused and "Nope" in refused

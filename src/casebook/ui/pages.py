@@ -30,7 +30,17 @@ from casebook.core.errors import (
     RateLimitedError,
     UserNotFoundError,
 )
-from casebook.domain import bulk, cases, comments, projects, sessions, users, views, watchers
+from casebook.domain import (
+    bulk,
+    case_types,
+    cases,
+    comments,
+    projects,
+    sessions,
+    users,
+    views,
+    watchers,
+)
 from casebook.http.endpoint import Context, failure_bucket
 from casebook.http.observe import REJECTED
 from casebook.search.parser import parse
@@ -413,9 +423,17 @@ def _case_values(visit: Visit, case: Case, **extra: Any) -> dict[str, Any]:
         store, case.key, actor=actor, page_size=TIMELINE_SIZE, ascending=True
     )
     people = _assignees(visit)
+    case_type = case_types.find_type(store, actor, case.type_id)
+    # A type of the organisation's own has its own statuses, chosen by name; the built-in
+    # types have the three groups.
+    own_statuses = [s.name for s in case_type.statuses] if case_type.org_id else None
     return dict(
         names={u.id: u.name or u.email for u in people},
         case=case,
+        case_type=case_type,
+        own_statuses=own_statuses,
+        status_name=case.status_name or case.status.display_name,
+        custom=[(key, _custom_text(held)) for key, held in sorted(case.custom_attributes.items())],
         timeline=entries,
         timeline_count=count,
         statuses=STATUSES,
@@ -424,6 +442,13 @@ def _case_values(visit: Visit, case: Case, **extra: Any) -> dict[str, Any]:
         watchers=watchers.list_watchers(store, case.key, actor=actor),
         **extra,
     )
+
+
+def _custom_text(value: dict[str, object]) -> str:
+    """A custom attribute's value as the page shows it: its values, comma separated."""
+    held = value.get("value")
+    values = held if isinstance(held, list) else [held]
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values if v is not None)
 
 
 def _case_main(visit: Visit, case: Case, **extra: Any) -> Response:
@@ -467,12 +492,13 @@ def _change(command: Any, **fixed: Any) -> Any:
 
 
 def _status(visit: Visit, ref: str) -> Case:
+    name = visit.form.get("status_name")  # a status of the case's own type, by name
     return cases.update_status(
         visit.ctx.store,
         ref,
         actor=visit.actor,
-        status=visit.form.get("status", ""),
-        status_name=None,
+        status=None if name else visit.form.get("status", ""),
+        status_name=name or None,
     )
 
 
