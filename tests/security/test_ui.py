@@ -114,6 +114,9 @@ def test_sign_in_refuses_a_missing_csrf_token(client: TestClient, store: Store) 
     assert response.status_code == 403
 
 
+CELL = "00000000-0000-4000-8000-0000000000c1"
+
+
 def test_every_change_needs_the_sessions_csrf_token(admin_ui: Ui) -> None:
     _project(admin_ui)
     key = _case(admin_ui)
@@ -122,11 +125,25 @@ def test_every_change_needs_the_sessions_csrf_token(admin_ui: Ui) -> None:
         ("/cases/new", {"project": "SEC", "title": "x"}),
         (f"/cases/{key}/status", {"status": "CLOSED"}),
         (f"/cases/{key}/priority", {"priority": "P1"}),
+        (f"/cases/{key}/assignee", {"assignee": ""}),
         (f"/cases/{key}/title", {"title": "renamed"}),
+        (f"/cases/{key}/description", {"description": "renamed"}),
+        (f"/cases/{key}/due_date", {"due_date": "2030-01-01"}),
         (f"/cases/{key}/comments", {"comment": "hello"}),
+        (f"/cases/{key}/comments/{CELL}", {"comment": "hello"}),
+        (f"/cases/{key}/comments/{CELL}/delete", {}),
+        ("/cases/bulk", {"keys": key, "action": "status:CLOSED"}),
+        ("/views", {"project": "SEC", "name": "mine", "q": "status:open"}),
         ("/board/move", {"key": key, "status": "CLOSED"}),
         ("/signout", {}),
     ]
+    # Every change the UI serves is in the list (the sign-in form has its own test).
+    posts = {
+        getattr(r, "path", "").replace("{ref}", key).replace("{cell}", CELL)
+        for r in ui_routes(lambda path: "jsonapi")
+        if "POST" in getattr(getattr(r, "app", None), "table", {})
+    }
+    assert posts - {"/signin"} == {path for path, _ in changes}
     for path, data in changes:
         for headers in ({}, {"X-CSRF-Token": "wrong"}, {"HX-Request": "true"}):
             response = admin_ui.client.post(path, data=data, headers=headers)

@@ -181,3 +181,20 @@ def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, st
     assert cases.get_case(store, "SEC-1", actor=actor).status.value == "IN_PROGRESS"
     refused = admin_ui.post("/cases/SEC-1/status", {"status_name": "Nope"}).text
     assert 'role="alert"' in refused and "Nope" in refused
+
+
+def test_description_and_due_date_are_edited_on_the_case_page(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    _case(admin_ui, description="first")
+    form = admin_ui.get("/cases/SEC-1/description").text
+    assert '<label for="d-description">Description</label>' in form and ">first</textarea>" in form
+    main = admin_ui.post("/cases/SEC-1/description", {"description": "# Plan\n\n- *contain*"}).text
+    assert "<h1>Plan</h1>" in main and "<em>contain</em>" in main
+    main = admin_ui.post("/cases/SEC-1/due_date", {"due_date": "2031-02-03"}).text
+    assert 'name="due_date" value="2031-02-03"' in main
+    refused = admin_ui.post("/cases/SEC-1/due_date", {"due_date": "2031-02-30"}).text
+    assert 'role="alert"' in refused and 'value="2031-02-03"' in refused  # unchanged
+    main = admin_ui.post("/cases/SEC-1/due_date", {"due_date": ""}).text
+    assert 'name="due_date" value=""' in main
+    timeline = main.split('aria-label="Timeline"', 1)[1]
+    assert "description" in timeline and "due date" in timeline

@@ -33,6 +33,13 @@ def ui_routes(style_for: StyleFor) -> list[BaseRoute]:
             GET=page(pages.title_form),
             POST=page(pages.change_title),
         ),
+        route(
+            "/cases/{ref}/description",
+            style_for,
+            GET=page(pages.description_form),
+            POST=page(pages.change_description),
+        ),
+        route("/cases/{ref}/due_date", style_for, POST=page(pages.change_due_date)),
         route("/cases/{ref}/comments", style_for, POST=page(pages.add_comment)),
         route(
             "/cases/{ref}/comments/{cell}",

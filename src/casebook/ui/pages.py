@@ -521,6 +521,17 @@ def _title(visit: Visit, ref: str) -> Case:
     )
 
 
+def _description(visit: Visit, ref: str) -> Case:
+    return cases.update_description(
+        visit.ctx.store, ref, actor=visit.actor, description=visit.form.get("description", "")
+    )
+
+
+def _due_date(visit: Visit, ref: str) -> Case:
+    day = visit.form.get("due_date", "").strip()  # a date input: YYYY-MM-DD, or "" to clear
+    return cases.update_due_date(visit.ctx.store, ref, actor=visit.actor, due_date=day or None)
+
+
 def _comment(visit: Visit, ref: str) -> Case:
     comments.comment_case(
         visit.ctx.store, ref, actor=visit.actor, comment=visit.form.get("comment", "")
@@ -547,6 +558,8 @@ change_status = _change(_status)
 change_priority = _change(_priority)
 change_assignee = _change(_assignee)
 change_title = _change(_title)
+change_description = _change(_description)
+change_due_date = _change(_due_date)
 add_comment = _change(_comment)
 edit_comment = _change(_edit_comment)
 delete_comment = _change(_delete_comment)
@@ -555,6 +568,11 @@ delete_comment = _change(_delete_comment)
 async def title_form(visit: Visit) -> Response:
     case = cases.get_case(visit.ctx.store, visit.request.path_params["ref"], actor=visit.actor)
     return visit.render("_title_form.html", case=case)
+
+
+async def description_form(visit: Visit) -> Response:
+    case = cases.get_case(visit.ctx.store, visit.request.path_params["ref"], actor=visit.actor)
+    return visit.render("_description_form.html", case=case)
 
 
 async def comment_form(visit: Visit) -> Response:
