@@ -134,12 +134,13 @@ def test_every_change_needs_the_sessions_csrf_token(admin_ui: Ui) -> None:
         (f"/cases/{key}/comments/{CELL}/delete", {}),
         ("/cases/bulk", {"keys": key, "action": "status:CLOSED"}),
         ("/views", {"project": "SEC", "name": "mine", "q": "status:open"}),
+        (f"/views/{CELL}/delete", {"project": "SEC"}),
         ("/board/move", {"key": key, "status": "CLOSED"}),
         ("/signout", {}),
     ]
     # Every change the UI serves is in the list (the sign-in form has its own test).
     posts = {
-        getattr(r, "path", "").replace("{ref}", key).replace("{cell}", CELL)
+        getattr(r, "path", "").replace("{ref}", key).replace("{cell}", CELL).replace("{view}", CELL)
         for r in ui_routes(lambda path: "jsonapi")
         if "POST" in getattr(getattr(r, "app", None), "table", {})
     }

@@ -131,6 +131,13 @@ def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
     assert "Three" in listed and "Two" not in listed
     bad = admin_ui.post("/views", {"project": "SEC", "q": "status:nope", "name": "Bad"}, htmx=False)
     assert bad.status_code == 422 and "invalid status" in bad.text
+    view_id = saved.headers["location"].rsplit("view=", 1)[1]
+    assert 'aria-label="Delete view Closed ones"' in listed
+    gone = admin_ui.post(f"/views/{view_id}/delete", {"project": "SEC"}, htmx=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/?project=SEC"
+    assert "Closed ones" not in admin_ui.get("/?project=SEC").text
+    again = admin_ui.post(f"/views/{view_id}/delete", {"project": "SEC"}, htmx=False)
+    assert again.status_code == 404
 
 
 def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, store: Store) -> None:

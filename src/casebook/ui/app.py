@@ -21,6 +21,7 @@ def ui_routes(style_for: StyleFor) -> list[BaseRoute]:
         route("/live/cases", style_for, GET=page(pages.case_list, **live)),
         route("/cases/bulk", style_for, POST=page(pages.bulk_change)),
         route("/views", style_for, POST=page(pages.save_view)),
+        route("/views/{view}/delete", style_for, POST=page(pages.delete_view)),
         route("/cases/new", style_for, GET=page(pages.new_case_page), POST=page(pages.create_case)),
         route("/cases/{ref}", style_for, GET=page(pages.case_page)),
         route("/cases/{ref}/live", style_for, GET=page(pages.case_live, **live)),

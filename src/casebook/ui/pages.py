@@ -338,6 +338,14 @@ async def save_view(visit: Visit) -> Response:
     return RedirectResponse(f"/?{urlencode({'project': project, 'view': view.id})}", 303)
 
 
+async def delete_view(visit: Visit) -> Response:
+    """Delete a saved view (anyone who may write cases, as through the API); the project's
+    list."""
+    views.delete_view(visit.ctx.store, visit.request.path_params["view"], actor=visit.actor)
+    project = _project_param(visit.form.get("project"))
+    return RedirectResponse(f"/?{urlencode({'project': project})}" if project else "/", 303)
+
+
 def _assignees(visit: Visit) -> list[Any]:
     found, _, _ = users.list_users(
         visit.ctx.store,
