@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from casebook.config import Settings
 from casebook.core.entities import Actor
-from casebook.domain import case_types, cases, keys, projects, sessions
+from casebook.domain import case_types, cases, comments, keys, projects, sessions
 from casebook.domain import users as users_domain
 from casebook.http.app import create_app
 from casebook.storage import Store
@@ -205,3 +205,27 @@ def test_description_and_due_date_are_edited_on_the_case_page(admin_ui: Ui) -> N
     assert 'name="due_date" value=""' in main
     timeline = main.split('aria-label="Timeline"', 1)[1]
     assert "description" in timeline and "due date" in timeline
+
+
+def test_a_long_timeline_shows_the_newest_entries_and_earlier_ones_on_demand(
+    admin_ui: Ui, store: Store
+) -> None:
+    _project(admin_ui)
+    _case(admin_ui)
+    with store.read() as tx:
+        org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
+        assert org is not None
+        admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+        assert admin is not None
+    actor = Actor(user=keys.user_ref(admin), org_id=org.id, is_admin=True)
+    for n in range(1, 121):
+        comments.comment_case(store, "SEC-1", actor=actor, comment=f"note number {n}.")
+    _, count = comments.timeline(store, "SEC-1", actor=actor)
+    page = admin_ui.get("/cases/SEC-1").text
+    assert f"The newest 100 of {count} entries." in page
+    assert "note number 120." in page and "note number 1." not in page
+    assert page.index("note number 119.") < page.index("note number 120.")  # oldest first
+    assert 'href="/cases/SEC-1?entries=200">Show earlier entries</a>' in page
+    everything = admin_ui.get("/cases/SEC-1?entries=200").text
+    assert "note number 1." in everything and "Show earlier entries" not in everything
+    assert "created the case" in everything

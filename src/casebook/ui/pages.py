@@ -58,7 +58,8 @@ from casebook.ui.web import (
 
 PAGE_SIZE = 25
 BOARD_COLUMN_SIZE = 50
-TIMELINE_SIZE = 100
+TIMELINE_SIZE = 100  # timeline entries a case page shows at first, and adds each time
+MAX_TIMELINE_SHOWN = 1_000
 STATUSES = [(s.value, s.display_name) for s in Status]
 PRIORITIES = [p.value for p in Priority]
 BOARD_COLUMNS = [
@@ -427,9 +428,8 @@ async def create_case(visit: Visit) -> Response:
 # --- one case -----------------------------------------------------------------------------
 def _case_values(visit: Visit, case: Case, **extra: Any) -> dict[str, Any]:
     store, actor = visit.ctx.store, visit.actor
-    entries, count = comments.timeline(
-        store, case.key, actor=actor, page_size=TIMELINE_SIZE, ascending=True
-    )
+    shown = _shown_entries(visit)
+    entries, count = _timeline(visit, case.key, shown)
     people = _assignees(visit)
     case_type = case_types.find_type(store, actor, case.type_id)
     # A type of the organisation's own has its own statuses, chosen by name; the built-in
@@ -444,12 +444,38 @@ def _case_values(visit: Visit, case: Case, **extra: Any) -> dict[str, Any]:
         custom=[(key, _custom_text(held)) for key, held in sorted(case.custom_attributes.items())],
         timeline=entries,
         timeline_count=count,
+        timeline_more=min(shown + TIMELINE_SIZE, MAX_TIMELINE_SHOWN),
         statuses=STATUSES,
         priorities=PRIORITIES,
         users=people,
         watchers=watchers.list_watchers(store, case.key, actor=actor),
         **extra,
     )
+
+
+def _shown_entries(visit: Visit) -> int:
+    """How many of the newest timeline entries the page shows: ``?entries=`` (100 more each
+    time "Show earlier entries" is followed), 100 to ``MAX_TIMELINE_SHOWN``."""
+    raw = visit.request.query_params.get("entries", "")
+    wanted = int(raw) if raw.isdigit() and len(raw) < 6 else TIMELINE_SIZE
+    pages = -(-max(wanted, TIMELINE_SIZE) // TIMELINE_SIZE)
+    return min(pages * TIMELINE_SIZE, MAX_TIMELINE_SHOWN)
+
+
+def _timeline(visit: Visit, ref: str, shown: int) -> tuple[list[Any], int]:
+    """The ``shown`` newest entries of the case's timeline, oldest first, and how many it
+    has: what happened last is what a person opening the case needs."""
+    entries: list[Any] = []
+    count = 0
+    for number in range(1, shown // TIMELINE_SIZE + 1):
+        found, count = comments.timeline(
+            visit.ctx.store, ref, actor=visit.actor, page_size=TIMELINE_SIZE, page_number=number
+        )
+        entries.extend(found)
+        if len(found) < TIMELINE_SIZE:
+            break
+    entries.reverse()
+    return entries, count
 
 
 def _custom_text(value: dict[str, object]) -> str:
@@ -586,9 +612,7 @@ async def description_form(visit: Visit) -> Response:
 async def comment_form(visit: Visit) -> Response:
     ref, cell = visit.request.path_params["ref"], visit.request.path_params["cell"]
     case = cases.get_case(visit.ctx.store, ref, actor=visit.actor)
-    entries, _ = comments.timeline(
-        visit.ctx.store, ref, actor=visit.actor, page_size=TIMELINE_SIZE, ascending=True
-    )
+    entries, _ = _timeline(visit, ref, MAX_TIMELINE_SHOWN)
     found = next(
         (e.comment for e in entries if e.comment is not None and e.comment.id == cell), None
     )
