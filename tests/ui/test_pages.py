@@ -121,6 +121,10 @@ def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
         "Changed 1 case."
         in admin_ui.post("/cases/bulk", {"case": "SEC-2", "action": "assign:me"}).text
     )
+    archived = admin_ui.post("/cases/bulk", {"case": "SEC-2", "action": "archive:"}).text
+    assert "Changed 1 case." in archived and "SEC-2" not in archived.split("Changed", 1)[1]
+    assert "SEC-2" in admin_ui.get("/?q=archived:true").text
+    admin_ui.post("/cases/bulk", {"case": "SEC-2", "action": "unarchive:"})
 
     saved = admin_ui.post(
         "/views", {"project": "SEC", "q": "status:closed", "name": "Closed ones"}, htmx=False

@@ -214,6 +214,8 @@ BULK_ACTIONS = [
     *((f"priority:{p}", f"Set priority {p}") for p in ("P1", "P2", "P3", "P4", "P5")),
     ("assign:me", "Assign to me"),
     ("unassign:", "Unassign"),
+    ("archive:", "Archive"),
+    ("unarchive:", "Unarchive"),
 ]
 
 
