@@ -129,6 +129,7 @@ def test_every_change_needs_the_sessions_csrf_token(admin_ui: Ui) -> None:
         (f"/cases/{key}/title", {"title": "renamed"}),
         (f"/cases/{key}/description", {"description": "renamed"}),
         (f"/cases/{key}/due_date", {"due_date": "2030-01-01"}),
+        (f"/cases/{key}/watch", {"watch": "0"}),
         (f"/cases/{key}/comments", {"comment": "hello"}),
         (f"/cases/{key}/comments/{CELL}", {"comment": "hello"}),
         (f"/cases/{key}/comments/{CELL}/delete", {}),

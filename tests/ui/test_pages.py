@@ -233,3 +233,15 @@ def test_a_long_timeline_shows_the_newest_entries_and_earlier_ones_on_demand(
     everything = admin_ui.get("/cases/SEC-1?entries=200").text
     assert "note number 1." in everything and "Show earlier entries" not in everything
     assert "created the case" in everything
+
+
+def test_watch_and_stop_watching_a_case(admin_ui: Ui) -> None:
+    _project(admin_ui)
+    _case(admin_ui)  # the creator watches
+    page = admin_ui.get("/cases/SEC-1").text
+    assert ">Stop watching</button>" in page
+    main = admin_ui.post("/cases/SEC-1/watch", {"watch": "0"}).text
+    assert ">Watch</button>" in main
+    assert "stopped watching" in main.split('aria-label="Timeline"', 1)[1]
+    main = admin_ui.post("/cases/SEC-1/watch", {"watch": "1"}).text
+    assert ">Stop watching</button>" in main

@@ -41,6 +41,7 @@ def ui_routes(style_for: StyleFor) -> list[BaseRoute]:
             POST=page(pages.change_description),
         ),
         route("/cases/{ref}/due_date", style_for, POST=page(pages.change_due_date)),
+        route("/cases/{ref}/watch", style_for, POST=page(pages.change_watching)),
         route("/cases/{ref}/comments", style_for, POST=page(pages.add_comment)),
         route(
             "/cases/{ref}/comments/{cell}",

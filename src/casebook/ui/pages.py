@@ -568,6 +568,16 @@ def _due_date(visit: Visit, ref: str) -> Case:
     return cases.update_due_date(visit.ctx.store, ref, actor=visit.actor, due_date=day or None)
 
 
+def _watch(visit: Visit, ref: str) -> Case:
+    """Start (``watch=1``) or stop watching the case, as the signed-in user."""
+    store, actor = visit.ctx.store, visit.actor
+    if visit.form.get("watch") == "1":
+        watchers.watch_case(store, ref, actor.user_id, actor=actor)
+    else:
+        watchers.unwatch_case(store, ref, actor.user_id, actor=actor)
+    return cases.get_case(store, ref, actor=actor)
+
+
 def _comment(visit: Visit, ref: str) -> Case:
     comments.comment_case(
         visit.ctx.store, ref, actor=visit.actor, comment=visit.form.get("comment", "")
@@ -596,6 +606,7 @@ change_assignee = _change(_assignee)
 change_title = _change(_title)
 change_description = _change(_description)
 change_due_date = _change(_due_date)
+change_watching = _change(_watch)
 add_comment = _change(_comment)
 edit_comment = _change(_edit_comment)
 delete_comment = _change(_delete_comment)
