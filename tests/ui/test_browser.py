@@ -1,7 +1,7 @@
 """The web UI in a real browser (Debian's Chromium, headless, driven by Playwright), against
 a real ``casebook serve`` process on SQLite and on PostgreSQL. Pages are driven by role and
-label, as a person would; a failure saves a screenshot (``--screenshot only-on-failure``,
-in ``test-results/``)."""
+label, as a person would; a failure saves a screenshot in ``test-results/`` (the ``page``
+fixture of ``tests/ui/conftest.py``)."""
 
 from __future__ import annotations
 
