@@ -113,6 +113,24 @@ def keys_caller(request: Request, ctx: Context) -> Actor:
         raise
 
 
+def limit_calls(ctx: Context, actor: Actor, *, message: str, name: str) -> Decision | None:
+    """Count a call against its key's rate limit (the API's and the UI's: one counter per
+    key); past it, RateLimitedError with ``message``. The decision, None without a limit."""
+    limit = ctx.settings.rate_limit
+    if ctx.limiter is None or limit is None:
+        return None
+    decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
+    if not decision.allowed:
+        raise RateLimitedError(
+            message,
+            limit=decision.limit,
+            period=decision.period,
+            reset_after=decision.reset_after,
+            name=name,
+        )
+    return decision
+
+
 def endpoint(
     handler: Handler,
     *,
@@ -134,17 +152,9 @@ def endpoint(
                 raise UnavailableError("injected fault: request refused before any work")
             actor = identify(request, ctx)
             request.scope[ACTOR] = actor
-            limit = ctx.settings.rate_limit
-            if ctx.limiter is not None and limit is not None:
-                decision = ctx.limiter.hit(f"key:{actor.key_id}", limit)
-                if not decision.allowed:
-                    raise RateLimitedError(
-                        "rate limit exceeded for this application key",
-                        limit=decision.limit,
-                        period=decision.period,
-                        reset_after=decision.reset_after,
-                        name="cases",
-                    )
+            decision = limit_calls(
+                ctx, actor, message="rate limit exceeded for this application key", name="cases"
+            )
             require_scope(actor, scope)
             if admin:
                 require_admin(actor)

@@ -25,7 +25,7 @@ from casebook.core.errors import (
     RateLimitedError,
 )
 from casebook.domain import sessions
-from casebook.http.endpoint import Context
+from casebook.http.endpoint import Context, limit_calls
 from casebook.http.errors import status_for
 from casebook.http.observe import ACTOR, REJECTED
 from casebook.ui.render import template
@@ -176,17 +176,7 @@ def page(handler: PageHandler, *, touch: bool = True) -> Callable[[Request], Awa
                     response.delete_cookie(SESSION_COOKIE, path="/")
                 return response
             request.scope[ACTOR] = session.actor
-            limit = ctx.settings.rate_limit
-            if ctx.limiter is not None and limit is not None:
-                decision = ctx.limiter.hit(f"key:{session.actor.key_id}", limit)
-                if not decision.allowed:
-                    raise RateLimitedError(
-                        "too many requests: slow down",
-                        limit=decision.limit,
-                        period=decision.period,
-                        reset_after=decision.reset_after,
-                        name="ui",
-                    )
+            limit_calls(ctx, session.actor, message="too many requests: slow down", name="ui")
             form: dict[str, str] = {}
             fields: list[tuple[str, str]] = []
             if request.method == "POST":
