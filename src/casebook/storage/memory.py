@@ -25,15 +25,12 @@ from pathlib import Path
 from casebook.core.errors import UnavailableError
 from casebook.storage.executor import Dialect
 from casebook.storage.revision import code_head
+from casebook.storage.sqlite import committing, is_unique_violation
 from casebook.storage.transaction import SqlTransaction
 
 HEAD_SCRIPT = Path(__file__).with_name("migrations") / "sqlite_head.sql"
 _KINDS = ("table", "index", "view", "trigger")
 _FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
 def _connect(target: str = ":memory:") -> sqlite3.Connection:
@@ -141,7 +138,7 @@ class MemoryStore:
         # consistent state, snapshot or not.
         with self._lock:
             try:
-                yield SqlTransaction(self._conn.cursor(), "sqlite", _is_unique_violation)
+                yield SqlTransaction(self._conn.cursor(), "sqlite", is_unique_violation)
             except sqlite3.OperationalError as exc:
                 raise UnavailableError(f"database error: {exc}") from exc
 
@@ -151,17 +148,8 @@ class MemoryStore:
             conn = self._conn
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield SqlTransaction(cur, "sqlite", _is_unique_violation)
-                cur.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise UnavailableError(f"database error: {exc}") from exc
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
+            with committing(conn, cur) as tx:
+                yield tx
 
     def ping(self) -> None:
         with self.read() as tx:

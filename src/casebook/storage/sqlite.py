@@ -41,8 +41,26 @@ from casebook.storage.urls import DatabaseUrl
 Synchronous = Literal["FULL", "NORMAL"]
 
 
-def _is_unique_violation(exc: BaseException) -> bool:
+def is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+@contextmanager
+def committing(conn: sqlite3.Connection, cur: sqlite3.Cursor) -> Iterator[SqlTransaction]:
+    """The body of a write transaction begun on ``cur``: COMMIT when it ends, rolled back on
+    any error (SQLite's own errors become UnavailableError). The file store and the
+    emulator's in-memory store (``memory.py``) share it."""
+    try:
+        yield SqlTransaction(cur, "sqlite", is_unique_violation)
+        cur.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.rollback()
+        raise UnavailableError(f"database error: {exc}") from exc
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
 
 
 class SQLiteStore:
@@ -128,7 +146,7 @@ class SQLiteStore:
                     if snapshot:
                         cur.execute("BEGIN")
                     try:
-                        yield SqlTransaction(cur, "sqlite", _is_unique_violation)
+                        yield SqlTransaction(cur, "sqlite", is_unique_violation)
                     finally:
                         if snapshot:
                             conn.rollback()
@@ -171,17 +189,8 @@ class SQLiteStore:
                     finally:
                         if shortened:
                             cur.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-                    try:
-                        yield SqlTransaction(cur, "sqlite", _is_unique_violation)
-                        cur.execute("COMMIT")
-                    except sqlite3.OperationalError as exc:
-                        if conn.in_transaction:
-                            conn.rollback()
-                        raise UnavailableError(f"database error: {exc}") from exc
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.rollback()
-                        raise
+                    with committing(conn, cur) as tx:
+                        yield tx
                 finally:
                     fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
