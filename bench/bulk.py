@@ -206,14 +206,7 @@ def run(argv: list[str] | None = None) -> tuple[str, list[Timing]]:
     ):
         print(f"seeding {args.cases} cases", file=sys.stderr)
         seeded = seed(url, api_key=keys[0], app_key=keys[1], cases=args.cases, projects=0)
-        env = {
-            "CASEBOOK_DATABASE_URL": url,
-            "CASEBOOK_API_KEY": keys[0],
-            "CASEBOOK_APP_KEY": keys[1],
-            "CASEBOOK_RATE_LIMIT": "off",
-        }
-        server = procs.casebook_serve(1, procs.free_port(), env)
-        server.start()
+        server = procs.serve_one(url, keys)
         try:
             print("measuring", file=sys.stderr)
             timings = measure(server.port, keys, seeded.cases, args.rounds, args.singles)

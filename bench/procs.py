@@ -170,6 +170,20 @@ def casebook_serve(workers: int, port: int, env: Mapping[str, str]) -> Server:
     return Server(argv, env={**os.environ, **env}, port=port)
 
 
+def serve_one(url: str, keys: tuple[str, str]) -> Server:
+    """One ``casebook serve`` worker on ``url`` with the admin's ``keys`` and no rate limit,
+    started on a free port (the benches that time one client against one worker)."""
+    env = {
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_API_KEY": keys[0],
+        "CASEBOOK_APP_KEY": keys[1],
+        "CASEBOOK_RATE_LIMIT": "off",
+    }
+    server = casebook_serve(1, free_port(), env)
+    server.start()
+    return server
+
+
 def cpu_seconds(pids: Sequence[int]) -> float:
     """CPU time the processes have used so far (all their threads), in seconds."""
     total_ns = 0

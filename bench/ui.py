@@ -162,14 +162,7 @@ def run(argv: list[str] | None = None) -> str:
             )
         finally:
             store.close()
-        env = {
-            "CASEBOOK_DATABASE_URL": url,
-            "CASEBOOK_API_KEY": keys[0],
-            "CASEBOOK_APP_KEY": keys[1],
-            "CASEBOOK_RATE_LIMIT": "off",
-        }
-        server = procs.casebook_serve(1, procs.free_port(), env)
-        server.start()
+        server = procs.serve_one(url, keys)
         try:
             print("measuring", file=sys.stderr)
             middle = seeded.cases[len(seeded.cases) // 2][1]

@@ -69,14 +69,7 @@ def main() -> None:
             store, org_name="default", email=users_domain.BOOTSTRAP_ADMIN_EMAIL, password=PASSWORD
         )
         store.close()
-        env = {
-            "CASEBOOK_DATABASE_URL": url,
-            "CASEBOOK_API_KEY": keys[0],
-            "CASEBOOK_APP_KEY": keys[1],
-            "CASEBOOK_RATE_LIMIT": "off",
-        }
-        server = procs.casebook_serve(1, procs.free_port(), env)
-        server.start()
+        server = procs.serve_one(url, keys)
         try:
             base = server.base_url
             project = _api(
