@@ -69,7 +69,7 @@ def _limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
-def failure_bucket(request: Request) -> str:
+def _failure_bucket(request: Request) -> str:
     client = request.scope.get("client")
     return f"authfail:{client[0] if client else 'unknown'}"
 
@@ -87,29 +87,43 @@ def _presented_keys(request: Request) -> tuple[str | None, str | None]:
     return api_key, app_key
 
 
+def refuse_if_throttled(ctx: Context, request: Request, message: str) -> None:
+    """RateLimitedError with ``message`` once the client address has failed to authenticate
+    too often (the API's keys and the UI's sign-ins count together); costs nothing."""
+    limit = ctx.settings.auth_failure_limit
+    if ctx.limiter is None or limit is None:
+        return
+    seen = ctx.limiter.hit(_failure_bucket(request), limit, cost=0)
+    if not seen.allowed:
+        raise RateLimitedError(
+            message,
+            limit=seen.limit,
+            period=seen.period,
+            reset_after=seen.reset_after,
+            name="auth_failures",
+        )
+
+
+def count_auth_failure(ctx: Context, request: Request) -> None:
+    """Count one failed authentication against the client address."""
+    limit = ctx.settings.auth_failure_limit
+    if ctx.limiter is not None and limit is not None:
+        ctx.limiter.hit(_failure_bucket(request), limit)
+
+
 def keys_caller(request: Request, ctx: Context) -> Actor:
     """The owner of the presented Datadog keys; failures count against the client address."""
     api_key, app_key = _presented_keys(request)
-    limit = ctx.settings.auth_failure_limit
-    if ctx.limiter is None or limit is None:
+    if ctx.limiter is None or ctx.settings.auth_failure_limit is None:
         return ctx.auth.authenticate(api_key, app_key)
-    limiter = ctx.limiter
 
-    def refuse_if_throttled() -> None:
-        seen = limiter.hit(failure_bucket(request), limit, cost=0)
-        if not seen.allowed:
-            raise RateLimitedError(
-                "too many failed authentications from this address",
-                limit=seen.limit,
-                period=seen.period,
-                reset_after=seen.reset_after,
-                name="auth_failures",
-            )
+    def throttled() -> None:
+        refuse_if_throttled(ctx, request, "too many failed authentications from this address")
 
     try:
-        return ctx.auth.authenticate(api_key, app_key, before_lookup=refuse_if_throttled)
+        return ctx.auth.authenticate(api_key, app_key, before_lookup=throttled)
     except AuthenticationError:
-        limiter.hit(failure_bucket(request), limit)
+        count_auth_failure(ctx, request)
         raise
 
 

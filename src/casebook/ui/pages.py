@@ -41,7 +41,7 @@ from casebook.domain import (
     views,
     watchers,
 )
-from casebook.http.endpoint import Context, failure_bucket
+from casebook.http.endpoint import Context, count_auth_failure, refuse_if_throttled
 from casebook.http.observe import REJECTED
 from casebook.search.parser import parse
 from casebook.ui.render import GLOBALS, template
@@ -119,18 +119,13 @@ async def signin(request: Request) -> Response:
     try:
         form = await read_form(request)
         check_csrf(request.cookies.get(CSRF_COOKIE, ""), request, form)
-        limit = ctx.settings.auth_failure_limit
-        if ctx.limiter is not None and limit is not None:
-            seen = ctx.limiter.hit(failure_bucket(request), limit, cost=0)
-            if not seen.allowed:
-                request.scope[REJECTED] = "auth_throttled"
-                raise RateLimitedError(
-                    "too many failed sign-ins from this address: wait a minute",
-                    limit=seen.limit,
-                    period=seen.period,
-                    reset_after=seen.reset_after,
-                    name="auth_failures",
-                )
+        try:
+            refuse_if_throttled(
+                ctx, request, "too many failed sign-ins from this address: wait a minute"
+            )
+        except RateLimitedError:
+            request.scope[REJECTED] = "auth_throttled"
+            raise
         email = form.get("email", "")
         try:
             signed = await run_in_threadpool(
@@ -144,8 +139,7 @@ async def signin(request: Request) -> Response:
             )
         except AuthenticationError:
             request.scope[REJECTED] = "auth_failure"
-            if ctx.limiter is not None and limit is not None:
-                ctx.limiter.hit(failure_bucket(request), limit)
+            count_auth_failure(ctx, request)
             return _signin_form(
                 request,
                 error="Wrong email or password.",
