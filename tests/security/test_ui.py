@@ -23,6 +23,8 @@ from tests.support.ui import (
     Ui,
     add_user,
     admin_ui_of,
+    make_case,
+    make_project,
     sign_in,
     signed_in,
 )
@@ -42,16 +44,6 @@ XSS = [
     "[link](javascript:alert(5))",
     "{{ 7*7 }}",
 ]
-
-
-def _project(ui: Ui, key: str = "SEC", name: str = "Security") -> None:
-    assert ui.post("/projects", {"key": key, "name": name}, htmx=False).status_code == 303
-
-
-def _case(ui: Ui, title: str = "Suspicious login", **fields: str) -> str:
-    response = ui.post("/cases/new", {"project": "SEC", "title": title, **fields}, htmx=False)
-    assert response.status_code == 303, response.text
-    return str(response.headers["location"]).rsplit("/", 1)[1]
 
 
 def test_pages_need_a_session(client: TestClient) -> None:
@@ -118,8 +110,8 @@ CELL = "00000000-0000-4000-8000-0000000000c1"
 
 
 def test_every_change_needs_the_sessions_csrf_token(admin_ui: Ui) -> None:
-    _project(admin_ui)
-    key = _case(admin_ui)
+    make_project(admin_ui)
+    key = make_case(admin_ui)
     changes = [
         ("/projects", {"key": "OPS", "name": "Ops"}),
         ("/cases/new", {"project": "SEC", "title": "x"}),
@@ -212,8 +204,8 @@ def test_another_organisations_case_is_not_found(
 ) -> None:
     """Every UI route that names a case, by every method it serves, answers another
     organisation's user 404 (the route table is walked: a new route is covered by itself)."""
-    _project(admin_ui)
-    _case(admin_ui, "Ours")
+    make_project(admin_ui)
+    make_case(admin_ui, "Ours")
     main = admin_ui.post("/cases/SEC-1/comments", {"comment": "our comment"}).text
     cell = re.search(r'id="comment-([0-9a-f-]+)"', main)
     assert cell is not None
@@ -245,7 +237,7 @@ def test_another_organisations_case_is_not_found(
 
 def test_stored_markup_renders_inert(admin_ui: Ui) -> None:
     payload = " ".join(XSS)
-    _project(admin_ui, "XSS", payload)
+    make_project(admin_ui, "XSS", payload)
     response = admin_ui.post(
         "/cases/new", {"project": "XSS", "title": payload, "description": payload}, htmx=False
     )

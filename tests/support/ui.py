@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 
 from casebook.config import Settings
 from casebook.core.clock import now_us
+from casebook.core.entities import Actor
 from casebook.domain import users as users_domain
+from casebook.domain.keys import user_ref
 from casebook.http.app import create_app
 from casebook.storage import Store
 
@@ -99,3 +101,25 @@ def admin_ui_of(settings: Settings, store: Store) -> Iterator[Ui]:
     ui = signed_in(settings, store, users_domain.BOOTSTRAP_ADMIN_EMAIL)
     with ui.client:
         yield ui
+
+
+def make_project(ui: Ui, key: str = "SEC", name: str = "Security") -> None:
+    """A project, made through the Projects page's form."""
+    assert ui.post("/projects", {"key": key, "name": name}, htmx=False).status_code == 303
+
+
+def make_case(ui: Ui, title: str = "Suspicious login", **fields: str) -> str:
+    """A case of ``SEC``, made through the New case form; its key."""
+    response = ui.post("/cases/new", {"project": "SEC", "title": title, **fields}, htmx=False)
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"]).rsplit("/", 1)[1]
+
+
+def admin_actor(store: Store) -> Actor:
+    """The bootstrap admin of ``default`` as the domain's actor (to arrange data directly)."""
+    with store.read() as tx:
+        org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
+        assert org is not None
+        admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
+        assert admin is not None
+    return Actor(user=user_ref(admin), org_id=org.id, is_admin=True)

@@ -8,26 +8,15 @@ import re
 from starlette.testclient import TestClient
 
 from casebook.config import Settings
-from casebook.core.entities import Actor
-from casebook.domain import case_types, cases, comments, keys, projects, sessions
+from casebook.domain import case_types, cases, comments, projects, sessions
 from casebook.domain import users as users_domain
 from casebook.http.app import create_app
 from casebook.storage import Store
-from tests.support.ui import Ui, csrf_of, sign_in
-
-
-def _project(ui: Ui, key: str = "SEC", name: str = "Security") -> None:
-    assert ui.post("/projects", {"key": key, "name": name}, htmx=False).status_code == 303
-
-
-def _case(ui: Ui, title: str = "Suspicious login", **fields: str) -> str:
-    response = ui.post("/cases/new", {"project": "SEC", "title": title, **fields}, htmx=False)
-    assert response.status_code == 303, response.text
-    return str(response.headers["location"]).rsplit("/", 1)[1]
+from tests.support.ui import Ui, admin_actor, csrf_of, make_case, make_project, sign_in
 
 
 def test_work_a_case_through_the_pages(admin_ui: Ui) -> None:
-    _project(admin_ui)
+    make_project(admin_ui)
     form = admin_ui.post("/cases/new", {"project": "SEC", "title": "  "}, htmx=False)
     assert form.status_code == 422 and 'id="title-error"' in form.text
     stranger = "00000000-0000-4000-8000-000000000042"
@@ -35,7 +24,7 @@ def test_work_a_case_through_the_pages(admin_ui: Ui) -> None:
         "/cases/new", {"project": "SEC", "title": "x", "assignee": stranger}, htmx=False
     )
     assert form.status_code == 422 and 'id="assignee-error"' in form.text
-    key = _case(admin_ui, description="**bold** text", priority="P2")
+    key = make_case(admin_ui, description="**bold** text", priority="P2")
     assert key == "SEC-1"
     page = admin_ui.get("/cases/SEC-1").text
     assert "<strong>bold</strong>" in page and 'aria-label="Timeline"' in page
@@ -66,9 +55,9 @@ def test_work_a_case_through_the_pages(admin_ui: Ui) -> None:
 
 
 def test_search_keeps_the_query_and_shows_errors_in_place(admin_ui: Ui) -> None:
-    _project(admin_ui)
-    _case(admin_ui, "First", priority="P1")
-    _case(admin_ui, "Second", priority="P3")
+    make_project(admin_ui)
+    make_case(admin_ui, "First", priority="P1")
+    make_case(admin_ui, "Second", priority="P3")
     page = admin_ui.get("/", params={"q": "priority:P1"}).text
     assert "First" in page and "Second" not in page
     assert 'value="priority:P1"' in page
@@ -94,7 +83,7 @@ def test_the_first_start_prints_a_password_that_signs_in(settings: Settings, sto
 
 
 def test_projects_page_lists_and_validates(admin_ui: Ui) -> None:
-    _project(admin_ui)
+    make_project(admin_ui)
     page = admin_ui.get("/projects").text
     assert "Security" in page
     taken = admin_ui.post("/projects", {"key": "SEC", "name": "Again"}, htmx=False)
@@ -102,9 +91,9 @@ def test_projects_page_lists_and_validates(admin_ui: Ui) -> None:
 
 
 def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
-    _project(admin_ui)
+    make_project(admin_ui)
     for title in ("One", "Two", "Three"):
-        _case(admin_ui, title)
+        make_case(admin_ui, title)
     page = admin_ui.get("/?project=SEC").text
     assert 'aria-label="Select SEC-1"' in page and "Save view" in page
     response = admin_ui.client.post(
@@ -145,12 +134,7 @@ def test_bulk_changes_and_saved_views(admin_ui: Ui) -> None:
 
 
 def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, store: Store) -> None:
-    with store.read() as tx:
-        org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
-        assert org is not None
-        admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
-        assert admin is not None
-    actor = Actor(user=keys.user_ref(admin), org_id=org.id, is_admin=True)
+    actor = admin_actor(store)
     incident = case_types.create_type(
         store,
         actor=actor,
@@ -171,7 +155,7 @@ def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, st
         type="TEXT",
         is_multi=True,
     )
-    _project(admin_ui)
+    make_project(admin_ui)
     project = next(p for p in projects.list_projects(store, actor=actor) if p.key == "SEC")
     cases.create_case(
         store,
@@ -195,8 +179,8 @@ def test_a_custom_type_shows_its_statuses_and_custom_attributes(admin_ui: Ui, st
 
 
 def test_description_and_due_date_are_edited_on_the_case_page(admin_ui: Ui) -> None:
-    _project(admin_ui)
-    _case(admin_ui, description="first")
+    make_project(admin_ui)
+    make_case(admin_ui, description="first")
     form = admin_ui.get("/cases/SEC-1/description").text
     assert '<label for="d-description">Description</label>' in form and ">first</textarea>" in form
     main = admin_ui.post("/cases/SEC-1/description", {"description": "# Plan\n\n- *contain*"}).text
@@ -214,14 +198,9 @@ def test_description_and_due_date_are_edited_on_the_case_page(admin_ui: Ui) -> N
 def test_a_long_timeline_shows_the_newest_entries_and_earlier_ones_on_demand(
     admin_ui: Ui, store: Store
 ) -> None:
-    _project(admin_ui)
-    _case(admin_ui)
-    with store.read() as tx:
-        org = tx.orgs.by_name(users_domain.DEFAULT_ORG)
-        assert org is not None
-        admin = tx.users.by_email(org.id, users_domain.BOOTSTRAP_ADMIN_EMAIL)
-        assert admin is not None
-    actor = Actor(user=keys.user_ref(admin), org_id=org.id, is_admin=True)
+    make_project(admin_ui)
+    make_case(admin_ui)
+    actor = admin_actor(store)
     for n in range(1, 121):
         comments.comment_case(store, "SEC-1", actor=actor, comment=f"note number {n}.")
     _, count = comments.timeline(store, "SEC-1", actor=actor)
@@ -236,8 +215,8 @@ def test_a_long_timeline_shows_the_newest_entries_and_earlier_ones_on_demand(
 
 
 def test_watch_and_stop_watching_a_case(admin_ui: Ui) -> None:
-    _project(admin_ui)
-    _case(admin_ui)  # the creator watches
+    make_project(admin_ui)
+    make_case(admin_ui)  # the creator watches
     page = admin_ui.get("/cases/SEC-1").text
     assert ">Stop watching</button>" in page
     main = admin_ui.post("/cases/SEC-1/watch", {"watch": "0"}).text
